@@ -1,0 +1,33 @@
+"""The ``rtcpeer`` command line: one module per subcommand.
+
+Each subcommand module exposes ``register(subparsers)``, which adds its parser
+and sets ``func`` (``Callable[[argparse.Namespace], int]``) as the default.
+Add a subcommand by writing such a module and listing it in ``_SUBCOMMANDS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Sequence
+
+_SUBCOMMANDS = ("rtcpeer.cli.check_config",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rtcpeer",
+        description="rtcpeer: an asyncio WebRTC peer connection with a spec-exact "
+        "RTCConfiguration and live ICE restarts onto new TURN servers.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in _SUBCOMMANDS:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` and run the chosen subcommand; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code

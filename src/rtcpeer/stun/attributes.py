@@ -1,0 +1,189 @@
+"""Encoding and decoding of individual STUN attribute values.
+
+Each attribute type maps to a (decode, encode) pair working on the value
+bytes alone. Address attributes use ``(host, port)`` tuples; XOR variants need
+the transaction id, so every codec receives it. Unknown types stay raw bytes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+from collections.abc import Callable
+from typing import Any
+
+from rtcpeer.stun.constants import FAMILY_IPV4, FAMILY_IPV6, MAGIC_COOKIE, Attr
+
+
+class StunDecodeError(ValueError):
+    """Bytes that are not a well-formed STUN message or ChannelData frame."""
+
+
+Address = tuple[str, int]
+Decoder = Callable[[bytes, bytes], Any]
+Encoder = Callable[[Any, bytes], bytes]
+
+_COOKIE_BYTES = struct.pack("!I", MAGIC_COOKIE)
+
+
+def _xor(data: bytes, mask: bytes) -> bytes:
+    return bytes(a ^ b for a, b in zip(data, mask, strict=True))
+
+
+def _decode_address(value: bytes, xor_mask: bytes | None) -> Address:
+    if len(value) < 4:
+        raise StunDecodeError("address attribute too short")
+    family = value[1]
+    port = struct.unpack("!H", value[2:4])[0]
+    raw = value[4:]
+    if family == FAMILY_IPV4:
+        if len(raw) != 4:
+            raise StunDecodeError("IPv4 address attribute must be 8 bytes")
+    elif family == FAMILY_IPV6:
+        if len(raw) != 16:
+            raise StunDecodeError("IPv6 address attribute must be 20 bytes")
+    else:
+        raise StunDecodeError(f"unknown address family {family:#x}")
+    if xor_mask is not None:
+        port ^= MAGIC_COOKIE >> 16
+        raw = _xor(raw, xor_mask)
+    return str(ipaddress.ip_address(raw)), port
+
+
+def _encode_address(value: Address, xor_mask: bytes | None) -> bytes:
+    host, port = value
+    ip = ipaddress.ip_address(host)
+    family = FAMILY_IPV4 if ip.version == 4 else FAMILY_IPV6
+    raw = ip.packed
+    if xor_mask is not None:
+        port ^= MAGIC_COOKIE >> 16
+        raw = _xor(raw, xor_mask)
+    return struct.pack("!BBH", 0, family, port) + raw
+
+
+def _plain_address() -> tuple[Decoder, Encoder]:
+    return (
+        lambda v, tid: _decode_address(v, None),
+        lambda a, tid: _encode_address(a, None),
+    )
+
+
+def _xor_address() -> tuple[Decoder, Encoder]:
+    return (
+        lambda v, tid: _decode_address(v, _COOKIE_BYTES + tid),
+        lambda a, tid: _encode_address(a, _COOKIE_BYTES + tid),
+    )
+
+
+def _text(max_bytes: int) -> tuple[Decoder, Encoder]:
+    def decode(value: bytes, tid: bytes) -> str:
+        if len(value) > max_bytes:
+            raise StunDecodeError(f"text attribute longer than {max_bytes} bytes")
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise StunDecodeError("text attribute is not UTF-8") from exc
+
+    return decode, lambda s, tid: s.encode("utf-8")
+
+
+def _uint(fmt: str) -> tuple[Decoder, Encoder]:
+    size = struct.calcsize(fmt)
+
+    def decode(value: bytes, tid: bytes) -> int:
+        if len(value) != size:
+            raise StunDecodeError(f"integer attribute must be {size} bytes")
+        result: int = struct.unpack(fmt, value)[0]
+        return result
+
+    return decode, lambda n, tid: struct.pack(fmt, n)
+
+
+def _flag() -> tuple[Decoder, Encoder]:
+    def decode(value: bytes, tid: bytes) -> None:
+        if value:
+            raise StunDecodeError("flag attribute must be empty")
+
+    return decode, lambda _v, tid: b""
+
+
+def _raw() -> tuple[Decoder, Encoder]:
+    return (lambda v, tid: bytes(v)), (lambda b, tid: bytes(b))
+
+
+def _first_byte_uint() -> tuple[Decoder, Encoder]:
+    """REQUESTED-TRANSPORT / REQUESTED-ADDRESS-FAMILY: one byte then 3 RFFU."""
+
+    def decode(value: bytes, tid: bytes) -> int:
+        if len(value) != 4:
+            raise StunDecodeError("attribute must be 4 bytes")
+        return value[0]
+
+    return decode, lambda n, tid: struct.pack("!B3x", n)
+
+
+def _channel_number() -> tuple[Decoder, Encoder]:
+    def decode(value: bytes, tid: bytes) -> int:
+        if len(value) != 4:
+            raise StunDecodeError("CHANNEL-NUMBER must be 4 bytes")
+        result: int = struct.unpack("!H2x", value)[0]
+        return result
+
+    return decode, lambda n, tid: struct.pack("!H2x", n)
+
+
+def _error_code() -> tuple[Decoder, Encoder]:
+    def decode(value: bytes, tid: bytes) -> tuple[int, str]:
+        if len(value) < 4 or len(value) > 4 + 763:
+            raise StunDecodeError("bad ERROR-CODE length")
+        code_class = value[2] & 0x07
+        number = value[3]
+        if not 3 <= code_class <= 6 or number > 99:
+            raise StunDecodeError("ERROR-CODE out of range")
+        try:
+            reason = value[4:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise StunDecodeError("ERROR-CODE reason is not UTF-8") from exc
+        return code_class * 100 + number, reason
+
+    def encode(value: tuple[int, str], tid: bytes) -> bytes:
+        code, reason = value
+        return struct.pack("!2xBB", code // 100, code % 100) + reason.encode("utf-8")
+
+    return decode, encode
+
+
+def _unknown_attributes() -> tuple[Decoder, Encoder]:
+    def decode(value: bytes, tid: bytes) -> tuple[int, ...]:
+        if len(value) % 2:
+            raise StunDecodeError("UNKNOWN-ATTRIBUTES length must be even")
+        return struct.unpack(f"!{len(value) // 2}H", value)
+
+    return decode, lambda types, tid: struct.pack(f"!{len(types)}H", *types)
+
+
+CODECS: dict[int, tuple[Decoder, Encoder]] = {
+    Attr.MAPPED_ADDRESS: _plain_address(),
+    Attr.ALTERNATE_SERVER: _plain_address(),
+    Attr.XOR_MAPPED_ADDRESS: _xor_address(),
+    Attr.XOR_PEER_ADDRESS: _xor_address(),
+    Attr.XOR_RELAYED_ADDRESS: _xor_address(),
+    Attr.USERNAME: _text(508),
+    Attr.REALM: _text(763),
+    Attr.NONCE: _text(763),
+    Attr.SOFTWARE: _text(763),
+    Attr.ERROR_CODE: _error_code(),
+    Attr.UNKNOWN_ATTRIBUTES: _unknown_attributes(),
+    Attr.CHANNEL_NUMBER: _channel_number(),
+    Attr.LIFETIME: _uint("!I"),
+    Attr.PRIORITY: _uint("!I"),
+    Attr.ICE_CONTROLLED: _uint("!Q"),
+    Attr.ICE_CONTROLLING: _uint("!Q"),
+    Attr.USE_CANDIDATE: _flag(),
+    Attr.DONT_FRAGMENT: _flag(),
+    Attr.REQUESTED_TRANSPORT: _first_byte_uint(),
+    Attr.REQUESTED_ADDRESS_FAMILY: _first_byte_uint(),
+    Attr.DATA: _raw(),
+    Attr.EVEN_PORT: _raw(),
+    Attr.RESERVATION_TOKEN: _raw(),
+}

@@ -1,0 +1,237 @@
+"""STUN messages (RFC 8489): build, encode with integrity and fingerprint, decode.
+
+Decoding untrusted bytes either returns a :class:`StunMessage` or raises
+:class:`StunDecodeError` — never anything else — so every socket handler can
+drop garbage with one ``except``.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import hmac
+import os
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+from rtcpeer.stun.attributes import CODECS, StunDecodeError
+from rtcpeer.stun.constants import (
+    FINGERPRINT_XOR,
+    HEADER_LENGTH,
+    MAGIC_COOKIE,
+    REASONS,
+    Attr,
+    MessageClass,
+)
+
+_INTEGRITY_ATTRS = (Attr.MESSAGE_INTEGRITY, Attr.MESSAGE_INTEGRITY_SHA256, Attr.FINGERPRINT)
+_CLASS_MASK = 0x0110
+
+
+def _type_field(method: int, message_class: int) -> int:
+    """Interleave the 12 method bits with the two class bits (RFC 8489 §5)."""
+    return (
+        (method & 0x000F)
+        | ((method & 0x0070) << 1)
+        | ((method & 0x0F80) << 2)
+        | message_class
+    )
+
+
+def _split_type_field(value: int) -> tuple[int, MessageClass]:
+    method = (value & 0x000F) | ((value & 0x00E0) >> 1) | ((value & 0x3E00) >> 2)
+    return method, MessageClass(value & _CLASS_MASK)
+
+
+def _pad(length: int) -> int:
+    return (4 - length % 4) % 4
+
+
+def long_term_key(username: str, realm: str, password: str) -> bytes:
+    """The MD5 long-term credential key (RFC 8489 §9.2.2)."""
+    return hashlib.md5(f"{username}:{realm}:{password}".encode()).digest()
+
+
+def short_term_key(password: str) -> bytes:
+    """The short-term credential key used by ICE checks (RFC 8489 §9.1.1)."""
+    return password.encode("utf-8")
+
+
+@dataclass(eq=False)
+class StunMessage:
+    """One STUN message; attributes keep their order and may repeat."""
+
+    method: int
+    message_class: MessageClass
+    transaction_id: bytes = field(default_factory=lambda: os.urandom(12))
+    attributes: list[tuple[int, Any]] = field(default_factory=list)
+    #: Comprehension-required attribute types this codec did not understand.
+    unknown_required: list[int] = field(default_factory=list)
+    #: The bytes this message was decoded from (None when built locally).
+    raw: bytes | None = field(default=None, repr=False)
+    #: Offsets of MESSAGE-INTEGRITY / -SHA256 in ``raw`` for later verification.
+    _integrity_at: dict[int, tuple[int, int]] = field(default_factory=dict, repr=False)
+
+    # -- attribute access -------------------------------------------------
+    def add(self, attr: int, value: Any = None) -> StunMessage:
+        self.attributes.append((attr, value))
+        return self
+
+    def get(self, attr: int, default: Any = None) -> Any:
+        for kind, value in self.attributes:
+            if kind == attr:
+                return value
+        return default
+
+    def get_all(self, attr: int) -> list[Any]:
+        return [value for kind, value in self.attributes if kind == attr]
+
+    def has(self, attr: int) -> bool:
+        return any(kind == attr for kind, _ in self.attributes)
+
+    @property
+    def error_code(self) -> int | None:
+        error = self.get(Attr.ERROR_CODE)
+        return None if error is None else int(error[0])
+
+    @property
+    def error_reason(self) -> str:
+        error = self.get(Attr.ERROR_CODE)
+        return "" if error is None else str(error[1])
+
+    # -- building replies --------------------------------------------------
+    def success(self) -> StunMessage:
+        """An empty success response to this request (same method and id)."""
+        return StunMessage(self.method, MessageClass.SUCCESS, self.transaction_id)
+
+    def error(self, code: int, reason: str | None = None) -> StunMessage:
+        """An error response to this request carrying ERROR-CODE."""
+        reply = StunMessage(self.method, MessageClass.ERROR, self.transaction_id)
+        reply.add(Attr.ERROR_CODE, (code, REASONS.get(code, "Error") if reason is None else reason))
+        return reply
+
+    # -- wire format -------------------------------------------------------
+    def encode(
+        self,
+        integrity_key: bytes | None = None,
+        *,
+        sha256: bool = False,
+        sha1: bool = True,
+        fingerprint: bool = True,
+    ) -> bytes:
+        """Serialise; with a key, append MESSAGE-INTEGRITY (and/or -SHA256)."""
+        body = bytearray()
+        for attr, value in self.attributes:
+            if attr in _INTEGRITY_ATTRS:
+                continue
+            codec = CODECS.get(attr)
+            data = codec[1](value, self.transaction_id) if codec else bytes(value)
+            body += struct.pack("!HH", attr, len(data)) + data + bytes(_pad(len(data)))
+        header_type = _type_field(self.method, self.message_class)
+
+        def header(extra: int) -> bytes:
+            return struct.pack(
+                "!HHI", header_type, len(body) + extra, MAGIC_COOKIE
+            ) + self.transaction_id
+
+        if integrity_key is not None:
+            for enabled, attr, digest, size in (
+                (sha1, Attr.MESSAGE_INTEGRITY, hashlib.sha1, 20),
+                (sha256, Attr.MESSAGE_INTEGRITY_SHA256, hashlib.sha256, 32),
+            ):
+                if enabled:
+                    mac = hmac.new(integrity_key, header(4 + size) + body, digest).digest()
+                    body += struct.pack("!HH", attr, size) + mac
+        if fingerprint:
+            crc = binascii.crc32(header(8) + body) ^ FINGERPRINT_XOR
+            body += struct.pack("!HHI", Attr.FINGERPRINT, 4, crc)
+        return header(0) + bytes(body)
+
+    def check_integrity(self, key: bytes) -> bool:
+        """True when every integrity attribute in ``raw`` verifies with ``key``."""
+        if self.raw is None or not self._integrity_at:
+            return False
+        for attr, (offset, size) in self._integrity_at.items():
+            digest = hashlib.sha1 if attr == Attr.MESSAGE_INTEGRITY else hashlib.sha256
+            head = bytearray(self.raw[:offset])
+            struct.pack_into("!H", head, 2, offset + 4 + size - HEADER_LENGTH)
+            expected = hmac.new(key, bytes(head), digest).digest()[:size]
+            if not hmac.compare_digest(expected, self.raw[offset + 4 : offset + 4 + size]):
+                return False
+        return True
+
+
+def is_stun(data: bytes) -> bool:
+    """Cheap test: could these bytes be a STUN message (RFC 8489 §5)?"""
+    return (
+        len(data) >= HEADER_LENGTH
+        and data[0] < 0x40
+        and data[4:8] == b"\x21\x12\xa4\x42"
+        and len(data) % 4 == 0
+    )
+
+
+def decode_message(data: bytes) -> StunMessage:
+    """Parse one whole STUN message; raise StunDecodeError for anything else."""
+    if len(data) < HEADER_LENGTH:
+        raise StunDecodeError("shorter than a STUN header")
+    message_type, length, cookie = struct.unpack("!HHI", data[:8])
+    if message_type & 0xC000:
+        raise StunDecodeError("first two bits must be zero")
+    if cookie != MAGIC_COOKIE:
+        raise StunDecodeError("bad magic cookie")
+    if length % 4:
+        raise StunDecodeError("length is not a multiple of 4")
+    if len(data) != HEADER_LENGTH + length:
+        raise StunDecodeError("length does not match the datagram")
+    method, message_class = _split_type_field(message_type)
+    message = StunMessage(method, message_class, bytes(data[8:20]), raw=bytes(data))
+    _decode_attributes(message, data)
+    return message
+
+
+def _decode_attributes(message: StunMessage, data: bytes) -> None:
+    offset = HEADER_LENGTH
+    after_integrity = False
+    while offset < len(data):
+        if offset + 4 > len(data):
+            raise StunDecodeError("truncated attribute header")
+        attr, size = struct.unpack("!HH", data[offset : offset + 4])
+        start = offset + 4
+        end = start + size
+        if end > len(data):
+            raise StunDecodeError("attribute runs past the end")
+        value = data[start:end]
+        next_offset = end + _pad(size)
+        if attr == Attr.FINGERPRINT:
+            if size != 4 or next_offset != len(data):
+                raise StunDecodeError("FINGERPRINT must be the last 4-byte attribute")
+            head = bytearray(data[:offset])
+            struct.pack_into("!H", head, 2, offset + 8 - HEADER_LENGTH)
+            if struct.unpack("!I", value)[0] != binascii.crc32(bytes(head)) ^ FINGERPRINT_XOR:
+                raise StunDecodeError("FINGERPRINT mismatch")
+            message.attributes.append((attr, None))
+        elif attr in (Attr.MESSAGE_INTEGRITY, Attr.MESSAGE_INTEGRITY_SHA256):
+            valid = size == 20 if attr == Attr.MESSAGE_INTEGRITY else 16 <= size <= 32
+            if not valid or size % 4:
+                raise StunDecodeError("bad message-integrity length")
+            if attr not in message._integrity_at:
+                message._integrity_at[attr] = (offset, size)
+                message.attributes.append((attr, bytes(value)))
+            after_integrity = True
+        elif not after_integrity:
+            codec = CODECS.get(attr)
+            if codec is not None:
+                try:
+                    decoded = codec[0](bytes(value), message.transaction_id)
+                except StunDecodeError:
+                    raise
+                except ValueError as exc:  # e.g. a malformed address
+                    raise StunDecodeError(f"attribute {attr:#06x}: {exc}") from exc
+                message.attributes.append((attr, decoded))
+            else:
+                if attr < 0x8000:
+                    message.unknown_required.append(attr)
+                message.attributes.append((attr, bytes(value)))
+        offset = next_offset
