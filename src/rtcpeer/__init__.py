@@ -1,0 +1,47 @@
+"""rtcpeer: an asyncio WebRTC peer connection with a spec-exact RTCConfiguration."""
+
+from __future__ import annotations
+
+from rtcpeer.configuration import (
+    IceServerUrl,
+    RTCBundlePolicy,
+    RTCCertificate,
+    RTCConfiguration,
+    RTCDtlsFingerprint,
+    RTCIceServer,
+    RTCIceTransportPolicy,
+    RTCRtcpMuxPolicy,
+    ice_server_urls,
+)
+from rtcpeer.errors import (
+    DOMException,
+    DOMSyntaxError,
+    InvalidAccessError,
+    InvalidCharacterError,
+    InvalidModificationError,
+    InvalidStateError,
+    NotSupportedError,
+    OperationError,
+)
+from rtcpeer.peerconnection import RTCPeerConnection
+
+__all__ = [
+    "DOMException",
+    "DOMSyntaxError",
+    "IceServerUrl",
+    "InvalidAccessError",
+    "InvalidCharacterError",
+    "InvalidModificationError",
+    "InvalidStateError",
+    "NotSupportedError",
+    "OperationError",
+    "RTCBundlePolicy",
+    "RTCCertificate",
+    "RTCConfiguration",
+    "RTCDtlsFingerprint",
+    "RTCIceServer",
+    "RTCIceTransportPolicy",
+    "RTCPeerConnection",
+    "RTCRtcpMuxPolicy",
+    "ice_server_urls",
+]

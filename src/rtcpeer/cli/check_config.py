@@ -1,0 +1,130 @@
+"""``rtcpeer check-config``: validate an RTCConfiguration as RTCPeerConnection would.
+
+CONFIG is a JSON file, ``-`` for standard input, or an inline JSON object.
+The checks are those of ``RTCPeerConnection(configuration)`` (see
+:func:`rtcpeer.configuration.find_problems`), except that every ICE server
+URL is checked on its own so that all bad URLs are reported at once.
+
+Exit status: 0 valid, 1 invalid, 2 the input could not be read or parsed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from rtcpeer.configuration import MAX_ICE_SERVERS, find_problems, ice_server_urls
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_UNREADABLE = 2
+
+
+class _UnreadableError(Exception):
+    """The CONFIG argument could not be read or is not JSON."""
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``check-config`` subcommand to ``subparsers``."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "check-config",
+        help="validate an RTCConfiguration (JSON) exactly as RTCPeerConnection does",
+        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "config",
+        metavar="CONFIG",
+        help="a JSON file, '-' for stdin, or an inline JSON object such as "
+        '\'{"iceServers": [{"urls": "stun:stun.example.org"}]}\'',
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object (machine-readable output)"
+    )
+    parser.set_defaults(func=run)
+
+
+def _read(source: str) -> object:
+    if source == "-":
+        text = sys.stdin.read()
+    elif source.lstrip().startswith("{"):
+        text = source
+    else:
+        try:
+            with open(source, encoding="utf-8") as handle:
+                text = handle.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise _UnreadableError(f"cannot read {source}: {exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _UnreadableError(
+            f"{source if source != '-' else 'stdin'}: invalid JSON: {exc}"
+        ) from None
+
+
+def _describe(error: str, message: str, where: str, url: str | None) -> str:
+    """One human-readable line: where, which URL, the error name, why."""
+    for prefix in (f"{url!r}: " if url is not None else None, f"{where}: " if where else None):
+        if prefix and message.startswith(prefix):
+            message = message[len(prefix) :]
+    parts = [where] if where else []
+    if url is not None:
+        parts.append(repr(url))
+    head = " ".join(parts)
+    return f"{head}: {error}: {message}" if head else f"{error}: {message}"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check the configuration named by ``args.config``; returns the exit code."""
+    try:
+        value = _read(args.config)
+    except _UnreadableError as exc:
+        if args.json:
+            print(json.dumps({"valid": False, "readable": False, "error": str(exc)}))
+        else:
+            print(f"rtcpeer check-config: {exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+
+    config, problems = find_problems(value)
+    if config is None or problems:
+        if args.json:
+            report = {"valid": False, "problems": [p.to_dict() for p in problems]}
+            print(json.dumps(report, indent=2, ensure_ascii=False))
+        else:
+            print(f"invalid configuration ({len(problems)} problem(s)):")
+            for problem in problems:
+                print("  " + _describe(problem.error, problem.message, problem.where, problem.url))
+        return EXIT_INVALID
+
+    normalised = config.toJSON()
+    ignored = max(0, len(config.iceServers) - MAX_ICE_SERVERS)
+    if args.json:
+        report = {
+            "valid": True,
+            "configuration": normalised,
+            "iceServerUrls": [
+                {
+                    "url": u.url,
+                    "scheme": u.scheme,
+                    "host": u.host,
+                    "port": u.port,
+                    "transport": u.transport,
+                    "secure": u.secure,
+                }
+                for u in ice_server_urls(config)
+            ],
+            "ignoredIceServers": ignored,
+        }
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        print(json.dumps(normalised, indent=2, ensure_ascii=False))
+        if ignored:
+            print(
+                f"note: only the first {MAX_ICE_SERVERS} ICE servers are used; "
+                f"{ignored} more are ignored",
+                file=sys.stderr,
+            )
+    return EXIT_OK

@@ -1,0 +1,141 @@
+"""RTCConfiguration (webrtc-pc §4.2.1, plus webrtc-identity's peerIdentity)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .certificate import RTCCertificate
+from .ice_server import RTCIceServer, convert_ice_servers
+from .policies import RTCBundlePolicy, RTCIceTransportPolicy, RTCRtcpMuxPolicy
+from .webidl import (
+    MISSING,
+    convert_enum,
+    convert_mapping,
+    convert_octet,
+    convert_sequence,
+    convert_string,
+    get_member,
+    type_name,
+)
+
+IceServerLike = RTCIceServer | Mapping[str, Any]
+
+
+def _convert_certificates(value: object, member: str) -> tuple[RTCCertificate, ...]:
+    items = convert_sequence(value, member)
+    for index, item in enumerate(items):
+        if not isinstance(item, RTCCertificate):
+            raise TypeError(f"{member}[{index}]: expected an RTCCertificate, got {type_name(item)}")
+    return tuple(items)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, init=False)
+class RTCConfiguration:
+    """An immutable, type-checked RTCConfiguration.
+
+    Field names are the W3C member names. Constructing one performs the WebIDL
+    type conversions (TypeError naming the member); the spec's semantic rules
+    (URLs, credentials, what may change) run in the RTCPeerConnection.
+    ``iceServers`` items may be RTCIceServer objects or W3C dictionaries;
+    enum members may be given as strings.
+    """
+
+    iceServers: tuple[RTCIceServer, ...]
+    iceTransportPolicy: RTCIceTransportPolicy
+    bundlePolicy: RTCBundlePolicy
+    rtcpMuxPolicy: RTCRtcpMuxPolicy
+    certificates: tuple[RTCCertificate, ...]
+    iceCandidatePoolSize: int
+    peerIdentity: str | None
+
+    def __init__(
+        self,
+        iceServers: Sequence[IceServerLike] = (),
+        iceTransportPolicy: RTCIceTransportPolicy | str = RTCIceTransportPolicy.ALL,
+        bundlePolicy: RTCBundlePolicy | str = RTCBundlePolicy.BALANCED,
+        rtcpMuxPolicy: RTCRtcpMuxPolicy | str = RTCRtcpMuxPolicy.REQUIRE,
+        certificates: Sequence[RTCCertificate] = (),
+        iceCandidatePoolSize: int = 0,
+        peerIdentity: str | None = None,
+    ) -> None:
+        # WebIDL converts dictionary members in lexicographic order.
+        values = {
+            "bundlePolicy": convert_enum(bundlePolicy, RTCBundlePolicy, "bundlePolicy"),
+            "certificates": _convert_certificates(certificates, "certificates"),
+            "iceCandidatePoolSize": convert_octet(iceCandidatePoolSize, "iceCandidatePoolSize"),
+            "iceServers": convert_ice_servers(iceServers),
+            "iceTransportPolicy": convert_enum(
+                iceTransportPolicy, RTCIceTransportPolicy, "iceTransportPolicy"
+            ),
+            "peerIdentity": (
+                None if peerIdentity is None else convert_string(peerIdentity, "peerIdentity")
+            ),
+            "rtcpMuxPolicy": convert_enum(rtcpMuxPolicy, RTCRtcpMuxPolicy, "rtcpMuxPolicy"),
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    @classmethod
+    def from_dict(cls, value: object) -> RTCConfiguration:
+        """Convert a W3C RTCConfiguration dictionary (or pass one through).
+
+        ``None`` means "no configuration" (``{}``), as for the constructor's
+        optional argument. Unknown keys are ignored, as WebIDL does; a present
+        member whose value is ``None`` (JSON null) is a TypeError.
+        """
+        if isinstance(value, RTCConfiguration):
+            return value
+        if value is None:
+            return cls()
+        mapping = convert_mapping(value, "configuration")
+        converters: dict[str, Any] = {
+            "bundlePolicy": lambda v: convert_enum(v, RTCBundlePolicy, "bundlePolicy"),
+            "certificates": lambda v: _convert_certificates(v, "certificates"),
+            "iceCandidatePoolSize": lambda v: convert_octet(v, "iceCandidatePoolSize"),
+            "iceServers": convert_ice_servers,
+            "iceTransportPolicy": lambda v: convert_enum(
+                v, RTCIceTransportPolicy, "iceTransportPolicy"
+            ),
+            "peerIdentity": lambda v: convert_string(v, "peerIdentity"),
+            "rtcpMuxPolicy": lambda v: convert_enum(v, RTCRtcpMuxPolicy, "rtcpMuxPolicy"),
+        }
+        kwargs: dict[str, Any] = {}
+        for name, convert in converters.items():  # lexicographic, as WebIDL
+            member = get_member(mapping, name)
+            if member is not MISSING:
+                kwargs[name] = convert(member)
+        return cls(**kwargs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The W3C dictionary: camelCase keys, enum values as strings.
+
+        ``certificates`` holds the RTCCertificate objects themselves (they
+        have no JSON form); :meth:`toJSON` replaces them with fingerprints.
+        """
+        result: dict[str, Any] = {
+            "iceServers": [server.to_dict() for server in self.iceServers],
+            "iceTransportPolicy": self.iceTransportPolicy.value,
+            "bundlePolicy": self.bundlePolicy.value,
+            "rtcpMuxPolicy": self.rtcpMuxPolicy.value,
+            "certificates": list(self.certificates),
+            "iceCandidatePoolSize": self.iceCandidatePoolSize,
+        }
+        if self.peerIdentity is not None:
+            result["peerIdentity"] = self.peerIdentity
+        return result
+
+    def toJSON(self) -> dict[str, Any]:
+        """A JSON-ready dictionary; certificates appear as their fingerprints."""
+        result = self.to_dict()
+        result["certificates"] = [
+            {"expires": cert.expires, "fingerprints": [f.to_dict() for f in cert.getFingerprints()]}
+            for cert in self.certificates
+        ]
+        return result
+
+
+ConfigurationLike = RTCConfiguration | Mapping[str, Any]
+
+__all__ = ["ConfigurationLike", "IceServerLike", "RTCConfiguration"]

@@ -1,0 +1,106 @@
+"""RTCIceServer: one STUN/TURN server entry (webrtc-pc §4.2.2)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from .webidl import (
+    MISSING,
+    convert_mapping,
+    convert_sequence,
+    convert_string,
+    get_member,
+    type_name,
+    usv_string,
+)
+
+
+def _convert_urls(value: object, member: str) -> tuple[str, ...]:
+    """``(USVString or sequence<USVString>)``; a string becomes one element."""
+    if isinstance(value, str):
+        return (usv_string(value),)
+    if isinstance(value, (bytes, bytearray, Mapping)) or not isinstance(value, Sequence):
+        raise TypeError(f"{member}: expected a string or a list of strings, got {type_name(value)}")
+    urls: list[str] = []
+    for index, item in enumerate(value):
+        if not isinstance(item, str):
+            raise TypeError(f"{member}[{index}]: expected a string, got {type_name(item)}")
+        urls.append(usv_string(item))
+    return tuple(urls)
+
+
+@dataclass(frozen=True, init=False)
+class RTCIceServer:
+    """A STUN or TURN server: its URL(s) and, for TURN, the credentials.
+
+    ``urls`` may be given as one string or a list; it is stored as a tuple
+    (what getConfiguration reports, like browsers). ``username`` and
+    ``credential`` are ``None`` when absent. Only WebIDL *type* checks happen
+    here (TypeError); the URL and credential rules belong to the
+    RTCPeerConnection's "set a configuration" algorithm.
+    """
+
+    urls: tuple[str, ...]
+    username: str | None
+    credential: str | None
+
+    def __init__(
+        self,
+        urls: str | Sequence[str],
+        username: str | None = None,
+        credential: str | None = None,
+    ) -> None:
+        object.__setattr__(self, "urls", _convert_urls(urls, "urls"))
+        if username is not None:
+            convert_string(username, "username")
+        if credential is not None:
+            convert_string(credential, "credential")
+        object.__setattr__(self, "username", username)
+        object.__setattr__(self, "credential", credential)
+
+    @classmethod
+    def from_dict(cls, value: object, member: str = "RTCIceServer") -> RTCIceServer:
+        """Convert a W3C dictionary (or return an RTCIceServer unchanged).
+
+        Members are converted in WebIDL's lexicographic order (credential,
+        urls, username); unknown keys are ignored; ``urls`` is required.
+        """
+        if isinstance(value, RTCIceServer):
+            return value
+        mapping = convert_mapping(value, member)
+        credential = get_member(mapping, "credential")
+        if credential is not MISSING:
+            credential = convert_string(credential, f"{member}.credential")
+        urls = get_member(mapping, "urls")
+        if urls is MISSING:
+            raise TypeError(f"{member}.urls: required member is missing")
+        converted_urls = _convert_urls(urls, f"{member}.urls")
+        username = get_member(mapping, "username")
+        if username is not MISSING:
+            username = convert_string(username, f"{member}.username")
+        return cls(
+            converted_urls,
+            username=None if username is MISSING else str(username),
+            credential=None if credential is MISSING else str(credential),
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        """The W3C RTCIceServer dictionary (absent members are left out)."""
+        result: dict[str, object] = {"urls": list(self.urls)}
+        if self.username is not None:
+            result["username"] = self.username
+        if self.credential is not None:
+            result["credential"] = self.credential
+        return result
+
+    toJSON = to_dict
+
+
+def convert_ice_servers(value: object, member: str = "iceServers") -> tuple[RTCIceServer, ...]:
+    """``sequence<RTCIceServer>`` whose items are dictionaries or RTCIceServers."""
+    items = convert_sequence(value, member)
+    return tuple(RTCIceServer.from_dict(item, f"{member}[{i}]") for i, item in enumerate(items))
+
+
+__all__ = ["RTCIceServer", "convert_ice_servers"]

@@ -1,0 +1,164 @@
+"""RTCCertificate generation, fingerprints, expiry and the aiortc adapter."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import pytest
+
+from rtcpeer import NotSupportedError, RTCCertificate, RTCPeerConnection
+from rtcpeer.configuration import RTCDtlsFingerprint
+from rtcpeer.configuration.certificate import DEFAULT_EXPIRES_MS, MAX_EXPIRES_MS
+
+FINGERPRINT = re.compile(r"^([0-9a-f]{2}:)+[0-9a-f]{2}$")
+
+
+def _check_fingerprints(cert: RTCCertificate) -> None:
+    fingerprints = cert.getFingerprints()
+    assert fingerprints[0].algorithm == "sha-256"
+    for fingerprint in fingerprints:
+        assert isinstance(fingerprint, RTCDtlsFingerprint)
+        assert FINGERPRINT.match(fingerprint.value)
+        assert re.match(r"^([0-9A-F]{2}:)+[0-9A-F]{2}$", fingerprint.sdp_value())
+    assert len(fingerprints[0].value) == 32 * 3 - 1
+
+
+async def test_generate_ecdsa() -> None:
+    start = time.time() * 1000
+    cert = await RTCCertificate.generateCertificate({"name": "ECDSA", "namedCurve": "P-256"})
+    _check_fingerprints(cert)
+    assert (
+        start + DEFAULT_EXPIRES_MS - 1000 <= cert.expires <= time.time() * 1000 + DEFAULT_EXPIRES_MS
+    )
+    assert not cert.is_expired()
+
+
+async def test_generate_via_peer_connection_static() -> None:
+    cert = await RTCPeerConnection.generateCertificate("ECDSA")
+    assert isinstance(cert, RTCCertificate)
+
+
+def test_generate_rsa(rsa_cert: RTCCertificate) -> None:
+    _check_fingerprints(rsa_cert)
+    assert rsa_cert.private_key.key_size == 2048
+
+
+@pytest.mark.parametrize("exponent", [bytes([1, 0, 1]), bytearray([1, 0, 1]), [1, 0, 1], 65537])
+def test_rsa_public_exponent_forms(exponent: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rtcpeer.configuration import certificate
+
+    params, _ = certificate._normalize(
+        {
+            "name": "rsassa-pkcs1-v1_5",
+            "modulusLength": 2048,
+            "publicExponent": exponent,
+            "hash": {"name": "sha-256"},
+        }
+    )
+    assert params.name == "RSASSA-PKCS1-v1_5"
+    assert params.hash_name == "SHA-256"
+
+
+async def test_expires_member() -> None:
+    start = time.time() * 1000
+    cert = await RTCCertificate.generateCertificate(
+        {"name": "ECDSA", "namedCurve": "P-256", "expires": 2000}
+    )
+    assert abs(cert.expires - (start + 2000)) < 1000
+    capped = RTCCertificate.generate({"name": "ECDSA", "namedCurve": "P-256", "expires": 10**15})
+    assert capped.expires <= time.time() * 1000 + MAX_EXPIRES_MS
+
+
+def test_expires_zero_is_expired(expired_cert: RTCCertificate) -> None:
+    cert = RTCCertificate.generate({"name": "ECDSA", "namedCurve": "P-256", "expires": 0})
+    assert cert.expires <= time.time() * 1000
+    assert expired_cert.is_expired()
+
+
+@pytest.mark.parametrize(
+    "algorithm",
+    [
+        "invalid-algo",
+        {"name": "invalid-algo"},
+        {"name": "ECDSA", "namedCurve": "P-192"},
+        {"name": "ECDSA", "namedCurve": "P-521"},
+        {"name": "ECDH", "namedCurve": "P-256"},
+        {"name": "AES-GCM", "length": 128},
+        {
+            "name": "RSASSA-PKCS1-v1_5",
+            "modulusLength": 1024,
+            "publicExponent": b"\x01\x00\x01",
+            "hash": "SHA-256",
+        },
+        {
+            "name": "RSASSA-PKCS1-v1_5",
+            "modulusLength": 2048,
+            "publicExponent": b"\x03",
+            "hash": "SHA-256",
+        },
+        {
+            "name": "RSASSA-PKCS1-v1_5",
+            "modulusLength": 2048,
+            "publicExponent": b"\x01\x00\x01",
+            "hash": "SHA-1",
+        },
+    ],
+)
+async def test_unsupported_algorithm(algorithm: Any) -> None:
+    with pytest.raises(NotSupportedError) as info:
+        await RTCCertificate.generateCertificate(algorithm)
+    assert info.value.name == "NotSupportedError"
+
+
+@pytest.mark.parametrize(
+    "algorithm",
+    [
+        None,
+        42,
+        {},
+        {"name": 1},
+        {"name": "ECDSA"},
+        {"name": "ECDSA", "namedCurve": "P-256", "expires": -1},
+        {"name": "ECDSA", "namedCurve": "P-256", "expires": "invalid"},
+        {"name": "ECDSA", "namedCurve": "P-256", "expires": True},
+        {"name": "ECDSA", "namedCurve": "P-256", "expires": float("nan")},
+        {"name": "invalid-algo", "expires": -1},  # expires is converted first
+        {"name": "RSASSA-PKCS1-v1_5", "modulusLength": 2048, "hash": "SHA-256"},
+        {
+            "name": "RSASSA-PKCS1-v1_5",
+            "modulusLength": "2048",
+            "publicExponent": b"\x01\x00\x01",
+            "hash": "SHA-256",
+        },
+        {
+            "name": "RSASSA-PKCS1-v1_5",
+            "modulusLength": 2048,
+            "publicExponent": "65537",
+            "hash": "SHA-256",
+        },
+    ],
+)
+async def test_malformed_algorithm_type_error(algorithm: Any) -> None:
+    with pytest.raises(TypeError):
+        await RTCCertificate.generateCertificate(algorithm)
+
+
+def test_aiortc_adapter(ecdsa_cert: RTCCertificate) -> None:
+    from aiortc.rtcdtlstransport import SRTP_AES128_CM_SHA1_80
+    from aiortc.rtcdtlstransport import RTCCertificate as AiortcCertificate
+
+    adapted = ecdsa_cert._to_aiortc()
+    assert isinstance(adapted, AiortcCertificate)
+    ours = ecdsa_cert.getFingerprints()[0]
+    theirs = next(f for f in adapted.getFingerprints() if f.algorithm == "sha-256")
+    assert theirs.value == ours.sdp_value()
+    adapted._create_ssl_context(srtp_profiles=[SRTP_AES128_CM_SHA1_80])
+
+
+def test_certificates_are_distinct(ecdsa_cert: RTCCertificate, ecdsa_cert2: RTCCertificate) -> None:
+    assert ecdsa_cert.getFingerprints() != ecdsa_cert2.getFingerprints()
+    assert ecdsa_cert.x509.subject != ecdsa_cert2.x509.subject
+    assert ecdsa_cert != ecdsa_cert2
+    assert "RTCCertificate" in repr(ecdsa_cert)
