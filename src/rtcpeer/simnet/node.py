@@ -1,0 +1,243 @@
+"""Drives a sans-IO endpoint on a simulated host.
+
+The endpoint has the ICE agent's shape: ``receive(socket_id, source, data,
+now)``, ``transmits()`` returning objects with ``socket_id``, ``destination``
+and ``data``, ``get_timer()`` and ``handle_timer(now)``; ``next_event()`` is
+optional. After every delivery and every timer the node drains the
+transmits onto the right socket, collects events, and re-arms the one timer
+the endpoint asked for. The endpoint never learns it is simulated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from rtcpeer.simnet.clock import TimerHandle
+from rtcpeer.simnet.host import Host, UdpSocket
+from rtcpeer.simnet.stream import CLOSED, StreamListener, StreamSocket
+from rtcpeer.stun import Address
+
+
+class TransmitLike(Protocol):
+    """What an endpoint asks to send."""
+
+    @property
+    def socket_id(self) -> Any: ...
+
+    @property
+    def destination(self) -> Address: ...
+
+    @property
+    def data(self) -> bytes: ...
+
+
+class Endpoint(Protocol):
+    """The sans-IO surface a :class:`Node` drives."""
+
+    def receive(self, socket_id: Any, source: Address, data: bytes, now: float) -> object: ...
+
+    def transmits(self) -> Sequence[TransmitLike]: ...
+
+    def get_timer(self) -> float | None: ...
+
+    def handle_timer(self, now: float) -> object: ...
+
+
+class Node:
+    """One endpoint on one host, with the sockets it uses keyed by socket id.
+
+    Call :meth:`service` after calling the endpoint directly from a test (for
+    example to start gathering), so what it queued gets sent and its timer
+    armed. Stream closes are passed to ``endpoint.socket_closed(socket_id,
+    reason, now)`` when the endpoint has such a method.
+    """
+
+    def __init__(self, host: Host, endpoint: Endpoint) -> None:
+        self.host = host
+        self.endpoint = endpoint
+        self.network = host.network
+        self.sockets: dict[Any, UdpSocket | StreamSocket] = {}
+        #: Every event the endpoint reported through ``next_event()``, in order.
+        self.events: list[object] = []
+        #: Called with each event as it is collected.
+        self.on_event: Callable[[object], None] | None = None
+        #: Transmits dropped because their socket was unknown or closed.
+        self.dropped_transmits = 0
+        self.stopped = False
+        self._timer: TimerHandle | None = None
+        self._timer_at: float | None = None
+        host.on_kill.append(self.stop)
+
+    # -- sockets -----------------------------------------------------------------
+    def bind_udp(self, socket_id: Any, port: int = 0, address: str | None = None) -> UdpSocket:
+        """Bind a UDP socket on the host whose datagrams go to the endpoint."""
+        sock = self.host.udp_socket(port, address)
+        self.adopt_udp(socket_id, sock)
+        return sock
+
+    def adopt_udp(self, socket_id: Any, sock: UdpSocket) -> None:
+        """Route an existing UDP socket to the endpoint under ``socket_id``."""
+        self._register(socket_id, sock)
+        sock.on_datagram = lambda data, source: self._received(socket_id, source, data)
+
+    def connect(self, socket_id: Any, remote: Address, *, address: str | None = None
+                ) -> StreamSocket:
+        """Open a stream to ``remote``; its messages reach the endpoint under ``socket_id``."""
+        stream = self.host.connect(remote, address=address)
+        self.adopt_stream(socket_id, stream)
+        return stream
+
+    def adopt_stream(self, socket_id: Any, stream: StreamSocket) -> None:
+        """Route an existing (e.g. accepted) stream to the endpoint under ``socket_id``."""
+        self._register(socket_id, stream)
+        stream.on_data = lambda data: self._received(socket_id, stream.remote_address, data)
+        stream.on_close = lambda reason: self._stream_closed(socket_id, reason)
+
+    def listen(
+        self,
+        port: int,
+        socket_id_for: Callable[[StreamSocket], Any],
+        address: str | None = None,
+    ) -> StreamListener:
+        """Accept streams; each gets the socket id ``socket_id_for(stream)``."""
+        listener = self.host.listen(port, address)
+        listener.on_accept = lambda stream: self.adopt_stream(socket_id_for(stream), stream)
+        return listener
+
+    def _register(self, socket_id: Any, sock: UdpSocket | StreamSocket) -> None:
+        if socket_id in self.sockets:
+            raise ValueError(f"socket id {socket_id!r} is already in use on this node")
+        self.sockets[socket_id] = sock
+
+    # -- driving -----------------------------------------------------------------
+    def service(self) -> None:
+        """Send what the endpoint queued, collect its events, re-arm its timer."""
+        if self.stopped:
+            return
+        for transmit in self.endpoint.transmits():
+            sock = self.sockets.get(transmit.socket_id)
+            if sock is None:
+                self.dropped_transmits += 1
+            elif isinstance(sock, UdpSocket):
+                if sock.closed:
+                    self.dropped_transmits += 1
+                else:
+                    sock.sendto(transmit.data, transmit.destination)
+            elif sock.state == CLOSED:
+                self.dropped_transmits += 1
+            else:
+                sock.send(transmit.data)
+        next_event = getattr(self.endpoint, "next_event", None)
+        if next_event is not None:
+            while (event := next_event()) is not None:
+                self.events.append(event)
+                if self.on_event is not None:
+                    self.on_event(event)
+        self._arm(self.endpoint.get_timer())
+
+    def stop(self) -> None:
+        """Stop driving the endpoint (called when the host is killed)."""
+        self.stopped = True
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = None
+        self._timer_at = None
+
+    def _arm(self, when: float | None) -> None:
+        if when == self._timer_at and (self._timer is not None or when is None):
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._timer_at = when
+        if when is not None:
+            self._timer = self.network.scheduler.call_at(when, self._fire)
+
+    def _fire(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        if self.stopped:
+            return
+        self.endpoint.handle_timer(self.network.now)
+        self.service()
+
+    def _received(self, socket_id: Any, source: Address, data: bytes) -> None:
+        if self.stopped:
+            return
+        self.endpoint.receive(socket_id, source, data, self.network.now)
+        self.service()
+
+    def _stream_closed(self, socket_id: Any, reason: str) -> None:
+        if self.stopped:
+            return
+        hook = getattr(self.endpoint, "socket_closed", None)
+        if callable(hook):
+            hook(socket_id, reason, self.network.now)
+        self.service()
+
+
+class Connection(Protocol):
+    """An aioquic-style single-peer state machine (e.g. the TURN client)."""
+
+    def receive(self, data: bytes, now: float) -> object: ...
+
+    def datagrams_to_send(self, now: float) -> Sequence[bytes]: ...
+
+    def get_timer(self) -> float | None: ...
+
+    def handle_timer(self, now: float) -> object: ...
+
+
+class _ConnectionTransmit:
+    __slots__ = ("data", "destination", "socket_id")
+
+    def __init__(self, socket_id: Any, destination: Address, data: bytes) -> None:
+        self.socket_id = socket_id
+        self.destination = destination
+        self.data = data
+
+
+class ConnectionEndpoint:
+    """Presents a one-peer connection as an :class:`Endpoint` for a Node.
+
+    Datagrams from anyone but ``peer`` are ignored; ``datagrams_to_send`` go
+    to ``peer`` from ``socket_id``. ``clock`` supplies ``now`` for the calls
+    that the Node shape makes without one (use ``lambda: net.now``). A closed
+    stream becomes ``connection.connection_lost(reason)`` when it has one.
+    Over a stream every received message is passed on whole; use a
+    StreamFramer-based wrapper if the connection needs re-framing.
+    """
+
+    def __init__(
+        self, connection: Connection, socket_id: Any, peer: Address, clock: Callable[[], float]
+    ) -> None:
+        self.connection = connection
+        self.socket_id = socket_id
+        self.peer = peer
+        self._clock = clock
+
+    def receive(self, socket_id: Any, source: Address, data: bytes, now: float) -> None:
+        if socket_id == self.socket_id and (source == self.peer):
+            self.connection.receive(data, now)
+
+    def transmits(self) -> list[_ConnectionTransmit]:
+        return [
+            _ConnectionTransmit(self.socket_id, self.peer, data)
+            for data in self.connection.datagrams_to_send(self._clock())
+        ]
+
+    def get_timer(self) -> float | None:
+        return self.connection.get_timer()
+
+    def handle_timer(self, now: float) -> None:
+        self.connection.handle_timer(now)
+
+    def next_event(self) -> object | None:
+        next_event = getattr(self.connection, "next_event", None)
+        return None if next_event is None else next_event()
+
+    def socket_closed(self, socket_id: Any, reason: str, now: float) -> None:
+        lost = getattr(self.connection, "connection_lost", None)
+        if socket_id == self.socket_id and callable(lost):
+            lost(reason)
