@@ -11,7 +11,7 @@ import argparse
 import importlib
 from collections.abc import Sequence
 
-_SUBCOMMANDS = ("rtcpeer.cli.check_config",)
+_SUBCOMMANDS = ("rtcpeer.cli.check_config", "rtcpeer.cli.turn_server")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -27,7 +27,7 @@ _COOKIE_BYTES = struct.pack("!I", MAGIC_COOKIE)
 
 
 def _xor(data: bytes, mask: bytes) -> bytes:
-    return bytes(a ^ b for a, b in zip(data, mask, strict=True))
+    return bytes(a ^ b for a, b in zip(data, mask[: len(data)], strict=True))
 
 
 def _decode_address(value: bytes, xor_mask: bytes | None) -> Address:

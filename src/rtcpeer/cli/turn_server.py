@@ -1,0 +1,140 @@
+"""``rtcpeer turn-server``: run the embedded TURN server until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from rtcpeer.turn.server.config import MAX_LIFETIME, TurnServerConfig
+from rtcpeer.turn.server.runtime import ListenSettings, TurnServer
+
+
+def _user(text: str) -> tuple[str, str]:
+    name, sep, password = text.partition(":")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected user:password, got {text!r}")
+    return name, password
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``turn-server`` subcommand."""
+    parser = subparsers.add_parser(
+        "turn-server",
+        help="run an embedded TURN server (RFC 8656) for tests and demos",
+        description="Run a TURN server over UDP and TCP (and TLS/DTLS with a "
+        "certificate). Relays UDP only; never relays to its own listening "
+        "ports, nor to loopback unless --allow-loopback-peers.",
+    )
+    parser.add_argument("--listen", default="127.0.0.1", help="listening IP")
+    parser.add_argument("--port", type=int, default=3478, help="UDP and TCP port (0: any)")
+    parser.add_argument("--tls-port", type=int, default=None, help="TLS and DTLS port")
+    parser.add_argument("--cert", type=Path, help="PEM certificate chain for TLS/DTLS")
+    parser.add_argument("--key", type=Path, help="PEM private key for TLS/DTLS")
+    parser.add_argument(
+        "--self-signed", action="store_true",
+        help="generate a throwaway CA and certificate for TLS/DTLS (prints the CA path)",
+    )
+    parser.add_argument("--relay-ip", default=None, help="relayed sockets' IP (default: --listen)")
+    parser.add_argument("--min-port", type=int, default=0, help="lowest relay port")
+    parser.add_argument("--max-port", type=int, default=0, help="highest relay port")
+    parser.add_argument(
+        "--user", type=_user, action="append", default=[], metavar="USER:PASS",
+        help="a long-term credential (repeatable)",
+    )
+    parser.add_argument(
+        "--auth-secret", action="append", default=[], metavar="SECRET",
+        help="shared secret for time-limited REST-API usernames (repeatable)",
+    )
+    parser.add_argument("--realm", default="rtcpeer", help="long-term credential realm")
+    parser.add_argument(
+        "--allow-loopback-peers", action="store_true",
+        help="allow relaying to 127.0.0.0/8 and ::1 (tests only)",
+    )
+    parser.add_argument(
+        "--legacy-channels", action="store_true",
+        help="also accept RFC 5766 channel numbers 0x5000-0x7FFF (UDP/DTLS clients)",
+    )
+    parser.add_argument("--quota", type=int, default=0, help="allocations per user (0: no limit)")
+    parser.add_argument(
+        "--total-quota", type=int, default=0, help="allocations in all (0: no limit)"
+    )
+    parser.add_argument(
+        "--lifetime-max", type=int, default=MAX_LIFETIME, help="longest allocation lifetime (s)"
+    )
+    parser.set_defaults(func=run)
+
+
+def build(args: argparse.Namespace, workdir: Path) -> TurnServer:
+    """The server the parsed arguments describe (not started)."""
+    if not args.user and not args.auth_secret:
+        raise SystemExit("turn-server: give at least one --user or --auth-secret")
+    cert, key = args.cert, args.key
+    if args.tls_port is not None and args.self_signed:
+        from rtcpeer.pki import make_certificates
+
+        files = make_certificates(workdir)
+        cert, key = files.cert, files.key
+        print(f"CA certificate: {files.ca}", flush=True)
+    if args.tls_port is not None and (cert is None or key is None):
+        raise SystemExit("turn-server: --tls-port needs --cert and --key, or --self-signed")
+    config = TurnServerConfig(
+        realm=args.realm,
+        users=dict(args.user),
+        auth_secrets=tuple(args.auth_secret),
+        max_lifetime=args.lifetime_max,
+        user_quota=args.quota,
+        total_quota=args.total_quota,
+        allow_loopback_peers=args.allow_loopback_peers,
+        legacy_channel_numbers=args.legacy_channels,
+    )
+    settings = ListenSettings(
+        host=args.listen,
+        port=args.port,
+        tls_port=args.tls_port,
+        cert=cert,
+        key=key,
+        relay_ip=args.relay_ip,
+        min_port=args.min_port,
+        max_port=args.max_port,
+    )
+    return TurnServer(config, settings)
+
+
+async def serve(server: TurnServer) -> None:
+    """Start, print the URLs, and run until SIGINT or SIGTERM."""
+    loop = asyncio.get_running_loop()
+    stop: asyncio.Future[None] = loop.create_future()
+
+    def request_stop() -> None:
+        if not stop.done():
+            stop.set_result(None)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, request_stop)
+    await server.start()
+    try:
+        print(f"TURN server ready in {server.startup_seconds * 1000:.1f} ms", flush=True)
+        for url in server.urls():
+            print(url, flush=True)
+        await stop
+    finally:
+        await server.close()
+        print("TURN server closed", flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory(prefix="rtcpeer-turn-") as workdir:
+        server = build(args, Path(workdir))
+        try:
+            asyncio.run(serve(server))
+        except OSError as exc:
+            print(f"turn-server: {exc}", file=sys.stderr)
+            return 1
+    return 0

@@ -1,0 +1,210 @@
+"""ICE candidates: the model, RFC 8839 ``candidate:`` lines, priority and foundation.
+
+Priorities follow RFC 8445 §5.1.2: ``2^24·type + 2^8·local + (256 - component)``.
+The local preference orders what the type preference cannot: relayed candidates
+by the protocol to their TURN server (UDP > TCP > TLS, so the cheapest relay
+path wins), then IPv6 over IPv4 (RFC 8421), then the order the sockets were
+registered in (an interface index), so every candidate of an agent is distinct.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import zlib
+from dataclasses import dataclass, replace
+from typing import Literal
+
+CandidateType = Literal["host", "prflx", "srflx", "relay"]
+RelayProtocol = Literal["udp", "tcp", "tls", "dtls"]
+
+TYPE_PREFERENCES: dict[str, int] = {"host": 126, "prflx": 110, "srflx": 100, "relay": 0}
+#: Relay protocol rank inside the local preference: cheaper transports first.
+RELAY_PROTOCOL_PREFERENCES: dict[str, int] = {"udp": 3, "dtls": 2, "tcp": 1, "tls": 0}
+_CANDIDATE_TYPES = ("host", "prflx", "srflx", "relay")
+_MAX_INTERFACE_INDEX = 0x7FF
+
+
+class CandidateParseError(ValueError):
+    """A ``candidate:`` attribute that does not follow RFC 8839 §5.1."""
+
+
+def local_preference(
+    address: str,
+    *,
+    relay_protocol: str | None = None,
+    interface_index: int = 0,
+) -> int:
+    """A 16-bit local preference: relay protocol, then IPv6, then interface.
+
+    Bits 14-15 carry the relay protocol rank (3 for candidates that are not
+    relayed), bit 13 is set for IPv6 other than link-local, and the low bits
+    count down from the highest value by ``interface_index``.
+    """
+    protocol_rank = 3 if relay_protocol is None else RELAY_PROTOCOL_PREFERENCES[relay_protocol]
+    family_rank = 0
+    try:
+        ip = ipaddress.ip_address(address)
+        family_rank = 1 if ip.version == 6 and not ip.is_link_local else 0
+    except ValueError:  # an mDNS name or a hostname: treat as IPv4-ranked
+        pass
+    index = min(max(interface_index, 0), _MAX_INTERFACE_INDEX)
+    return (protocol_rank << 14) | (family_rank << 13) | (0x1FFF - index)
+
+
+def candidate_priority(type_preference: int, local_pref: int, component: int = 1) -> int:
+    """RFC 8445 §5.1.2.1 priority of a candidate."""
+    if not 0 <= type_preference <= 126:
+        raise ValueError("type preference must be 0..126")
+    if not 0 <= local_pref <= 0xFFFF:
+        raise ValueError("local preference must be 0..65535")
+    if not 1 <= component <= 256:
+        raise ValueError("component must be 1..256")
+    return (type_preference << 24) | (local_pref << 8) | (256 - component)
+
+
+def compute_foundation(
+    candidate_type: str, base_address: str, transport: str, server: str | None = None
+) -> str:
+    """Same type, base IP, transport and server → same foundation (RFC 8445 §5.1.1.3)."""
+    key = f"{candidate_type}|{base_address}|{transport.lower()}|{server or ''}"
+    return str(zlib.crc32(key.encode()))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One ICE candidate as signalled (RFC 8839 §5.1)."""
+
+    #: Candidates with the same foundation are checked as one group (1-32 ice-chars).
+    foundation: str
+    #: Component id, 1 for RTP/everything with rtcp-mux and bundle.
+    component: int
+    #: "udp" or "tcp" (lower case).
+    transport: str
+    #: RFC 8445 priority.
+    priority: int
+    #: IP address or an mDNS ``.local`` name.
+    host: str
+    port: int
+    #: "host", "prflx", "srflx" or "relay".
+    type: str
+    #: For srflx/prflx/relay: the base (or mapped) address the candidate came from.
+    related_address: str | None = None
+    related_port: int | None = None
+    #: RFC 6544 "active", "passive" or "so" for TCP candidates.
+    tcptype: str | None = None
+    #: The ICE generation (restart count) this candidate belongs to.
+    generation: int | None = None
+    #: The ufrag of the agent that gathered it (ties the candidate to a generation).
+    ufrag: str | None = None
+    #: libwebrtc's network id extension.
+    network_id: int | None = None
+    #: Extension attributes this model does not name, kept in order.
+    extensions: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return (self.host, self.port)
+
+    @property
+    def is_mdns(self) -> bool:
+        return self.host.lower().endswith(".local")
+
+    def with_address(self, host: str, port: int) -> Candidate:
+        return replace(self, host=host, port=port)
+
+    # -- SDP ----------------------------------------------------------------
+    @classmethod
+    def from_sdp(cls, line: str) -> Candidate:
+        """Parse ``candidate:...`` (optionally with ``a=``) per RFC 8839 §5.1."""
+        text = line.strip()
+        if text.startswith("a="):
+            text = text[2:]
+        if text.startswith("candidate:"):
+            text = text[len("candidate:") :]
+        bits = text.split()
+        if len(bits) < 8 or bits[6] != "typ":
+            raise CandidateParseError(f"not a candidate attribute: {line!r}")
+        try:
+            component = int(bits[1])
+            priority = int(bits[3])
+            port = int(bits[5])
+        except ValueError as exc:
+            raise CandidateParseError(f"bad number in candidate: {line!r}") from exc
+        if not 1 <= component <= 256 or not 0 <= port <= 0xFFFF or not 0 < priority < 2**32:
+            raise CandidateParseError(f"candidate field out of range: {line!r}")
+        if not bits[0] or len(bits[0]) > 32:
+            raise CandidateParseError("foundation must be 1-32 characters")
+        related_address: str | None = None
+        related_port: int | None = None
+        tcptype: str | None = None
+        generation: int | None = None
+        ufrag: str | None = None
+        network_id: int | None = None
+        extensions: list[tuple[str, str]] = []
+        rest = bits[8:]
+        if len(rest) % 2:
+            raise CandidateParseError(f"extension without a value: {line!r}")
+        for name, value in zip(rest[::2], rest[1::2], strict=True):
+            try:
+                if name == "raddr":
+                    related_address = value
+                elif name == "rport":
+                    related_port = int(value)
+                elif name == "tcptype":
+                    tcptype = value
+                elif name == "generation":
+                    generation = int(value)
+                elif name == "ufrag":
+                    ufrag = value
+                elif name == "network-id":
+                    network_id = int(value)
+                else:
+                    extensions.append((name, value))
+            except ValueError as exc:
+                raise CandidateParseError(f"bad {name} value {value!r}") from exc
+        return cls(
+            foundation=bits[0],
+            component=component,
+            transport=bits[2].lower(),
+            priority=priority,
+            host=bits[4],
+            port=port,
+            type=bits[7],
+            related_address=related_address,
+            related_port=related_port,
+            tcptype=tcptype,
+            generation=generation,
+            ufrag=ufrag,
+            network_id=network_id,
+            extensions=tuple(extensions),
+        )
+
+    def to_sdp(self) -> str:
+        """The attribute value, starting ``candidate:`` (no ``a=``)."""
+        parts = [
+            f"candidate:{self.foundation}",
+            str(self.component),
+            self.transport,
+            str(self.priority),
+            self.host,
+            str(self.port),
+            "typ",
+            self.type,
+        ]
+        if self.related_address is not None and self.related_port is not None:
+            parts += ["raddr", self.related_address, "rport", str(self.related_port)]
+        if self.tcptype is not None:
+            parts += ["tcptype", self.tcptype]
+        if self.generation is not None:
+            parts += ["generation", str(self.generation)]
+        if self.ufrag is not None:
+            parts += ["ufrag", self.ufrag]
+        if self.network_id is not None:
+            parts += ["network-id", str(self.network_id)]
+        for name, value in self.extensions:
+            parts += [name, value]
+        return " ".join(parts)
+
+
+def is_known_type(candidate_type: str) -> bool:
+    return candidate_type in _CANDIDATE_TYPES

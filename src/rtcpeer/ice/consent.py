@@ -1,0 +1,90 @@
+"""Consent freshness (RFC 7675) for one selected pair, on the caller's clock.
+
+A consent check goes out every ``interval`` ±``jitter`` (5 s ±20%). Any
+authenticated success response on the pair refreshes consent. The pair counts
+as *unanswered* (W3C ``disconnected``) once a check has waited
+``disconnected_after`` seconds without any response, and consent is *lost*
+(``failed``; the agent must stop sending) ``timeout`` seconds after the last
+response. When responses come back the pair is fresh again by itself.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from rtcpeer.stun.transaction import RetransmissionPolicy
+
+
+@dataclass(frozen=True)
+class ConsentPolicy:
+    """Timing of consent checks; the defaults follow RFC 7675 and Chrome."""
+
+    #: Base period between consent checks.
+    interval: float = 5.0
+    #: Relative randomisation of the period (RFC 7675 §5.1: ±20%).
+    jitter: float = 0.2
+    #: A check unanswered this long makes the pair "disconnected".
+    disconnected_after: float = 3.0
+    #: No response for this long: consent lost, the pair is "failed".
+    timeout: float = 30.0
+    #: Retransmission of each consent check: sent at 0, .5, 1.5, 3.5 s, gone at 4.5 s.
+    retransmission: RetransmissionPolicy = field(
+        default_factory=lambda: RetransmissionPolicy(rto=0.5, rc=4, rm=2)
+    )
+
+
+class ConsentFreshness:
+    """When to send the next consent check, and whether consent is still fresh."""
+
+    def __init__(self, now: float, rng: random.Random, policy: ConsentPolicy) -> None:
+        self.policy = policy
+        self._rng = rng
+        self.last_response = now
+        self.in_flight = False
+        self.unanswered_since: float | None = None
+        self.next_check = now + self._period()
+
+    def _period(self) -> float:
+        jitter = self.policy.jitter
+        return self.policy.interval * self._rng.uniform(1.0 - jitter, 1.0 + jitter)
+
+    def due(self, now: float) -> bool:
+        """Should a consent check be sent now?"""
+        return not self.in_flight and now >= self.next_check
+
+    def check_sent(self, now: float) -> None:
+        self.in_flight = True
+        if self.unanswered_since is None:
+            self.unanswered_since = now
+
+    def response(self, now: float) -> None:
+        """An authenticated success response arrived on the pair."""
+        self.last_response = now
+        self.unanswered_since = None
+        if self.in_flight or now >= self.next_check:
+            self.next_check = now + self._period()
+        self.in_flight = False
+
+    def check_timed_out(self, now: float) -> None:
+        """The check's transaction gave up: try again at once."""
+        self.in_flight = False
+        self.next_check = now
+
+    def unanswered(self, now: float) -> bool:
+        since = self.unanswered_since
+        return since is not None and now - since >= self.policy.disconnected_after
+
+    def expired(self, now: float) -> bool:
+        return now - self.last_response >= self.policy.timeout
+
+    def get_timer(self, now: float) -> float:
+        """The next moment something changes: a check is due, or a threshold passes."""
+        timers = [self.last_response + self.policy.timeout]
+        if not self.in_flight:
+            timers.append(self.next_check)
+        if self.unanswered_since is not None:
+            disconnect_at = self.unanswered_since + self.policy.disconnected_after
+            if disconnect_at > now:
+                timers.append(disconnect_at)
+        return min(timers)

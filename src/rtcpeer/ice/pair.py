@@ -1,0 +1,98 @@
+"""Candidate pairs: their priority (RFC 8445 §6.1.2.3) and their states as a table.
+
+Allowed transitions live in :data:`TRANSITIONS` (h11 style) rather than in
+scattered ``if``s; an illegal move raises :class:`PairStateError` naming both
+states, which turns a checklist bug into a loud failure instead of a stall.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from rtcpeer.ice.candidate import Candidate
+
+
+class PairState(Enum):
+    """RFC 8445 §6.1.2.6 candidate pair states."""
+
+    FROZEN = "frozen"
+    WAITING = "waiting"
+    IN_PROGRESS = "in-progress"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+TRANSITIONS: dict[PairState, frozenset[PairState]] = {
+    # Unfrozen by foundation, or failed when the checklist gives up.
+    PairState.FROZEN: frozenset({PairState.WAITING, PairState.FAILED}),
+    # A check is sent; or the checklist gives up on it.
+    PairState.WAITING: frozenset({PairState.IN_PROGRESS, PairState.FAILED}),
+    # The check's outcome; back to waiting after a 487 role conflict.
+    PairState.IN_PROGRESS: frozenset({PairState.SUCCEEDED, PairState.FAILED, PairState.WAITING}),
+    # Consent lost; or re-checked after an incoming triggered check.
+    PairState.SUCCEEDED: frozenset({PairState.FAILED}),
+    # A triggered check (the peer reached us on it) revives a failed pair.
+    PairState.FAILED: frozenset({PairState.WAITING}),
+}
+
+
+class PairStateError(RuntimeError):
+    """A pair was asked to move between states the table does not connect."""
+
+
+def pair_priority(controlling_priority: int, controlled_priority: int) -> int:
+    """2^32·MIN(G,D) + 2·MAX(G,D) + (G>D ? 1 : 0), G from the controlling agent."""
+    g, d = controlling_priority, controlled_priority
+    return (min(g, d) << 32) + 2 * max(g, d) + (1 if g > d else 0)
+
+
+@dataclass(eq=False)
+class CandidatePair:
+    """A local candidate (sending through ``socket_id``) and a remote candidate."""
+
+    local: Candidate
+    remote: Candidate
+    #: The local socket (host socket or relay allocation) the pair sends through.
+    socket_id: int
+    state: PairState = PairState.FROZEN
+    priority: int = 0
+    #: Nominated: both sides agree to use it (RFC 8445 §8).
+    nominated: bool = False
+    #: The controlled side saw USE-CANDIDATE before the pair succeeded.
+    use_candidate_received: bool = False
+    #: A check on it succeeded (it is in the valid list).
+    valid: bool = False
+    #: When the last nomination of this pair was accepted (renomination order).
+    nominated_at: float = -1.0
+    #: Transaction ids of checks in flight on this pair.
+    transactions: set[bytes] = field(default_factory=set)
+
+    @property
+    def foundation(self) -> tuple[str, str]:
+        return (self.local.foundation, self.remote.foundation)
+
+    @property
+    def key(self) -> tuple[int, tuple[str, int], tuple[str, int]]:
+        """Identity of the path: local socket, local address, remote address."""
+        return (self.socket_id, self.local.address, self.remote.address)
+
+    def update_priority(self, controlling: bool) -> None:
+        local, remote = self.local.priority, self.remote.priority
+        self.priority = (
+            pair_priority(local, remote) if controlling else pair_priority(remote, local)
+        )
+
+    def set_state(self, state: PairState) -> None:
+        if state == self.state:
+            return
+        if state not in TRANSITIONS[self.state]:
+            raise PairStateError(f"pair cannot go from {self.state.value} to {state.value}")
+        self.state = state
+
+    def __repr__(self) -> str:
+        return (
+            f"<CandidatePair {self.local.type} {self.local.host}:{self.local.port} -> "
+            f"{self.remote.type} {self.remote.host}:{self.remote.port} {self.state.value}"
+            f"{' nominated' if self.nominated else ''}>"
+        )

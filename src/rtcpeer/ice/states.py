@@ -1,0 +1,84 @@
+"""W3C RTCIceTransportState and RTCIceGatheringState, and how the agent derives them.
+
+The transport state is computed from facts, not stepped: :func:`transport_state`
+takes what the agent knows now and returns the state the W3C definition names
+for it, so no code path can forget a transition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class IceTransportState(str, Enum):
+    """RTCIceTransportState (webrtc-pc §5.6.3)."""
+
+    NEW = "new"
+    CHECKING = "checking"
+    CONNECTED = "connected"
+    COMPLETED = "completed"
+    DISCONNECTED = "disconnected"
+    FAILED = "failed"
+    CLOSED = "closed"
+
+
+class IceGatheringState(str, Enum):
+    """RTCIceGathererState / RTCIceGatheringState (webrtc-pc §5.6.2)."""
+
+    NEW = "new"
+    GATHERING = "gathering"
+    COMPLETE = "complete"
+
+
+@dataclass(frozen=True)
+class StateFacts:
+    """Everything the transport state depends on."""
+
+    closed: bool = False
+    #: Some remote candidate is known (or a check arrived from the peer).
+    has_remote_candidates: bool = False
+    #: A pair is selected and its consent is fresh.
+    has_usable_pair: bool = False
+    #: The selected pair's consent checks have gone unanswered for a while.
+    consent_unanswered: bool = False
+    #: Consent expired (30 s) on the selected pair.
+    consent_lost: bool = False
+    #: The remote signalled end-of-candidates.
+    remote_end_of_candidates: bool = False
+    #: Local gathering is complete.
+    gathering_complete: bool = False
+    #: No pair is waiting, frozen or in progress.
+    checks_finished: bool = False
+    #: Every pair failed (or none could be formed).
+    all_pairs_failed: bool = False
+    #: A restart is under way while a previous generation still carries data.
+    restarting_with_usable_pair: bool = False
+
+
+def transport_state(facts: StateFacts) -> IceTransportState:
+    """The W3C state that the facts describe."""
+    if facts.closed:
+        return IceTransportState.CLOSED
+    if facts.has_usable_pair:
+        if facts.consent_lost:
+            return IceTransportState.FAILED
+        if facts.consent_unanswered:
+            return IceTransportState.DISCONNECTED
+        if (
+            facts.remote_end_of_candidates
+            and facts.gathering_complete
+            and facts.checks_finished
+            and not facts.restarting_with_usable_pair
+        ):
+            return IceTransportState.COMPLETED
+        return IceTransportState.CONNECTED
+    if facts.restarting_with_usable_pair:
+        return IceTransportState.CONNECTED
+    if facts.consent_lost:
+        return IceTransportState.FAILED
+    if facts.remote_end_of_candidates and facts.gathering_complete and facts.all_pairs_failed:
+        return IceTransportState.FAILED
+    if facts.has_remote_candidates:
+        return IceTransportState.CHECKING
+    return IceTransportState.NEW

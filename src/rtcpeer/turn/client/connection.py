@@ -1,0 +1,522 @@
+"""The TURN client allocation lifecycle (RFC 8656) as a pure state machine.
+
+One :class:`TurnClientConnection` is one allocation on one server over one
+transport. It never touches a socket or a clock: feed it what the server sent
+(:meth:`~TurnClientConnection.receive`, one datagram or one de-framed stream
+frame), hand :meth:`~TurnClientConnection.datagrams_to_send` to the wire,
+call :meth:`~TurnClientConnection.handle_timer` when
+:meth:`~TurnClientConnection.get_timer` comes due, and read what happened
+from :meth:`~TurnClientConnection.next_event`.
+
+The lifecycle: Allocate without credentials → 401 gives REALM and NONCE →
+Allocate again with the long-term credential (438 Stale Nonce → again with the
+new nonce). Then the allocation is refreshed before it expires, permissions
+every 4 minutes (they live 5), channel bindings every 9 (they live 10), and
+released with a Refresh carrying LIFETIME 0. Every failure is a
+:class:`~rtcpeer.turn.errors.TurnError`: the STUN error code, or 701 when the
+server did not answer.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import deque
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from rtcpeer.stun.attributes import Address, StunDecodeError
+from rtcpeer.stun.constants import REASONS, TRANSPORT_UDP, Attr, MessageClass, Method
+from rtcpeer.stun.framing import (
+    CHANNEL_MAX,
+    CHANNEL_MIN,
+    PacketKind,
+    classify,
+    decode_channel_data,
+    encode_channel_data,
+)
+from rtcpeer.stun.message import StunMessage, decode_message, long_term_key
+from rtcpeer.stun.transaction import (
+    RetransmissionPolicy,
+    TransactionManager,
+    TransactionResponse,
+    TransactionTimeout,
+)
+from rtcpeer.turn.client.events import (
+    AllocationFailed,
+    AllocationLost,
+    AllocationRefreshed,
+    AllocationSucceeded,
+    ChannelBindFailed,
+    ChannelBound,
+    DataReceived,
+    PermissionCreated,
+    PermissionFailed,
+    Released,
+    TurnEvent,
+)
+from rtcpeer.turn.client.target import TurnServerTarget, is_stream
+from rtcpeer.turn.errors import UNREACHABLE, TurnError
+
+DEFAULT_LIFETIME = 600
+PERMISSION_LIFETIME = 300
+PERMISSION_REFRESH = 240.0
+CHANNEL_LIFETIME = 600
+CHANNEL_REFRESH = 540.0
+MAX_STALE_NONCE_RETRIES = 3
+
+
+def refresh_delay(lifetime: float) -> float:
+    """When to refresh after a grant of ``lifetime`` seconds: a minute early,
+    or halfway through for lifetimes of two minutes or less."""
+    return lifetime - 60 if lifetime > 120 else lifetime / 2
+
+
+class AllocationState(Enum):
+    """Where the allocation is in its life."""
+
+    NEW = "new"
+    ALLOCATING = "allocating"
+    ALLOCATED = "allocated"
+    RELEASING = "releasing"
+    CLOSED = "closed"
+    FAILED = "failed"
+
+
+class _Kind(Enum):
+    ALLOCATE = "allocate"
+    REFRESH = "refresh"
+    PERMISSION = "permission"
+    CHANNEL = "channel"
+    RELEASE = "release"
+
+
+@dataclass
+class _Request:
+    """What an outstanding transaction was for, so it can be re-sent."""
+
+    kind: _Kind
+    method: Method
+    attributes: list[tuple[int, Any]]
+    subject: Any = None
+    stale_nonce_retries: int = 0
+
+
+@dataclass
+class _Permission:
+    refresh_at: float | None = None
+    in_flight: bool = False
+
+
+@dataclass
+class _Channel:
+    number: int
+    bound: bool = False
+    refresh_at: float | None = None
+    in_flight: bool = False
+
+
+@dataclass
+class _Credentials:
+    username: str
+    password: str
+    realm: str | None = None
+    nonce: str | None = None
+    key: bytes | None = field(default=None, repr=False)
+
+
+class TurnClientConnection:
+    """One TURN allocation, driven by bytes and a caller-supplied clock."""
+
+    def __init__(
+        self,
+        server: TurnServerTarget,
+        username: str,
+        password: str,
+        *,
+        lifetime: int = DEFAULT_LIFETIME,
+        policy: RetransmissionPolicy | None = None,
+        software: str | None = None,
+    ) -> None:
+        self.server = server
+        self.state = AllocationState.NEW
+        self.relayed_address: Address | None = None
+        self.mapped_address: Address | None = None
+        self.lifetime = lifetime
+        self._stream = is_stream(server)
+        self._credentials = _Credentials(username, password)
+        self._software = software
+        self._transactions = TransactionManager(reliable=self._stream, policy=policy)
+        self._requests: dict[bytes, _Request] = {}
+        self._outgoing: list[bytes] = []
+        self._events: deque[TurnEvent] = deque()
+        self._refresh_at: float | None = None
+        self._refresh_in_flight = False
+        self._permissions: dict[str, _Permission] = {}
+        self._channels: dict[Address, _Channel] = {}
+        self._channel_peers: dict[int, Address] = {}
+        self._next_channel = CHANNEL_MIN
+
+    # -- public surface ------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def realm(self) -> str | None:
+        return self._credentials.realm
+
+    @property
+    def nonce(self) -> str | None:
+        return self._credentials.nonce
+
+    def allocate(self, now: float) -> None:
+        """Send the first Allocate request (without credentials)."""
+        self._require(AllocationState.NEW, "allocate")
+        self.state = AllocationState.ALLOCATING
+        self._start(
+            _Request(
+                _Kind.ALLOCATE,
+                Method.ALLOCATE,
+                [(Attr.REQUESTED_TRANSPORT, TRANSPORT_UDP), (Attr.LIFETIME, self.lifetime)],
+            ),
+            now,
+        )
+
+    def create_permission(self, peer_host: str, now: float) -> None:
+        """Install (or refresh) a permission for a peer IP address; the
+        outcome is a PermissionCreated or PermissionFailed event."""
+        self._require(AllocationState.ALLOCATED, "create a permission")
+        host = _normalise_host(peer_host)
+        permission = self._permissions.setdefault(host, _Permission())
+        if not permission.in_flight:
+            self._send_permission(host, permission, now)
+
+    def bind_channel(self, peer: Address, now: float) -> int:
+        """Bind (or refresh) a channel to ``peer``; returns its number. The
+        outcome is a ChannelBound or ChannelBindFailed event."""
+        self._require(AllocationState.ALLOCATED, "bind a channel")
+        peer = (_normalise_host(peer[0]), peer[1])
+        channel = self._channels.get(peer)
+        if channel is None:
+            if self._next_channel > CHANNEL_MAX:
+                raise RuntimeError("no channel numbers left")
+            channel = _Channel(self._next_channel)
+            self._next_channel += 1
+            self._channels[peer] = channel
+            self._channel_peers[channel.number] = peer
+        if not channel.in_flight:
+            self._send_channel_bind(peer, channel, now)
+        return channel.number
+
+    def channel_for(self, peer: Address) -> int | None:
+        """The channel number bound to ``peer``, once the server confirmed it."""
+        channel = self._channels.get((_normalise_host(peer[0]), peer[1]))
+        return channel.number if channel is not None and channel.bound else None
+
+    def has_permission(self, peer_host: str) -> bool:
+        permission = self._permissions.get(_normalise_host(peer_host))
+        return permission is not None and permission.refresh_at is not None
+
+    def send(self, data: bytes, peer: Address, now: float) -> None:
+        """Relay ``data`` to ``peer``: ChannelData on a bound channel, else a
+        Send indication. The server drops it without a permission."""
+        self._require(AllocationState.ALLOCATED, "send")
+        peer = (_normalise_host(peer[0]), peer[1])
+        channel = self._channels.get(peer)
+        if channel is not None and channel.bound:
+            self._outgoing.append(encode_channel_data(channel.number, data, pad=self._stream))
+            return
+        indication = StunMessage(Method.SEND, MessageClass.INDICATION)
+        indication.add(Attr.XOR_PEER_ADDRESS, peer).add(Attr.DATA, data)
+        self._outgoing.append(indication.encode(None, fingerprint=True))
+
+    def release(self, now: float) -> None:
+        """Give the allocation back (Refresh with LIFETIME 0). A Released
+        event follows; without an allocation it follows at once."""
+        if self.state in (AllocationState.RELEASING, AllocationState.CLOSED):
+            return
+        was_allocated = self.state == AllocationState.ALLOCATED
+        self._stop_everything()
+        if not was_allocated:
+            self.state = AllocationState.CLOSED
+            self._events.append(Released())
+            return
+        self.state = AllocationState.RELEASING
+        self._start(_Request(_Kind.RELEASE, Method.REFRESH, [(Attr.LIFETIME, 0)]), now)
+
+    def connection_lost(self, reason: str = "connection to the server lost") -> None:
+        """The runtime lost the transport (TCP reset, TLS/DTLS failure, ...)."""
+        error = TurnError(UNREACHABLE, self.url, reason)
+        if self.state in (AllocationState.NEW, AllocationState.ALLOCATING):
+            self._events.append(AllocationFailed(error))
+            self._fail()
+        elif self.state == AllocationState.ALLOCATED:
+            self._events.append(AllocationLost(error))
+            self._fail()
+        elif self.state == AllocationState.RELEASING:
+            self._stop_everything()
+            self.state = AllocationState.CLOSED
+            self._events.append(Released())
+
+    def receive(self, data: bytes, now: float) -> None:
+        """Process one datagram (or one de-framed stream frame) from the server."""
+        kind = classify(data)
+        if kind == PacketKind.STUN:
+            try:
+                message = decode_message(data)
+            except StunDecodeError:
+                return
+            self._receive_stun(message, now)
+        elif kind == PacketKind.CHANNEL_DATA:
+            try:
+                number, payload = decode_channel_data(data)
+            except StunDecodeError:
+                return
+            peer = self._channel_peers.get(number)
+            if peer is not None and self._relaying:
+                self._events.append(DataReceived(peer, payload))
+
+    def datagrams_to_send(self, now: float) -> list[bytes]:
+        """Everything waiting to go to the server, in order."""
+        out = self._transactions.datagrams_to_send() + self._outgoing
+        self._outgoing = []
+        return out
+
+    def get_timer(self) -> float | None:
+        """The next moment :meth:`handle_timer` must run, or None."""
+        timers = [self._transactions.get_timer()]
+        if self.state == AllocationState.ALLOCATED:
+            if not self._refresh_in_flight:
+                timers.append(self._refresh_at)
+            timers += [p.refresh_at for p in self._permissions.values() if not p.in_flight]
+            timers += [c.refresh_at for c in self._channels.values() if not c.in_flight]
+        return min((t for t in timers if t is not None), default=None)
+
+    def handle_timer(self, now: float) -> None:
+        """Retransmit, time out, and refresh what is due at ``now``."""
+        self._transactions.handle_timer(now)
+        self._drain_transactions(now)
+        if self.state != AllocationState.ALLOCATED:
+            return
+        if (
+            not self._refresh_in_flight
+            and self._refresh_at is not None
+            and now >= self._refresh_at
+        ):
+            self._refresh_in_flight = True
+            self._start(
+                _Request(_Kind.REFRESH, Method.REFRESH, [(Attr.LIFETIME, self.lifetime)]), now
+            )
+        for host, permission in self._permissions.items():
+            due = permission.refresh_at
+            if not permission.in_flight and due is not None and now >= due:
+                self._send_permission(host, permission, now)
+        for peer, channel in self._channels.items():
+            due = channel.refresh_at
+            if not channel.in_flight and due is not None and now >= due:
+                self._send_channel_bind(peer, channel, now)
+
+    def next_event(self) -> TurnEvent | None:
+        return self._events.popleft() if self._events else None
+
+    # -- requests ------------------------------------------------------------
+    @property
+    def _relaying(self) -> bool:
+        return self.state in (AllocationState.ALLOCATED, AllocationState.RELEASING)
+
+    def _require(self, state: AllocationState, action: str) -> None:
+        if self.state != state:
+            raise RuntimeError(f"cannot {action} in state {self.state.value}")
+
+    def _send_permission(self, host: str, permission: _Permission, now: float) -> None:
+        permission.in_flight = True
+        self._start(
+            _Request(
+                _Kind.PERMISSION,
+                Method.CREATE_PERMISSION,
+                [(Attr.XOR_PEER_ADDRESS, (host, 0))],
+                subject=host,
+            ),
+            now,
+        )
+
+    def _send_channel_bind(self, peer: Address, channel: _Channel, now: float) -> None:
+        channel.in_flight = True
+        self._start(
+            _Request(
+                _Kind.CHANNEL,
+                Method.CHANNEL_BIND,
+                [(Attr.CHANNEL_NUMBER, channel.number), (Attr.XOR_PEER_ADDRESS, peer)],
+                subject=peer,
+            ),
+            now,
+        )
+
+    def _start(self, request: _Request, now: float) -> None:
+        message = StunMessage(request.method, MessageClass.REQUEST)
+        for attr, value in request.attributes:
+            message.add(attr, value)
+        creds = self._credentials
+        key = creds.key
+        if key is not None:
+            message.add(Attr.USERNAME, creds.username)
+            message.add(Attr.REALM, creds.realm)
+            message.add(Attr.NONCE, creds.nonce)
+        if self._software:
+            message.add(Attr.SOFTWARE, self._software)
+        data = message.encode(key, fingerprint=True)
+        self._transactions.start(message, data, now, integrity_key=key)
+        self._requests[message.transaction_id] = request
+
+    def _receive_stun(self, message: StunMessage, now: float) -> None:
+        if message.message_class in (MessageClass.SUCCESS, MessageClass.ERROR):
+            if self._transactions.receive(message):
+                self._drain_transactions(now)
+            return
+        if (
+            message.message_class == MessageClass.INDICATION
+            and message.method == Method.DATA
+            and self._relaying
+        ):
+            peer = message.get(Attr.XOR_PEER_ADDRESS)
+            payload = message.get(Attr.DATA)
+            if peer is not None and payload is not None:
+                self._events.append(DataReceived(peer, payload))
+
+    def _drain_transactions(self, now: float) -> None:
+        while (event := self._transactions.next_event()) is not None:
+            request = self._requests.pop(event.transaction_id, None)
+            if request is None:
+                continue
+            if isinstance(event, TransactionTimeout):
+                self._on_failure(
+                    request, TurnError(UNREACHABLE, self.url, "no response from the server")
+                )
+            elif isinstance(event, TransactionResponse):
+                self._on_response(request, event.response, now)
+
+    def _on_response(self, request: _Request, response: StunMessage, now: float) -> None:
+        if response.message_class == MessageClass.SUCCESS:
+            self._on_success(request, response, now)
+            return
+        code = response.error_code or 0
+        if self._retry_after_challenge(request, response, code, now):
+            return
+        reason = response.error_reason or REASONS.get(code, "error")
+        error = TurnError(code, self.url, reason)
+        alternate = response.get(Attr.ALTERNATE_SERVER) if code == 300 else None
+        self._on_failure(request, error, alternate)
+
+    def _retry_after_challenge(
+        self, request: _Request, response: StunMessage, code: int, now: float
+    ) -> bool:
+        """Handle 401 (first challenge) and 438 (stale nonce) by re-sending."""
+        creds = self._credentials
+        realm, nonce = response.get(Attr.REALM), response.get(Attr.NONCE)
+        if nonce is None:
+            return False
+        if code == 401 and creds.key is None and realm is not None:
+            creds.realm, creds.nonce = realm, nonce
+            creds.key = long_term_key(creds.username, realm, creds.password)
+            self._start(request, now)
+            return True
+        if code == 438 and request.stale_nonce_retries < MAX_STALE_NONCE_RETRIES:
+            request.stale_nonce_retries += 1
+            creds.nonce = nonce
+            if realm is not None and realm != creds.realm:
+                creds.realm = realm
+                creds.key = long_term_key(creds.username, realm, creds.password)
+            self._start(request, now)
+            return True
+        return False
+
+    def _on_success(self, request: _Request, response: StunMessage, now: float) -> None:
+        kind = request.kind
+        if kind == _Kind.ALLOCATE:
+            relayed = response.get(Attr.XOR_RELAYED_ADDRESS)
+            if relayed is None:
+                error = TurnError(500, self.url, "Allocate response without XOR-RELAYED-ADDRESS")
+                self._on_failure(request, error)
+                return
+            self.relayed_address = relayed
+            self.mapped_address = response.get(Attr.XOR_MAPPED_ADDRESS)
+            self.lifetime = int(response.get(Attr.LIFETIME, self.lifetime))
+            self.state = AllocationState.ALLOCATED
+            self._refresh_at = now + refresh_delay(self.lifetime)
+            self._events.append(
+                AllocationSucceeded(relayed, self.mapped_address, self.lifetime)
+            )
+        elif kind == _Kind.REFRESH:
+            self._refresh_in_flight = False
+            if self.state != AllocationState.ALLOCATED:
+                return
+            self.lifetime = int(response.get(Attr.LIFETIME, self.lifetime))
+            self._refresh_at = now + refresh_delay(self.lifetime)
+            self._events.append(AllocationRefreshed(self.lifetime))
+        elif kind == _Kind.PERMISSION:
+            permission = self._permissions.get(request.subject)
+            if permission is not None:
+                permission.in_flight = False
+                permission.refresh_at = now + PERMISSION_REFRESH
+                self._events.append(PermissionCreated(request.subject))
+        elif kind == _Kind.CHANNEL:
+            channel = self._channels.get(request.subject)
+            if channel is not None:
+                channel.in_flight = False
+                channel.bound = True
+                channel.refresh_at = now + CHANNEL_REFRESH
+                self._events.append(ChannelBound(request.subject, channel.number))
+        elif kind == _Kind.RELEASE:
+            self._finish_release()
+
+    def _on_failure(
+        self, request: _Request, error: TurnError, alternate: Address | None = None
+    ) -> None:
+        kind = request.kind
+        if kind == _Kind.ALLOCATE:
+            self._events.append(AllocationFailed(error, alternate))
+            self._fail()
+        elif kind == _Kind.REFRESH:
+            self._refresh_in_flight = False
+            if self.state == AllocationState.ALLOCATED:
+                self._events.append(AllocationLost(error))
+                self._fail()
+        elif kind == _Kind.PERMISSION:
+            if self._permissions.pop(request.subject, None) is not None:
+                self._events.append(PermissionFailed(request.subject, error))
+        elif kind == _Kind.CHANNEL:
+            channel = self._channels.pop(request.subject, None)
+            if channel is not None:
+                self._channel_peers.pop(channel.number, None)
+                self._events.append(ChannelBindFailed(request.subject, channel.number, error))
+        elif kind == _Kind.RELEASE:
+            # 437 means it is already gone; a timeout means we cannot know.
+            self._finish_release()
+
+    def _finish_release(self) -> None:
+        self.state = AllocationState.CLOSED
+        self._events.append(Released())
+
+    def _fail(self) -> None:
+        self._stop_everything()
+        self.state = AllocationState.FAILED
+
+    def _stop_everything(self) -> None:
+        self._transactions.cancel_all()
+        self._requests.clear()
+        self._outgoing.clear()
+        self._refresh_at = None
+        self._refresh_in_flight = False
+        for permission in self._permissions.values():
+            permission.refresh_at, permission.in_flight = None, False
+        for channel in self._channels.values():
+            channel.refresh_at, channel.in_flight = None, False
+
+
+def _normalise_host(host: str) -> str:
+    """The canonical text of an IP literal (peers are always IP addresses)."""
+    try:
+        return str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError as exc:
+        raise ValueError(f"peer address must be an IP literal, not {host!r}") from exc

@@ -1,0 +1,10 @@
+"""``python -m rtcpeer.turn.server``: the same as ``rtcpeer turn-server``."""
+
+from __future__ import annotations
+
+import sys
+
+from rtcpeer.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["turn-server", *sys.argv[1:]]))

@@ -1,0 +1,444 @@
+"""The TURN server as a pure state machine (RFC 8656 over RFC 8489).
+
+Inputs are bytes with addresses and the current time; outputs are
+:class:`SendToClient` / :class:`SendFromRelay` orders returned from each
+call. The core never opens a socket or reads a clock, so the asyncio runtime
+and a simulated network on a virtual clock drive the very same code.
+
+Choices where RFC 8656 leaves room:
+- Only UDP relaying (REQUESTED-TRANSPORT other than 17 gets 442).
+- EVEN-PORT is honoured (an even relay port); its R bit (reserve the next
+  port) and RESERVATION-TOKEN get 508: no port reservations are kept.
+- DONT-FRAGMENT is accepted and ignored.
+- Binding requests need no authentication (as coturn).
+- Channel numbers are 0x4000-0x4FFF; ``legacy_channel_numbers`` also accepts
+  RFC 5766's 0x5000-0x7FFF (coturn's turnutils_uclient picks those), over
+  UDP and DTLS only: stream framing knows only the RFC 8656 range.
+- Nonces are stateless and bound to the 5-tuple (see ``auth``).
+"""
+
+from __future__ import annotations
+
+import heapq
+import ipaddress
+import struct
+from collections import deque
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+
+from rtcpeer.stun import (
+    TRANSPORT_UDP,
+    Address,
+    Attr,
+    ErrorCode,
+    MessageClass,
+    Method,
+    PacketKind,
+    StunDecodeError,
+    StunMessage,
+    classify,
+    decode_channel_data,
+    decode_message,
+    encode_channel_data,
+)
+from rtcpeer.stun.framing import CHANNEL_MAX, CHANNEL_MIN
+from rtcpeer.turn.server.allocation import Allocation
+from rtcpeer.turn.server.auth import CredentialStore, NonceIssuer
+from rtcpeer.turn.server.config import (
+    CHANNEL_LIFETIME,
+    PERMISSION_LIFETIME,
+    TurnServerConfig,
+)
+from rtcpeer.turn.server.events import (
+    AllocationCreated,
+    AllocationDeleted,
+    ClientKey,
+    Event,
+    Output,
+    SendFromRelay,
+    SendToClient,
+)
+from rtcpeer.turn.server.peer_policy import PeerPolicy
+from rtcpeer.turn.server.relay_provider import RelayProvider
+
+_AUTHENTICATED_METHODS = frozenset(
+    {Method.ALLOCATE, Method.REFRESH, Method.CREATE_PERMISSION, Method.CHANNEL_BIND}
+)
+_FAMILIES = {0x01: 4, 0x02: 6}
+#: RFC 5766 allowed channels up to 0x7FFF; coturn's clients still pick them.
+LEGACY_CHANNEL_MAX = 0x7FFF
+
+
+def _family(host: str) -> int:
+    return ipaddress.ip_address(host.split("%", 1)[0]).version
+
+
+class _Refusal(Exception):
+    """An error response to send, raised from deep inside a handler."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class TurnServerCore:
+    """All allocations of one TURN server, driven by bytes and time."""
+
+    def __init__(
+        self,
+        config: TurnServerConfig,
+        relays: RelayProvider,
+        *,
+        listening: Iterable[Address] = (),
+        wall_offset: float = 0.0,
+    ) -> None:
+        """``wall_offset`` turns ``now`` into Unix time for REST usernames when a
+        call passes no ``wall_time``."""
+        self.config = config
+        self._relays = relays
+        self._policy = PeerPolicy(allow_loopback=config.allow_loopback_peers, listening=listening)
+        self._nonces = NonceIssuer(config.nonce_secret, config.nonce_lifetime)
+        self._credentials = CredentialStore(config)
+        self._wall_offset = wall_offset
+        self._allocations: dict[ClientKey, Allocation] = {}
+        self._by_relay: dict[Address, Allocation] = {}
+        self._per_user: dict[str, int] = {}
+        self._deadlines: list[float] = []
+        self._events: deque[Event] = deque()
+        self._channel_max = LEGACY_CHANNEL_MAX if config.legacy_channel_numbers else CHANNEL_MAX
+
+    # -- introspection ------------------------------------------------------
+    @property
+    def allocations(self) -> Mapping[ClientKey, Allocation]:
+        """Live allocations by client 5-tuple (read-only view)."""
+        return MappingProxyType(self._allocations)
+
+    def add_listening_address(self, address: Address) -> None:
+        """Tell the core about one of its own listening sockets (never a peer)."""
+        self._policy.add_listening(address)
+
+    def next_event(self) -> Event | None:
+        """The oldest event not yet taken, or None."""
+        return self._events.popleft() if self._events else None
+
+    # -- timers -------------------------------------------------------------
+    def get_timer(self) -> float | None:
+        """When :meth:`handle_timer` should next be called (None: no need)."""
+        return self._deadlines[0] if self._deadlines else None
+
+    def handle_timer(self, now: float) -> list[Output]:
+        """Expire allocations, permissions and channels due by ``now``."""
+        while self._deadlines and self._deadlines[0] <= now:
+            heapq.heappop(self._deadlines)
+        for allocation in list(self._allocations.values()):
+            if allocation.expires <= now:
+                self._delete(allocation, "expired")
+            else:
+                allocation.expire(now)
+        return []
+
+    def _schedule(self, when: float) -> None:
+        heapq.heappush(self._deadlines, when)
+
+    # -- inputs -------------------------------------------------------------
+    def receive_from_client(
+        self, client: ClientKey, data: bytes, now: float, *, wall_time: float | None = None
+    ) -> list[Output]:
+        """One datagram or stream frame from a client; garbage is dropped."""
+        kind = classify(data)
+        if kind is PacketKind.CHANNEL_DATA or (
+            self._channel_max > CHANNEL_MAX and data and 0x50 <= data[0] <= 0x7F
+        ):
+            return self._client_channel_data(client, data, now)
+        if kind is not PacketKind.STUN:
+            return []
+        try:
+            message = decode_message(data)
+        except StunDecodeError:
+            return []
+        wall = now + self._wall_offset if wall_time is None else wall_time
+        if message.message_class is MessageClass.REQUEST:
+            return self._request(client, message, now, wall)
+        if message.message_class is MessageClass.INDICATION and message.method == Method.SEND:
+            return self._send_indication(client, message, now)
+        return []
+
+    def receive_on_relay(
+        self, relay: Address, peer: Address, data: bytes, now: float
+    ) -> list[Output]:
+        """A datagram from ``peer`` arrived on relayed address ``relay``."""
+        allocation = self._by_relay.get(relay)
+        if allocation is None or allocation.expires <= now:
+            return []
+        if not allocation.has_permission(peer[0], now) or not self._policy.allows(peer):
+            return []
+        client = allocation.client
+        channel = allocation.channel_of_peer.get(peer)
+        if channel is not None and allocation.channel_peer(channel, now) == peer:
+            if channel > CHANNEL_MAX:  # legacy RFC 5766 numbers
+                header = struct.pack("!HH", channel, len(data))
+                return [SendToClient(client, header + data)]
+            frame = encode_channel_data(channel, data, pad=client.is_stream)
+            return [SendToClient(client, frame)]
+        indication = StunMessage(Method.DATA, MessageClass.INDICATION)
+        indication.add(Attr.XOR_PEER_ADDRESS, peer).add(Attr.DATA, data)
+        return [SendToClient(client, indication.encode(fingerprint=True))]
+
+    def client_closed(self, client: ClientKey, now: float) -> list[Output]:
+        """The client's TCP/TLS connection (or DTLS session) is gone."""
+        allocation = self._allocations.get(client)
+        if allocation is not None:
+            self._delete(allocation, "client-closed")
+        return []
+
+    def close(self) -> None:
+        """Release every relayed address (server shutdown)."""
+        for allocation in list(self._allocations.values()):
+            self._delete(allocation, "client-closed")
+
+    # -- requests -----------------------------------------------------------
+    def _request(
+        self, client: ClientKey, request: StunMessage, now: float, wall: float
+    ) -> list[Output]:
+        if request.method == Method.BINDING:
+            if request.unknown_required:
+                return [self._unknown_attributes(client, request, None)]
+            reply = request.success().add(Attr.XOR_MAPPED_ADDRESS, client.remote)
+            return [self._reply(client, reply, None)]
+        if request.method not in _AUTHENTICATED_METHODS:
+            return [self._reply(client, request.error(ErrorCode.BAD_REQUEST), None)]
+        authenticated = self._authenticate(client, request, now, wall)
+        if isinstance(authenticated, SendToClient):
+            return [authenticated]
+        username, key = authenticated
+        if request.unknown_required:
+            return [self._unknown_attributes(client, request, key)]
+        try:
+            if request.method == Method.ALLOCATE:
+                return self._allocate(client, request, username, key, now)
+            allocation = self._allocations.get(client)
+            if allocation is None:
+                raise _Refusal(ErrorCode.ALLOCATION_MISMATCH)
+            if allocation.username != username:
+                raise _Refusal(ErrorCode.WRONG_CREDENTIALS)
+            if request.method == Method.REFRESH:
+                reply = self._refresh(allocation, request, now)
+            elif request.method == Method.CREATE_PERMISSION:
+                reply = self._create_permission(allocation, request, now)
+            else:
+                reply = self._channel_bind(allocation, request, now)
+        except _Refusal as refusal:
+            return [self._reply(client, request.error(refusal.code), key)]
+        return [self._reply(client, reply, key)]
+
+    def _authenticate(
+        self, client: ClientKey, request: StunMessage, now: float, wall: float
+    ) -> tuple[str, bytes] | SendToClient:
+        """The username and key, or the 400/401/438 answer (RFC 8489 §9.2.4)."""
+        if not request.has(Attr.MESSAGE_INTEGRITY) and not request.has(
+            Attr.MESSAGE_INTEGRITY_SHA256
+        ):
+            return self._challenge(client, request, ErrorCode.UNAUTHENTICATED, now)
+        username = request.get(Attr.USERNAME)
+        nonce = request.get(Attr.NONCE)
+        if username is None or nonce is None or not request.has(Attr.REALM):
+            return self._reply(client, request.error(ErrorCode.BAD_REQUEST), None)
+        if not self._nonces.is_valid(nonce, client, now):
+            return self._challenge(client, request, ErrorCode.STALE_NONCE, now)
+        if request.get(Attr.REALM) == self.config.realm:
+            for key in self._credentials.keys_for(username, wall):
+                if request.check_integrity(key):
+                    return username, key
+        return self._challenge(client, request, ErrorCode.UNAUTHENTICATED, now)
+
+    def _challenge(
+        self, client: ClientKey, request: StunMessage, code: int, now: float
+    ) -> SendToClient:
+        reply = request.error(code)
+        reply.add(Attr.REALM, self.config.realm)
+        reply.add(Attr.NONCE, self._nonces.issue(client, now))
+        return self._reply(client, reply, None)
+
+    def _allocate(
+        self, client: ClientKey, request: StunMessage, username: str, key: bytes, now: float
+    ) -> list[Output]:
+        existing = self._allocations.get(client)
+        if existing is not None:
+            cached = existing.allocate_reply
+            if cached is not None and cached[0] == request.transaction_id:
+                return [SendToClient(client, cached[1])]
+            raise _Refusal(ErrorCode.ALLOCATION_MISMATCH)
+        transport = request.get(Attr.REQUESTED_TRANSPORT)
+        if transport is None:
+            raise _Refusal(ErrorCode.BAD_REQUEST)
+        if transport != TRANSPORT_UDP:
+            raise _Refusal(ErrorCode.UNSUPPORTED_TRANSPORT_PROTOCOL)
+        even_port: bytes | None = request.get(Attr.EVEN_PORT)
+        token = request.has(Attr.RESERVATION_TOKEN)
+        requested_family = request.get(Attr.REQUESTED_ADDRESS_FAMILY)
+        if token and (even_port is not None or requested_family is not None):
+            raise _Refusal(ErrorCode.BAD_REQUEST)
+        if even_port is not None and len(even_port) != 1:
+            raise _Refusal(ErrorCode.BAD_REQUEST)
+        if token or (even_port is not None and even_port[0] & 0x80):
+            raise _Refusal(ErrorCode.INSUFFICIENT_CAPACITY)  # no reservations kept
+        family = _FAMILIES.get(0x01 if requested_family is None else requested_family)
+        if family is None or not self._relays.supports_family(family):
+            raise _Refusal(ErrorCode.ADDRESS_FAMILY_NOT_SUPPORTED)
+        quota_user, quota_total = self.config.user_quota, self.config.total_quota
+        if (quota_user and self._per_user.get(username, 0) >= quota_user) or (
+            quota_total and len(self._allocations) >= quota_total
+        ):
+            raise _Refusal(ErrorCode.ALLOCATION_QUOTA_REACHED)
+        lifetime = self._lifetime(request)
+        relay = self._relays.open_relay(family, even_port=even_port is not None)
+        if relay is None:
+            raise _Refusal(ErrorCode.INSUFFICIENT_CAPACITY)
+        allocation = Allocation(client, relay, username, now + lifetime)
+        self._allocations[client] = allocation
+        self._by_relay[relay] = allocation
+        self._per_user[username] = self._per_user.get(username, 0) + 1
+        self._schedule(allocation.expires)
+        reply = request.success()
+        reply.add(Attr.XOR_RELAYED_ADDRESS, relay)
+        reply.add(Attr.LIFETIME, lifetime)
+        reply.add(Attr.XOR_MAPPED_ADDRESS, client.remote)
+        sent = self._reply(client, reply, key)
+        allocation.allocate_reply = (request.transaction_id, sent.data)
+        self._events.append(AllocationCreated(client, relay, username, lifetime))
+        return [sent]
+
+    def _lifetime(self, request: StunMessage) -> int:
+        """RFC 8656 §7.2: at least the default, at most the server maximum."""
+        asked = request.get(Attr.LIFETIME)
+        lifetime = self.config.default_lifetime if asked is None else int(asked)
+        lifetime = max(lifetime, self.config.default_lifetime)
+        return min(lifetime, self.config.max_lifetime)
+
+    def _refresh(self, allocation: Allocation, request: StunMessage, now: float) -> StunMessage:
+        requested_family = request.get(Attr.REQUESTED_ADDRESS_FAMILY)
+        if requested_family is not None and _FAMILIES.get(requested_family) != _family(
+            allocation.relay[0]
+        ):
+            raise _Refusal(ErrorCode.PEER_ADDRESS_FAMILY_MISMATCH)
+        reply = request.success()
+        if request.get(Attr.LIFETIME) == 0:
+            self._delete(allocation, "refresh")
+            return reply.add(Attr.LIFETIME, 0)
+        lifetime = self._lifetime(request)
+        allocation.expires = now + lifetime
+        self._schedule(allocation.expires)
+        return reply.add(Attr.LIFETIME, lifetime)
+
+    def _check_peer(self, allocation: Allocation, peer: Address, *, exact: bool) -> None:
+        """443 for the wrong family, 403 for a forbidden peer. A permission
+        (``exact`` False) ignores the port unless it names one of our own
+        listening sockets; a channel needs a usable IP and port."""
+        if _family(peer[0]) != _family(allocation.relay[0]):
+            raise _Refusal(ErrorCode.PEER_ADDRESS_FAMILY_MISMATCH)
+        if not self._policy.allows_host(peer[0]):
+            raise _Refusal(ErrorCode.FORBIDDEN)
+        if (exact or peer[1] != 0) and not self._policy.allows(peer):
+            raise _Refusal(ErrorCode.FORBIDDEN)
+
+    def _create_permission(
+        self, allocation: Allocation, request: StunMessage, now: float
+    ) -> StunMessage:
+        peers: list[Address] = request.get_all(Attr.XOR_PEER_ADDRESS)
+        if not peers:
+            raise _Refusal(ErrorCode.BAD_REQUEST)
+        for peer in peers:
+            self._check_peer(allocation, peer, exact=False)
+        for peer in peers:
+            allocation.permissions[peer[0]] = now + PERMISSION_LIFETIME
+        self._schedule(now + PERMISSION_LIFETIME)
+        return request.success()
+
+    def _channel_bind(
+        self, allocation: Allocation, request: StunMessage, now: float
+    ) -> StunMessage:
+        channel = request.get(Attr.CHANNEL_NUMBER)
+        peer: Address | None = request.get(Attr.XOR_PEER_ADDRESS)
+        if channel is None or peer is None or not CHANNEL_MIN <= channel <= self._channel_max:
+            raise _Refusal(ErrorCode.BAD_REQUEST)
+        self._check_peer(allocation, peer, exact=True)
+        allocation.expire(now)
+        bound = allocation.channels.get(channel)
+        if bound is not None and bound[0] != peer:
+            raise _Refusal(ErrorCode.BAD_REQUEST)
+        other = allocation.channel_of_peer.get(peer)
+        if other is not None and other != channel:
+            raise _Refusal(ErrorCode.BAD_REQUEST)
+        allocation.channels[channel] = (peer, now + CHANNEL_LIFETIME)
+        allocation.channel_of_peer[peer] = channel
+        allocation.permissions[peer[0]] = now + PERMISSION_LIFETIME
+        self._schedule(now + PERMISSION_LIFETIME)
+        self._schedule(now + CHANNEL_LIFETIME)
+        return request.success()
+
+    # -- data ---------------------------------------------------------------
+    def _send_indication(
+        self, client: ClientKey, message: StunMessage, now: float
+    ) -> list[Output]:
+        allocation = self._allocations.get(client)
+        peer: Address | None = message.get(Attr.XOR_PEER_ADDRESS)
+        data = message.get(Attr.DATA)
+        if allocation is None or peer is None or data is None or message.unknown_required:
+            return []
+        return self._relay_to_peer(allocation, peer, data, now)
+
+    def _client_channel_data(self, client: ClientKey, frame: bytes, now: float) -> list[Output]:
+        allocation = self._allocations.get(client)
+        if allocation is None:
+            return []
+        try:
+            channel, data = decode_channel_data(frame)
+        except StunDecodeError:
+            if self._channel_max == CHANNEL_MAX or len(frame) < 4:
+                return []
+            channel, length = struct.unpack("!HH", frame[:4])
+            if not 4 + length <= len(frame) <= 4 + length + 3:
+                return []
+            data = frame[4 : 4 + length]
+        peer = allocation.channel_peer(channel, now)
+        if peer is None:
+            return []
+        return self._relay_to_peer(allocation, peer, data, now)
+
+    def _relay_to_peer(
+        self, allocation: Allocation, peer: Address, data: bytes, now: float
+    ) -> list[Output]:
+        if allocation.expires <= now or not allocation.has_permission(peer[0], now):
+            return []
+        try:
+            same_family = _family(peer[0]) == _family(allocation.relay[0])
+        except ValueError:
+            return []
+        if not same_family or not self._policy.allows(peer):
+            return []
+        return [SendFromRelay(allocation.relay, peer, data)]
+
+    # -- helpers --------------------------------------------------------------
+    def _reply(self, client: ClientKey, reply: StunMessage, key: bytes | None) -> SendToClient:
+        reply.add(Attr.SOFTWARE, self.config.software)
+        return SendToClient(client, reply.encode(key, fingerprint=True))
+
+    def _unknown_attributes(
+        self, client: ClientKey, request: StunMessage, key: bytes | None
+    ) -> SendToClient:
+        reply = request.error(ErrorCode.UNKNOWN_ATTRIBUTE)
+        reply.add(Attr.UNKNOWN_ATTRIBUTES, tuple(request.unknown_required))
+        return self._reply(client, reply, key)
+
+    def _delete(self, allocation: Allocation, reason: str) -> None:
+        if self._allocations.get(allocation.client) is not allocation:
+            return
+        del self._allocations[allocation.client]
+        self._by_relay.pop(allocation.relay, None)
+        remaining = self._per_user.get(allocation.username, 1) - 1
+        if remaining > 0:
+            self._per_user[allocation.username] = remaining
+        else:
+            self._per_user.pop(allocation.username, None)
+        self._relays.close_relay(allocation.relay)
+        self._events.append(AllocationDeleted(allocation.client, allocation.relay, reason))

@@ -1,0 +1,300 @@
+"""The asyncio runtime around :class:`TurnServerCore`: sockets and one timer.
+
+It binds the listeners and relayed sockets, passes every datagram/frame to
+the core with the loop's clock as ``now`` and the wall clock for REST
+usernames, carries out the core's outputs, and calls ``handle_timer`` when
+``get_timer()`` comes due. All TURN logic stays in the core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from rtcpeer.stun import Address
+from rtcpeer.turn.dtls import server_context
+from rtcpeer.turn.server.config import TurnServerConfig
+from rtcpeer.turn.server.core import TurnServerCore
+from rtcpeer.turn.server.dtls_listener import DtlsListener
+from rtcpeer.turn.server.events import ClientKey, Output, SendToClient
+from rtcpeer.turn.server.listeners import Sender, StreamConnection, UdpListener
+from rtcpeer.turn.server.relay_sockets import UdpRelayPool
+
+_PORT_ATTEMPTS = 50
+
+
+@dataclass(frozen=True)
+class ListenSettings:
+    """Where the server listens and relays. A port of 0 picks a free one
+    (the same number for UDP and TCP, and for TLS and DTLS); None turns
+    that pair of listeners off."""
+
+    #: Listening IP (one address; IPv4 or IPv6).
+    host: str = "127.0.0.1"
+    #: TURN over UDP and TCP.
+    port: int | None = 3478
+    #: TURN over TLS and DTLS (needs ``cert`` and ``key``).
+    tls_port: int | None = None
+    #: PEM certificate chain for TLS/DTLS.
+    cert: Path | None = None
+    #: PEM private key for TLS/DTLS.
+    key: Path | None = None
+    #: IP of the relayed sockets (default: ``host``, which then must be specific).
+    relay_ip: str | None = None
+    #: Relay port range; 0 and 0 let the kernel choose.
+    min_port: int = 0
+    max_port: int = 0
+    #: Turn single listeners off.
+    udp: bool = True
+    tcp: bool = True
+    tls: bool = True
+    dtls: bool = True
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+class TurnServer:
+    """An embedded TURN server: ``await start()``, ``urls()``, ``await close()``."""
+
+    def __init__(self, config: TurnServerConfig, settings: ListenSettings | None = None) -> None:
+        self.config = config
+        self.settings = settings or ListenSettings()
+        self.core: TurnServerCore | None = None
+        #: Bound listening addresses by transport ("udp", "tcp", "tls", "dtls").
+        self.addresses: dict[str, Address] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._relays: UdpRelayPool | None = None
+        self._udp: dict[Address, UdpListener] = {}
+        self._dtls: DtlsListener | None = None
+        self._datagram_transports: list[asyncio.DatagramTransport] = []
+        self._servers: list[asyncio.Server] = []
+        self._connections: dict[ClientKey, Sender] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        #: Seconds :meth:`start` took (for benchmarks and logs).
+        self.startup_seconds = 0.0
+
+    # -- lifecycle ----------------------------------------------------------
+    async def start(self) -> None:
+        """Bind every configured listener; raise OSError if a port is taken."""
+        began = time.perf_counter()
+        settings = self.settings
+        self._loop = loop = asyncio.get_running_loop()
+        relay_ip = settings.relay_ip or settings.host
+        if ipaddress.ip_address(relay_ip).is_unspecified:
+            raise ValueError("relay_ip must be a specific address when host is unspecified")
+        self._relays = UdpRelayPool(
+            loop, relay_ip, self._from_peer, min_port=settings.min_port, max_port=settings.max_port
+        )
+        self.core = TurnServerCore(
+            self.config, self._relays, wall_offset=time.time() - loop.time()
+        )
+        try:
+            if settings.port is not None and (settings.udp or settings.tcp):
+                await self._bind_pair(settings.port, secure=False)
+            if settings.tls_port is not None and (settings.tls or settings.dtls):
+                if settings.cert is None or settings.key is None:
+                    raise ValueError("tls_port needs cert and key")
+                await self._bind_pair(settings.tls_port, secure=True)
+        except BaseException:
+            await self.close()
+            raise
+        for address in self.addresses.values():
+            self.core.add_listening_address(address)
+        self.startup_seconds = time.perf_counter() - began
+
+    async def _bind_pair(self, port: int, *, secure: bool) -> None:
+        """Bind the datagram and the stream listener on one port number."""
+        settings = self.settings
+        want_dgram = settings.dtls if secure else settings.udp
+        want_stream = settings.tls if secure else settings.tcp
+        attempts = _PORT_ATTEMPTS if port == 0 else 1
+        for attempt in range(attempts):
+            dgram: asyncio.DatagramTransport | None = None
+            try:
+                chosen = port
+                if want_dgram:
+                    dgram = await self._bind_datagram(chosen, secure=secure)
+                    chosen = int(dgram.get_extra_info("sockname")[1])
+                if want_stream:
+                    await self._bind_stream(chosen, secure=secure)
+                return
+            except OSError:
+                if dgram is not None:
+                    self._forget_datagram(dgram)
+                if attempt == attempts - 1:
+                    raise
+
+    async def _bind_datagram(self, port: int, *, secure: bool) -> asyncio.DatagramTransport:
+        assert self._loop is not None
+        host = self.settings.host
+        if secure:
+            assert self.settings.cert is not None and self.settings.key is not None
+            dtls = DtlsListener(self, server_context(self.settings.cert, self.settings.key))
+            transport, _ = await self._loop.create_datagram_endpoint(
+                lambda: dtls, local_addr=(host, port)
+            )
+            self._dtls = dtls
+            self.addresses["dtls"] = dtls.local
+        else:
+            udp = UdpListener(self)
+            transport, _ = await self._loop.create_datagram_endpoint(
+                lambda: udp, local_addr=(host, port)
+            )
+            self._udp[udp.local] = udp
+            self.addresses["udp"] = udp.local
+        self._datagram_transports.append(transport)
+        return transport
+
+    def _forget_datagram(self, transport: asyncio.DatagramTransport) -> None:
+        transport.close()
+        self._datagram_transports.remove(transport)
+        sockname = transport.get_extra_info("sockname")
+        local: Address = (str(sockname[0]), int(sockname[1]))
+        self._udp.pop(local, None)
+        for name in ("udp", "dtls"):
+            if self.addresses.get(name) == local:
+                del self.addresses[name]
+
+    async def _bind_stream(self, port: int, *, secure: bool) -> None:
+        assert self._loop is not None
+        name = "tls" if secure else "tcp"
+        context: ssl.SSLContext | None = None
+        if secure:
+            assert self.settings.cert is not None and self.settings.key is not None
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(self.settings.cert, self.settings.key)
+        server = await self._loop.create_server(
+            lambda: StreamConnection(self, name),
+            self.settings.host,
+            port,
+            ssl=context,
+            family=socket.AF_INET6 if ":" in self.settings.host else socket.AF_INET,
+            reuse_address=True,
+            ssl_handshake_timeout=10.0 if secure else None,
+        )
+        self._servers.append(server)
+        sockname = server.sockets[0].getsockname()
+        self.addresses[name] = (str(sockname[0]), int(sockname[1]))
+
+    async def close(self) -> None:
+        """Stop listening, drop every client and release every relayed socket."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._dtls is not None:
+            self._dtls.close_sessions()
+        if self.core is not None:
+            self.core.close()
+        if self._relays is not None:
+            self._relays.close_all()
+        for server in self._servers:
+            server.close()
+        for transport in self._datagram_transports:
+            transport.close()
+        for server in self._servers:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(server.wait_closed(), 2.0)
+        self._servers.clear()
+        self._datagram_transports.clear()
+        self._udp.clear()
+        self._connections.clear()
+
+    async def __aenter__(self) -> TurnServer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- what the server offers -----------------------------------------------
+    @property
+    def relay_count(self) -> int:
+        """Relayed sockets currently open."""
+        return 0 if self._relays is None else len(self._relays)
+
+    def urls(self, host: str | None = None) -> list[str]:
+        """ICE-server URLs for every listener, e.g. ``turn:127.0.0.1:3478``."""
+        urls: list[str] = []
+        schemes = {
+            "udp": "turn:{}?transport=udp",
+            "tcp": "turn:{}?transport=tcp",
+            "tls": "turns:{}?transport=tcp",
+            "dtls": "turns:{}?transport=udp",
+        }
+        for name, pattern in schemes.items():
+            address = self.addresses.get(name)
+            if address is not None:
+                urls.append(pattern.format(f"{_url_host(host or address[0])}:{address[1]}"))
+        return urls
+
+    # -- listener callbacks (ClientSink) -----------------------------------------
+    def from_client(self, client: ClientKey, data: bytes) -> None:
+        if self.core is None or self._loop is None:
+            return
+        now = self._loop.time()
+        self._carry_out(self.core.receive_from_client(client, data, now, wall_time=time.time()))
+
+    def connected(self, client: ClientKey, sender: Sender) -> None:
+        self._connections[client] = sender
+
+    def disconnected(self, client: ClientKey) -> None:
+        self._connections.pop(client, None)
+        if self.core is not None and self._loop is not None:
+            self._carry_out(self.core.client_closed(client, self._loop.time()))
+
+    def has_allocation(self, client: ClientKey) -> bool:
+        return self.core is not None and client in self.core.allocations
+
+    def _from_peer(self, relay: Address, peer: Address, data: bytes) -> None:
+        if self.core is None or self._loop is None:
+            return
+        self._carry_out(self.core.receive_on_relay(relay, peer, data, self._loop.time()))
+
+    # -- outputs and the timer ---------------------------------------------------
+    def _carry_out(self, outputs: list[Output]) -> None:
+        for output in outputs:
+            if isinstance(output, SendToClient):
+                client = output.client
+                if client.transport == "udp":
+                    listener = self._udp.get(client.local)
+                    if listener is not None:
+                        listener.send(output.data, client.remote)
+                else:
+                    sender = self._connections.get(client)
+                    if sender is not None:
+                        sender(output.data)
+            elif self._relays is not None:
+                self._relays.send(output.relay, output.peer, output.data)
+        self._reschedule()
+
+    def _reschedule(self) -> None:
+        if self.core is None or self._loop is None:
+            return
+        when = self.core.get_timer()
+        if when == self._timer_at:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = when
+        self._timer = None if when is None else self._loop.call_at(when, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        if self.core is not None and self._loop is not None:
+            self._carry_out(self.core.handle_timer(self._loop.time()))
