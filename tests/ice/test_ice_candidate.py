@@ -56,6 +56,7 @@ def test_tcp_candidate_and_mdns_host() -> None:
         "candidate:1 1 udp 100 192.0.2.1 5000 typ host generation",  # extension without value
         "candidate:1 1 udp 100 192.0.2.1 5000 typ host generation x",  # bad generation
         "candidate:" + "f" * 33 + " 1 udp 100 192.0.2.1 5000 typ host",  # foundation too long
+        "candidate:f-1 1 udp 100 192.0.2.1 5000 typ host",  # '-' is not an ice-char
     ],
 )
 def test_malformed_candidates_raise(line: str) -> None:

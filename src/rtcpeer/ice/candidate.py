@@ -10,6 +10,7 @@ registered in (an interface index), so every candidate of an agent is distinct.
 from __future__ import annotations
 
 import ipaddress
+import re
 import zlib
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -22,6 +23,7 @@ TYPE_PREFERENCES: dict[str, int] = {"host": 126, "prflx": 110, "srflx": 100, "re
 RELAY_PROTOCOL_PREFERENCES: dict[str, int] = {"udp": 3, "dtls": 2, "tcp": 1, "tls": 0}
 _CANDIDATE_TYPES = ("host", "prflx", "srflx", "relay")
 _MAX_INTERFACE_INDEX = 0x7FF
+_FOUNDATION = re.compile(r"[A-Za-z0-9+/]{1,32}")
 
 
 class CandidateParseError(ValueError):
@@ -132,8 +134,8 @@ class Candidate:
             raise CandidateParseError(f"bad number in candidate: {line!r}") from exc
         if not 1 <= component <= 256 or not 0 <= port <= 0xFFFF or not 0 < priority < 2**32:
             raise CandidateParseError(f"candidate field out of range: {line!r}")
-        if not bits[0] or len(bits[0]) > 32:
-            raise CandidateParseError("foundation must be 1-32 characters")
+        if not _FOUNDATION.fullmatch(bits[0]):
+            raise CandidateParseError("foundation must be 1-32 ice-chars")
         related_address: str | None = None
         related_port: int | None = None
         tcptype: str | None = None

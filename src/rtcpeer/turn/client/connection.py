@@ -187,7 +187,7 @@ class TurnClientConnection:
         """Install (or refresh) a permission for a peer IP address; the
         outcome is a PermissionCreated or PermissionFailed event."""
         self._require(AllocationState.ALLOCATED, "create a permission")
-        host = _normalise_host(peer_host)
+        host = normalise_host(peer_host)
         permission = self._permissions.setdefault(host, _Permission())
         if not permission.in_flight:
             self._send_permission(host, permission, now)
@@ -196,7 +196,7 @@ class TurnClientConnection:
         """Bind (or refresh) a channel to ``peer``; returns its number. The
         outcome is a ChannelBound or ChannelBindFailed event."""
         self._require(AllocationState.ALLOCATED, "bind a channel")
-        peer = (_normalise_host(peer[0]), peer[1])
+        peer = (normalise_host(peer[0]), peer[1])
         channel = self._channels.get(peer)
         if channel is None:
             if self._next_channel > CHANNEL_MAX:
@@ -211,18 +211,18 @@ class TurnClientConnection:
 
     def channel_for(self, peer: Address) -> int | None:
         """The channel number bound to ``peer``, once the server confirmed it."""
-        channel = self._channels.get((_normalise_host(peer[0]), peer[1]))
+        channel = self._channels.get((normalise_host(peer[0]), peer[1]))
         return channel.number if channel is not None and channel.bound else None
 
     def has_permission(self, peer_host: str) -> bool:
-        permission = self._permissions.get(_normalise_host(peer_host))
+        permission = self._permissions.get(normalise_host(peer_host))
         return permission is not None and permission.refresh_at is not None
 
     def send(self, data: bytes, peer: Address, now: float) -> None:
         """Relay ``data`` to ``peer``: ChannelData on a bound channel, else a
         Send indication. The server drops it without a permission."""
         self._require(AllocationState.ALLOCATED, "send")
-        peer = (_normalise_host(peer[0]), peer[1])
+        peer = (normalise_host(peer[0]), peer[1])
         channel = self._channels.get(peer)
         if channel is not None and channel.bound:
             self._outgoing.append(encode_channel_data(channel.number, data, pad=self._stream))
@@ -514,8 +514,8 @@ class TurnClientConnection:
             channel.refresh_at, channel.in_flight = None, False
 
 
-def _normalise_host(host: str) -> str:
-    """The canonical text of an IP literal (peers are always IP addresses)."""
+def normalise_host(host: str) -> str:
+    """The canonical text of an IP literal (TURN peers are always IP addresses)."""
     try:
         return str(ipaddress.ip_address(host.strip("[]")))
     except ValueError as exc:

@@ -129,8 +129,6 @@ class _DtlsLink(_DatagramLink):
 
     def _fail(self, reason: str) -> None:
         self._cancel_timer()
-        if not self.handshake.done():
-            self.handshake.set_exception(ConnectionError(reason))
         self._lost(reason)
 
     def _lost(self, reason: str) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import ssl
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +22,7 @@ from rtcpeer.turn.client.connection import (
     DEFAULT_LIFETIME,
     AllocationState,
     TurnClientConnection,
+    normalise_host,
 )
 from rtcpeer.turn.client.events import (
     AllocationFailed,
@@ -175,7 +175,7 @@ class TurnClient:
         self._check_allocated()
         future: asyncio.Future[None] = self._loop.create_future()
         self.connection.create_permission(peer_host, self._loop.time())
-        key = _host_key(peer_host)
+        key = normalise_host(peer_host)
         self._permission_waiters.setdefault(key, []).append(future)
         self._pump()
         await future
@@ -185,7 +185,7 @@ class TurnClient:
         self._check_allocated()
         future: asyncio.Future[int] = self._loop.create_future()
         self.connection.bind_channel(peer, self._loop.time())
-        self._channel_waiters.setdefault((_host_key(peer[0]), peer[1]), []).append(future)
+        self._channel_waiters.setdefault((normalise_host(peer[0]), peer[1]), []).append(future)
         self._pump()
         return await future
 
@@ -307,6 +307,3 @@ def _reject(future: asyncio.Future[_T], error: BaseException) -> None:
         future.set_exception(error)
         future.exception()
 
-
-def _host_key(host: str) -> str:
-    return str(ipaddress.ip_address(host.strip("[]")))

@@ -1,0 +1,377 @@
+"""The SDP model: ordered lines with typed views.
+
+A description keeps every line it was given, in order, as raw text
+(:class:`Field` for ``i=``/``c=``/``b=``/``t=``... and :class:`Attribute` for
+``a=``), so that a browser's SDP serialises back exactly as it came. The
+properties (``mid``, ``ice_ufrag``, ``fingerprints``...) read those raw lines
+through :mod:`rtcpeer.sdp.grammar`; changing a description means building a
+new one from different lines (all classes are frozen).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from rtcpeer.sdp.grammar import (
+    DIRECTIONS,
+    ConnectionData,
+    Fingerprint,
+    Group,
+    Origin,
+    parse_connection,
+    parse_fingerprint,
+    parse_group,
+    parse_ice_options,
+    parse_max_message_size,
+    parse_sctp_port,
+    parse_setup,
+)
+
+#: The m= line protocols that carry WebRTC data channels (RFC 8841), plus
+#: the pre-RFC form "DTLS/SCTP" with an SCTP port as its format.
+DATA_CHANNEL_PROTOS = frozenset({"UDP/DTLS/SCTP", "TCP/DTLS/SCTP"})
+LEGACY_DATA_CHANNEL_PROTO = "DTLS/SCTP"
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One ``a=`` line: ``a=name`` (value None) or ``a=name:value``."""
+
+    name: str
+    value: str | None = None
+
+    def __str__(self) -> str:
+        return f"a={self.name}" if self.value is None else f"a={self.name}:{self.value}"
+
+
+@dataclass(frozen=True)
+class Field:
+    """Any other line, ``<type>=<value>``, kept as written (``c``, ``t``, ``b``...)."""
+
+    type: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.type}={self.value}"
+
+
+class _Attributes:
+    """Attribute look-ups shared by the session and media levels."""
+
+    attributes: tuple[Attribute, ...]
+
+    def attribute(self, name: str) -> str | None:
+        """The value of the first ``a=name:value`` line (None if absent or valueless)."""
+        for attribute in self.attributes:
+            if attribute.name == name:
+                return attribute.value
+        return None
+
+    def attribute_values(self, name: str) -> tuple[str, ...]:
+        """The values of every ``a=name:value`` line, in order."""
+        return tuple(a.value for a in self.attributes if a.name == name and a.value is not None)
+
+    def has_attribute(self, name: str) -> bool:
+        """True when some ``a=name`` or ``a=name:...`` line is present."""
+        return any(a.name == name for a in self.attributes)
+
+    @property
+    def ice_ufrag(self) -> str | None:
+        """``a=ice-ufrag`` at this level."""
+        return self.attribute("ice-ufrag")
+
+    @property
+    def ice_pwd(self) -> str | None:
+        """``a=ice-pwd`` at this level."""
+        return self.attribute("ice-pwd")
+
+    @property
+    def ice_options(self) -> tuple[str, ...]:
+        """Every option of every ``a=ice-options`` line at this level."""
+        options: list[str] = []
+        for value in self.attribute_values("ice-options"):
+            options.extend(parse_ice_options(value))
+        return tuple(options)
+
+    @property
+    def fingerprints(self) -> tuple[Fingerprint, ...]:
+        """Every ``a=fingerprint`` at this level, in order."""
+        return tuple(parse_fingerprint(v) for v in self.attribute_values("fingerprint"))
+
+    @property
+    def setup(self) -> str | None:
+        """The ``a=setup`` role at this level (active/passive/actpass/holdconn)."""
+        value = self.attribute("setup")
+        return None if value is None else parse_setup(value)
+
+
+def _connection(fields: tuple[Field, ...]) -> ConnectionData | None:
+    for line in fields:
+        if line.type == "c":
+            return parse_connection(line.value)
+    return None
+
+
+@dataclass(frozen=True)
+class MediaSection(_Attributes):
+    """One media section: its ``m=`` line, other lines and attributes in order."""
+
+    kind: str
+    port: int
+    proto: str
+    formats: tuple[str, ...]
+    port_count: int | None = None
+    #: ``i=``, ``c=``, ``b=``, ``k=`` (and unknown) lines, in order.
+    fields: tuple[Field, ...] = ()
+    attributes: tuple[Attribute, ...] = ()
+
+    def lines(self) -> list[str]:
+        """The section as SDP lines, without line endings."""
+        port = self.port if self.port_count is None else f"{self.port}/{self.port_count}"
+        out = [f"m={self.kind} {port} {self.proto} {' '.join(self.formats)}"]
+        out += [str(line) for line in self.fields]
+        out += [str(attribute) for attribute in self.attributes]
+        return out
+
+    @property
+    def connection(self) -> ConnectionData | None:
+        """This section's ``c=`` line, if any."""
+        return _connection(self.fields)
+
+    @property
+    def mid(self) -> str | None:
+        """``a=mid`` (RFC 5888)."""
+        return self.attribute("mid")
+
+    @property
+    def direction(self) -> str | None:
+        """The last direction attribute present (sendrecv/sendonly/recvonly/inactive)."""
+        found = [a.name for a in self.attributes if a.name in DIRECTIONS]
+        return found[-1] if found else None
+
+    @property
+    def candidates(self) -> tuple[str, ...]:
+        """Raw ``a=candidate`` values (without the ``candidate:`` prefix), in order."""
+        return self.attribute_values("candidate")
+
+    @property
+    def end_of_candidates(self) -> bool:
+        """True when ``a=end-of-candidates`` is present (RFC 8840)."""
+        return self.has_attribute("end-of-candidates")
+
+    @property
+    def sctp_port(self) -> int | None:
+        """``a=sctp-port`` (RFC 8841), or the format of a legacy ``DTLS/SCTP`` line."""
+        value = self.attribute("sctp-port")
+        if value is not None:
+            return parse_sctp_port(value)
+        if self.proto == LEGACY_DATA_CHANNEL_PROTO and self.formats[0].isdecimal():
+            try:
+                return parse_sctp_port(self.formats[0])
+            except ValueError:
+                return None
+        return None
+
+    @property
+    def max_message_size(self) -> int | None:
+        """``a=max-message-size`` (RFC 8841); None when absent (meaning 65536)."""
+        value = self.attribute("max-message-size")
+        return None if value is None else parse_max_message_size(value)
+
+    @property
+    def rtcp_mux(self) -> bool:
+        """``a=rtcp-mux`` present."""
+        return self.has_attribute("rtcp-mux")
+
+    @property
+    def bundle_only(self) -> bool:
+        """``a=bundle-only`` present (RFC 8843)."""
+        return self.has_attribute("bundle-only")
+
+    @property
+    def is_rejected(self) -> bool:
+        """Port 0 without ``a=bundle-only``: rejected or disabled (RFC 3264/8843)."""
+        return self.port == 0 and not self.bundle_only
+
+    @property
+    def is_data_channel(self) -> bool:
+        """An SCTP-over-DTLS application section (RFC 8841 or the legacy form)."""
+        if self.kind != "application":
+            return False
+        if self.proto in DATA_CHANNEL_PROTOS:
+            return "webrtc-datachannel" in self.formats
+        return self.proto == LEGACY_DATA_CHANNEL_PROTO
+
+    @property
+    def is_rtp(self) -> bool:
+        """An RTP section (its proto names RTP, e.g. ``UDP/TLS/RTP/SAVPF``)."""
+        return "RTP" in self.proto.split("/")
+
+    def with_attributes(self, *attributes: Attribute) -> MediaSection:
+        """A copy with ``attributes`` appended."""
+        return replace(self, attributes=self.attributes + attributes)
+
+    def without_attributes(self, *names: str) -> MediaSection:
+        """A copy without any attribute called one of ``names``."""
+        kept = tuple(a for a in self.attributes if a.name not in names)
+        return replace(self, attributes=kept)
+
+    def with_candidate(self, candidate: str) -> MediaSection:
+        """A copy with one more ``a=candidate`` (before any end-of-candidates)."""
+        attributes = list(self.attributes)
+        index = len(attributes)
+        for position, attribute in enumerate(attributes):
+            if attribute.name == "end-of-candidates":
+                index = position
+                break
+        else:
+            for position, attribute in enumerate(attributes):
+                if attribute.name == "candidate":
+                    index = position + 1
+        attributes.insert(index, Attribute("candidate", candidate))
+        return replace(self, attributes=tuple(attributes))
+
+    def with_end_of_candidates(self) -> MediaSection:
+        """A copy marked ``a=end-of-candidates`` (unchanged if already marked)."""
+        if self.end_of_candidates:
+            return self
+        return self.with_attributes(Attribute("end-of-candidates"))
+
+
+@dataclass(frozen=True)
+class TransportAttributes:
+    """ICE and DTLS values of one media section, media level winning over session."""
+
+    ice_ufrag: str | None
+    ice_pwd: str | None
+    ice_options: tuple[str, ...]
+    fingerprints: tuple[Fingerprint, ...]
+    setup: str | None
+
+
+@dataclass(frozen=True)
+class SessionDescription(_Attributes):
+    """A whole session description (RFC 8866)."""
+
+    origin: Origin
+    name: str = "-"
+    #: Session-level lines other than v/o/s and a=, in order (``t=`` is required).
+    fields: tuple[Field, ...] = (Field("t", "0 0"),)
+    attributes: tuple[Attribute, ...] = ()
+    media: tuple[MediaSection, ...] = field(default=())
+
+    def lines(self) -> list[str]:
+        """The description as SDP lines, without line endings."""
+        out = ["v=0", f"o={self.origin}", f"s={self.name}"]
+        out += [str(line) for line in self.fields]
+        out += [str(attribute) for attribute in self.attributes]
+        for section in self.media:
+            out += section.lines()
+        return out
+
+    def to_sdp(self) -> str:
+        """The SDP text: CRLF after every line (RFC 8866 §5)."""
+        return "".join(line + "\r\n" for line in self.lines())
+
+    def __str__(self) -> str:
+        return self.to_sdp()
+
+    @property
+    def connection(self) -> ConnectionData | None:
+        """The session-level ``c=`` line, if any."""
+        return _connection(self.fields)
+
+    @property
+    def ice_lite(self) -> bool:
+        """``a=ice-lite`` at session level (RFC 8839 §5.3)."""
+        return self.has_attribute("ice-lite")
+
+    @property
+    def groups(self) -> tuple[Group, ...]:
+        """Every ``a=group`` line (RFC 5888)."""
+        return tuple(parse_group(v) for v in self.attribute_values("group"))
+
+    @property
+    def bundle_groups(self) -> tuple[Group, ...]:
+        """The ``a=group:BUNDLE`` lines (RFC 8843)."""
+        return tuple(g for g in self.groups if g.semantics == "BUNDLE")
+
+    def bundle_group_of(self, mid: str) -> Group | None:
+        """The BUNDLE group listing ``mid``, if any."""
+        for group in self.bundle_groups:
+            if mid in group.mids:
+                return group
+        return None
+
+    def media_by_mid(self, mid: str) -> MediaSection | None:
+        """The first media section whose ``a=mid`` is ``mid``."""
+        for section in self.media:
+            if section.mid == mid:
+                return section
+        return None
+
+    def index_of_mid(self, mid: str) -> int | None:
+        """The m-line index of the section whose ``a=mid`` is ``mid``."""
+        for index, section in enumerate(self.media):
+            if section.mid == mid:
+                return index
+        return None
+
+    def transport_attributes(self, index: int) -> TransportAttributes:
+        """ICE/DTLS values for media section ``index``; media level wins.
+
+        ice-options, fingerprints and setup are taken from the media level
+        when present there at all, otherwise from the session level.
+        """
+        section = self.media[index]
+        return TransportAttributes(
+            ice_ufrag=section.ice_ufrag if section.ice_ufrag is not None else self.ice_ufrag,
+            ice_pwd=section.ice_pwd if section.ice_pwd is not None else self.ice_pwd,
+            ice_options=section.ice_options or self.ice_options,
+            fingerprints=section.fingerprints or self.fingerprints,
+            setup=section.setup if section.setup is not None else self.setup,
+        )
+
+    def with_media(self, index: int, section: MediaSection) -> SessionDescription:
+        """A copy with media section ``index`` replaced by ``section``."""
+        media = list(self.media)
+        media[index] = section
+        return replace(self, media=tuple(media))
+
+
+def attributes(*pairs: tuple[str, str | None] | str) -> tuple[Attribute, ...]:
+    """Build attributes from ``"name"`` or ``("name", value)`` items."""
+    out: list[Attribute] = []
+    for pair in pairs:
+        out.append(Attribute(pair) if isinstance(pair, str) else Attribute(*pair))
+    return tuple(out)
+
+
+def serialize_sdp(description: SessionDescription) -> str:
+    """The SDP text of ``description`` (CRLF line endings)."""
+    return description.to_sdp()
+
+
+def replace_fields(fields: Iterable[Field], type_: str, value: str) -> tuple[Field, ...]:
+    """``fields`` with the first ``type_`` line's value replaced (appended if absent)."""
+    out = list(fields)
+    for index, line in enumerate(out):
+        if line.type == type_:
+            out[index] = Field(type_, value)
+            return tuple(out)
+    return (*out, Field(type_, value))
+
+
+__all__ = [
+    "DATA_CHANNEL_PROTOS",
+    "LEGACY_DATA_CHANNEL_PROTO",
+    "Attribute",
+    "Field",
+    "MediaSection",
+    "SessionDescription",
+    "TransportAttributes",
+    "attributes",
+    "replace_fields",
+    "serialize_sdp",
+]
