@@ -6,7 +6,11 @@ both, against the same UDP echo peer. Measured per server:
 
 * round-trip latency of 64-byte packets through the relay, minus the same
   ping-pong sent directly to the echo peer ("added latency");
-* relayed round trips per second with a window of packets in flight.
+* relayed round trips per second with a window of packets in flight (the
+  Python client and echo peer share one core, so this is client-bound and
+  mostly shows that neither server is the bottleneck);
+* the server process's CPU time per 10,000 relayed round trips (from
+  /proc), which is what tells the servers' efficiency apart.
 
 Results are printed as a Markdown table with rtcpeer/coturn ratios.
 Run: ``.venv/bin/python benchmarks/turn_relay.py`` (add ``--quick`` for a
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
 import statistics
 import subprocess
@@ -44,6 +49,8 @@ class Result:
     relay_rtt_ms: float
     packets_per_second: float
     lost: int
+    #: Server CPU seconds (user + system) per 10,000 relayed round trips.
+    server_cpu_per_10k: float
 
     @property
     def added_ms(self) -> float:
@@ -79,7 +86,15 @@ async def _direct_rtt(echo: tuple[str, int], count: int) -> float:
     return statistics.median(samples) * 1000
 
 
-async def _measure(name: str, target: TurnServer, pings: int, burst: int) -> Result:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _measure(
+    name: str, target: TurnServer, server_pid: int, pings: int, burst: int
+) -> Result:
     loop = asyncio.get_running_loop()
     echo_transport, _ = await loop.create_datagram_endpoint(Echo, local_addr=(HOST, 0))
     echo = echo_transport.get_extra_info("sockname")[:2]
@@ -94,6 +109,7 @@ async def _measure(name: str, target: TurnServer, pings: int, burst: int) -> Res
         samples.append(time.perf_counter() - start)
 
     window, sent, received, lost = 32, 0, 0, 0
+    cpu_before = _cpu_seconds(server_pid)
     start = time.perf_counter()
     while sent < min(window, burst):
         client.send_to(sent.to_bytes(4, "big") + PAYLOAD, echo)
@@ -108,11 +124,15 @@ async def _measure(name: str, target: TurnServer, pings: int, burst: int) -> Res
             client.send_to(sent.to_bytes(4, "big") + PAYLOAD, echo)
             sent += 1
     elapsed = time.perf_counter() - start
+    server_cpu = _cpu_seconds(server_pid) - cpu_before
 
     await client.close()
     direct = await _direct_rtt(echo, pings)
     echo_transport.close()
-    return Result(name, direct, statistics.median(samples) * 1000, received / elapsed, lost)
+    return Result(
+        name, direct, statistics.median(samples) * 1000, received / elapsed, lost,
+        server_cpu / received * 10_000,
+    )
 
 
 def _start_rtcpeer_server(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
@@ -146,8 +166,8 @@ async def run(pings: int, burst: int, rounds: int) -> list[tuple[Result, Result]
             coturn_target = coturn.target("udp")
             pairs = []
             for _ in range(rounds):  # interleave, so drift hits both alike
-                mine = await _measure("rtcpeer", rtcpeer_target, pings, burst)
-                theirs = await _measure("coturn", coturn_target, pings, burst)
+                mine = await _measure("rtcpeer", rtcpeer_target, ours.pid, pings, burst)
+                theirs = await _measure("coturn", coturn_target, coturn.pid, pings, burst)
                 pairs.append((mine, theirs))
             return pairs
         finally:
@@ -165,6 +185,9 @@ def report(pairs: list[tuple[Result, Result]], command: str) -> str:
     rows = [
         ("relayed round trips per second", med([r.packets_per_second for r in mine]),
          med([r.packets_per_second for r in theirs]), "{:.0f}"),
+        ("server CPU seconds per 10,000 relayed round trips",
+         med([r.server_cpu_per_10k for r in mine]),
+         med([r.server_cpu_per_10k for r in theirs]), "{:.3f}"),
         ("round-trip time through the relay, ms", med([r.relay_rtt_ms for r in mine]),
          med([r.relay_rtt_ms for r in theirs]), "{:.3f}"),
         ("added latency vs direct, ms", med([r.added_ms for r in mine]),
