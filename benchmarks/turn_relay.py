@@ -35,8 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rtcpeer.turn.client import TurnClient, TurnServer  # noqa: E402
 from tests.support.coturn import free_port, relay_range, start_coturn  # noqa: E402
+
+from rtcpeer.turn.client import TurnClient, TurnServer  # noqa: E402
 
 HOST = "127.0.0.1"
 PAYLOAD = bytes(60)
