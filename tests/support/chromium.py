@@ -1,0 +1,202 @@
+"""Debian's Chromium as a WebRTC peer, driven by Playwright, for interop tests.
+
+``async with chromium_page() as browser:`` launches ``/usr/bin/chromium``
+headless with a fresh profile and the flags TESTING-NOTES.md found necessary
+(loopback candidates need ``--allow-loopback-in-peer-connection`` *and*
+camera/microphone permission for the page's origin), serves a blank page
+from 127.0.0.1 and loads :data:`PEER_JS` into it. Tests then create
+``RTCPeerConnection``s in the page with :meth:`BrowserPage.call` and
+receive the page's events (candidates, state changes, messages) on an
+asyncio queue, so signalling between Chromium and a Python peer is plain
+Python. The browser is closed, and its process stopped, on exit.
+
+A missing Chromium or Playwright raises: interop tests fail, never skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--allow-loopback-in-peer-connection",
+]
+
+#: Runs in the page: named RTCPeerConnections whose events go to Python.
+PEER_JS = """
+window.pcs = {};
+window.channels = {};
+window.received = {};
+function report(kind, name, data) { window.rtcpeerEvent(JSON.stringify({kind, name, data})); }
+function watchChannel(name, channel) {
+  window.channels[name] = channel;
+  window.received[name] = [];
+  channel.onopen = () => report("channelopen", name, channel.label);
+  channel.onclose = () => report("channelclose", name, channel.label);
+  channel.onmessage = (e) => { window.received[name].push(e.data); };
+}
+window.rtcpeer = {
+  create(name, config) {
+    const pc = new RTCPeerConnection(config || {});
+    window.pcs[name] = pc;
+    pc.onicecandidate = (e) => report("icecandidate", name, e.candidate ? e.candidate.toJSON() : null);
+    pc.onicecandidateerror = (e) => report("icecandidateerror", name,
+      {url: e.url, errorCode: e.errorCode, errorText: e.errorText, address: e.address, port: e.port});
+    pc.oniceconnectionstatechange = () => report("iceconnectionstatechange", name, pc.iceConnectionState);
+    pc.onconnectionstatechange = () => report("connectionstatechange", name, pc.connectionState);
+    pc.ondatachannel = (e) => watchChannel(name, e.channel);
+    return true;
+  },
+  createDataChannel(name, label, options) { watchChannel(name, window.pcs[name].createDataChannel(label, options || {})); return true; },
+  async createOffer(name, options) { return (await window.pcs[name].createOffer(options || {})).toJSON(); },
+  async setLocalDescription(name, desc) {
+    const pc = window.pcs[name];
+    await (desc ? pc.setLocalDescription(desc) : pc.setLocalDescription());
+    return pc.localDescription.toJSON();
+  },
+  async setRemoteDescription(name, desc) { await window.pcs[name].setRemoteDescription(desc); return true; },
+  async addIceCandidate(name, candidate) { await window.pcs[name].addIceCandidate(candidate); return true; },
+  setConfiguration(name, config) { window.pcs[name].setConfiguration(config); return true; },
+  restartIce(name) { window.pcs[name].restartIce(); return true; },
+  send(name, data) { window.channels[name].send(data); return true; },
+  received(name) { return window.received[name]; },
+  async selectedPair(name) {
+    const stats = await window.pcs[name].getStats();
+    let transport = null; const byId = {};
+    stats.forEach((s) => { byId[s.id] = s; if (s.type === "transport") transport = s; });
+    if (!transport || !transport.selectedCandidatePairId) return null;
+    const pair = byId[transport.selectedCandidatePairId];
+    return {pair, local: byId[pair.localCandidateId], remote: byId[pair.remoteCandidateId]};
+  },
+  close(name) { window.pcs[name].close(); return true; },
+};
+"""
+
+
+@dataclass(frozen=True)
+class BrowserEvent:
+    """One event reported by the page: ``kind`` (a W3C event name), the
+    connection ``name`` and its JSON ``data``."""
+
+    kind: str
+    name: str
+    data: Any
+
+
+@dataclass
+class BrowserPage:
+    """A loaded page with :data:`PEER_JS`; ``events`` receives BrowserEvents."""
+
+    page: Any
+    url: str
+    events: asyncio.Queue[BrowserEvent] = field(default_factory=asyncio.Queue)
+
+    async def call(self, method: str, *args: Any) -> Any:
+        """Call ``window.rtcpeer[method](...args)`` in the page and return its result."""
+        return await self.page.evaluate(
+            "([method, args]) => window.rtcpeer[method](...args)", [method, list(args)]
+        )
+
+    async def wait_for(self, kind: str, name: str, timeout: float = 10.0, data: Any = ...) -> Any:
+        """The data of the next ``kind`` event of ``name`` (optionally equal to ``data``);
+        other events stay queued for later waits."""
+        deferred: list[BrowserEvent] = []
+        deadline = asyncio.get_running_loop().time() + timeout
+        try:
+            while True:
+                remaining = deadline - asyncio.get_running_loop().time()
+                event = await asyncio.wait_for(self.events.get(), max(remaining, 0))
+                if event.kind == kind and event.name == name and data in (..., event.data):
+                    return event.data
+                deferred.append(event)
+        finally:
+            for event in deferred:
+                self.events.put_nowait(event)
+
+
+class _BlankSite:
+    """A one-page HTTP server on 127.0.0.1 (the page's origin, a secure context)."""
+
+    async def start(self) -> str:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            await reader.readuntil(b"\r\n\r\n")
+            body = b"<!doctype html><title>rtcpeer interop</title><body></body>"
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+            await writer.drain()
+        writer.close()
+
+    async def stop(self) -> None:
+        self._server.close()
+        await self._server.wait_closed()
+
+
+@contextlib.asynccontextmanager
+async def chromium_page(extra_args: tuple[str, ...] = ()) -> AsyncIterator[BrowserPage]:
+    """Launch Chromium on a blank 127.0.0.1 page with PEER_JS loaded."""
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.async_api import async_playwright  # a missing package fails loudly
+
+    site = _BlankSite()
+    origin = await site.start()
+    profile = tempfile.TemporaryDirectory(prefix="rtcpeer-chromium-")
+    try:
+        async with async_playwright() as playwright:
+            context = await playwright.chromium.launch_persistent_context(
+                profile.name,
+                executable_path=CHROMIUM,
+                headless=True,
+                args=[*CHROMIUM_ARGS, *extra_args],
+            )
+            try:
+                await context.grant_permissions(["camera", "microphone"], origin=origin)
+                page = await context.new_page()
+                browser = BrowserPage(page, origin)
+                await page.expose_function(
+                    "rtcpeerEvent",
+                    lambda raw: browser.events.put_nowait(BrowserEvent(**json.loads(raw))),
+                )
+                await page.goto(origin + "/")
+                await page.evaluate(PEER_JS)
+                yield browser
+            finally:
+                await context.close()
+    finally:
+        profile.cleanup()
+        await site.stop()
+
+
+def is_loopback_candidate(candidate: dict[str, Any] | None) -> bool:
+    """True for an end-of-candidates marker or a candidate on 127.0.0.1/::1.
+
+    Chromium also gathers this machine's other interfaces; tests only ever
+    target loopback, so they pass nothing else on to the Python peer.
+    """
+    if candidate is None or not candidate.get("candidate"):
+        return True
+    parts = candidate["candidate"].split()
+    return len(parts) > 5 and parts[4] in ("127.0.0.1", "::1")
