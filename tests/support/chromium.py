@@ -38,7 +38,7 @@ CHROMIUM_ARGS = [
 ]
 
 #: Runs in the page: named RTCPeerConnections whose events go to Python.
-PEER_JS = """
+PEER_JS = (Path(__file__).parent / "peer.js").read_text()
 window.pcs = {};
 window.channels = {};
 window.received = {};
