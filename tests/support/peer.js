@@ -24,7 +24,7 @@ window.rtcpeer = {
     return true;
   },
   createDataChannel(name, label, options) { watchChannel(name, window.pcs[name].createDataChannel(label, options || {})); return true; },
-  async createOffer(name, options) { return (await window.pcs[name].createOffer(options || {})).toJSON(); },
+  async createOffer(name, options) { const o = await window.pcs[name].createOffer(options || {}); return {type: o.type, sdp: o.sdp}; },
   async setLocalDescription(name, desc) {
     const pc = window.pcs[name];
     await (desc ? pc.setLocalDescription(desc) : pc.setLocalDescription());

@@ -61,7 +61,7 @@ def parse_candidate_value(text: str) -> CandidateFields:
     related_address: str | None = None
     related_port: int | None = None
     extensions: list[tuple[str, str]] = []
-    for name, value in zip(rest[::2], rest[1::2]):
+    for name, value in zip(rest[::2], rest[1::2], strict=True):
         if name == "raddr" and related_address is None:
             related_address = value
         elif name == "rport" and related_port is None:

@@ -29,8 +29,10 @@ def is_token(text: str) -> bool:
 
 def uint(text: str, what: str, *, max_digits: int = 20, maximum: int | None = None) -> int:
     """An unsigned decimal integer (ASCII digits only, bounded length)."""
-    if _DIGITS.fullmatch(text) is None or len(text) > max_digits:
+    if _DIGITS.fullmatch(text) is None:
         raise SdpValueError(f"{what} must be a decimal number, got {text!r}")
+    if len(text) > max_digits:
+        raise SdpValueError(f"{what} has more than {max_digits} digits")
     value = int(text)
     if maximum is not None and value > maximum:
         raise SdpValueError(f"{what} must be at most {maximum}, got {value}")
@@ -234,10 +236,10 @@ __all__ = [
     "parse_max_message_size",
     "parse_media_line",
     "parse_origin",
+    "parse_sctp_port",
     "parse_setup",
     "parse_single_word",
     "parse_timing",
-    "parse_sctp_port",
     "tokens",
     "uint",
 ]

@@ -10,7 +10,6 @@ new one from different lines (all classes are frozen).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from rtcpeer.sdp.grammar import (
@@ -340,27 +339,9 @@ class SessionDescription(_Attributes):
         return replace(self, media=tuple(media))
 
 
-def attributes(*pairs: tuple[str, str | None] | str) -> tuple[Attribute, ...]:
-    """Build attributes from ``"name"`` or ``("name", value)`` items."""
-    out: list[Attribute] = []
-    for pair in pairs:
-        out.append(Attribute(pair) if isinstance(pair, str) else Attribute(*pair))
-    return tuple(out)
-
-
 def serialize_sdp(description: SessionDescription) -> str:
     """The SDP text of ``description`` (CRLF line endings)."""
     return description.to_sdp()
-
-
-def replace_fields(fields: Iterable[Field], type_: str, value: str) -> tuple[Field, ...]:
-    """``fields`` with the first ``type_`` line's value replaced (appended if absent)."""
-    out = list(fields)
-    for index, line in enumerate(out):
-        if line.type == type_:
-            out[index] = Field(type_, value)
-            return tuple(out)
-    return (*out, Field(type_, value))
 
 
 __all__ = [
@@ -371,7 +352,5 @@ __all__ = [
     "MediaSection",
     "SessionDescription",
     "TransportAttributes",
-    "attributes",
-    "replace_fields",
     "serialize_sdp",
 ]

@@ -30,15 +30,11 @@ from rtcpeer.sdp.grammar import (
 from rtcpeer.sdp.model import Attribute, Field, MediaSection, SessionDescription
 
 #: Line types allowed only at session level (RFC 8866 §5).
-_SESSION_ONLY = frozenset("vosuept rz")
+_SESSION_ONLY = frozenset("vosuepzrt")
 _FIELD_CHECKS: dict[str, Callable[[str], object]] = {
     "c": parse_connection,
     "t": parse_timing,
 }
-
-
-def _check_flag(value: str) -> object:
-    return value
 
 
 _ATTRIBUTE_CHECKS: dict[str, Callable[[str], object]] = {
@@ -104,9 +100,7 @@ def _field(number: int, line: str, type_: str, value: str) -> Field:
     return Field(type_, value)
 
 
-def _media_section(
-    number: int, line: str, value: str, body: list[tuple[int, str]]
-) -> MediaSection:
+def _media_section(number: int, line: str, value: str, body: list[tuple[int, str]]) -> MediaSection:
     try:
         m_line = parse_media_line(value)
     except SdpValueError as error:
@@ -118,7 +112,8 @@ def _media_section(
         if type_ == "a":
             attributes.append(_attribute(body_number, body_line, body_value))
         elif type_ in _SESSION_ONLY:
-            raise SdpParseError(body_number, f"{type_}= is not allowed in a media section", body_line)
+            reason = f"{type_}= is not allowed in a media section"
+            raise SdpParseError(body_number, reason, body_line)
         else:
             fields.append(_field(body_number, body_line, type_, body_value))
     return MediaSection(
@@ -144,7 +139,7 @@ def parse_sdp(text: str) -> SessionDescription:
     if len(lines) < 3:
         raise SdpParseError(0, "an SDP needs at least v=, o= and s= lines")
     typed = [(number, line, *_split_type(number, line)) for number, line in lines]
-    for (number, line, type_, _), expected in zip(typed, "vos"):
+    for (number, line, type_, _), expected in zip(typed[:3], "vos", strict=True):
         if type_ != expected:
             raise SdpParseError(number, f"expected the {expected}= line here", line)
     v_number, v_line, _, version = typed[0]

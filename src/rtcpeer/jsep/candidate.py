@@ -1,0 +1,329 @@
+"""RTCIceCandidate and RTCIceCandidateInit (webrtc-pc §4.8.2).
+
+The read-only fields come from a light parse of the candidate string by the
+candidate-attribute grammar (RFC 8839 §5.1), as the spec's "create an
+RTCIceCandidate" says: if the string does not parse, or a field cannot be
+represented by its IDL type, every field stays None. The ICE agent parses
+candidates fully itself; this is only the W3C view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from rtcpeer.sdp import SdpValueError, parse_candidate_value
+
+_MISSING = object()
+_COMPONENTS = {1: "rtp", 2: "rtcp"}
+_PROTOCOLS = frozenset({"udp", "tcp"})
+_TYPES = frozenset({"host", "srflx", "prflx", "relay"})
+_TCP_TYPES = frozenset({"active", "passive", "so"})
+_UNSIGNED_LONG_MAX = 2**32 - 1
+
+
+def _type_name(value: object) -> str:
+    return "None" if value is None else type(value).__name__
+
+
+def _string(value: object, member: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{member}: expected a string, got {_type_name(value)}")
+    return value
+
+
+def _nullable_string(value: object, member: str) -> str | None:
+    return None if value is None else _string(value, member)
+
+
+def _nullable_unsigned_short(value: object, member: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{member}: expected an integer or None, got {_type_name(value)}")
+    if not 0 <= value <= 65535:
+        raise TypeError(f"{member}: {value} is outside the range 0..65535")
+    return value
+
+
+@dataclass(frozen=True)
+class RTCIceCandidateInit:
+    """The RTCIceCandidateInit dictionary, as addIceCandidate() receives it.
+
+    Unlike the RTCIceCandidate constructor, this allows sdpMid and
+    sdpMLineIndex both None: ``{"candidate": ""}`` with neither is the
+    end-of-candidates marker for every media section.
+    """
+
+    candidate: str = ""
+    sdpMid: str | None = None
+    sdpMLineIndex: int | None = None
+    usernameFragment: str | None = None
+
+    @classmethod
+    def from_value(
+        cls, value: Mapping[str, object] | RTCIceCandidate | RTCIceCandidateInit | None
+    ) -> RTCIceCandidateInit:
+        """Convert a JSON dictionary, an RTCIceCandidate or an init (None: all defaults)."""
+        if value is None:
+            return cls()
+        if isinstance(value, RTCIceCandidateInit):
+            return value
+        if isinstance(value, RTCIceCandidate):
+            return cls(value.candidate, value.sdpMid, value.sdpMLineIndex, value.usernameFragment)
+        if not isinstance(value, Mapping):
+            raise TypeError(f"expected an RTCIceCandidateInit dictionary, got {_type_name(value)}")
+        return cls(
+            candidate=_string(value.get("candidate", ""), "candidate"),
+            sdpMid=_nullable_string(value.get("sdpMid"), "sdpMid"),
+            sdpMLineIndex=_nullable_unsigned_short(value.get("sdpMLineIndex"), "sdpMLineIndex"),
+            usernameFragment=_nullable_string(value.get("usernameFragment"), "usernameFragment"),
+        )
+
+    @property
+    def is_end_of_candidates(self) -> bool:
+        """An empty candidate string: no more candidates (for one or every section)."""
+        return self.candidate == ""
+
+    def toJSON(self) -> dict[str, object]:
+        """The dictionary form, every member present (None for null)."""
+        return {
+            "candidate": self.candidate,
+            "sdpMid": self.sdpMid,
+            "sdpMLineIndex": self.sdpMLineIndex,
+            "usernameFragment": self.usernameFragment,
+        }
+
+
+@dataclass(frozen=True)
+class _Fields:
+    foundation: str
+    component: str
+    priority: int
+    address: str
+    protocol: str
+    port: int
+    type: str
+    tcpType: str | None
+    relatedAddress: str | None
+    relatedPort: int | None
+
+
+def parse_candidate_attribute(candidate: str) -> _Fields | None:
+    """webrtc-pc's "parse a candidate attribute"; None when it fails.
+
+    The string must match the candidate-attribute grammar, i.e. start with
+    ``candidate:``, and each field must fit its IDL type (component 1 or 2,
+    udp/tcp, a known candidate type and tcptype, priority < 2**32).
+    """
+    prefix = "candidate:"
+    if not candidate.startswith(prefix):
+        return None
+    try:
+        fields = parse_candidate_value(candidate[len(prefix) :])
+    except SdpValueError:
+        return None
+    component = _COMPONENTS.get(fields.component)
+    protocol = fields.transport.lower()
+    tcp_type = fields.extension("tcptype")
+    if (
+        component is None
+        or protocol not in _PROTOCOLS
+        or fields.type not in _TYPES
+        or fields.priority > _UNSIGNED_LONG_MAX
+        or (tcp_type is not None and tcp_type not in _TCP_TYPES)
+    ):
+        return None
+    return _Fields(
+        foundation=fields.foundation,
+        component=component,
+        priority=fields.priority,
+        address=fields.address,
+        protocol=protocol,
+        port=fields.port,
+        type=fields.type,
+        tcpType=tcp_type,
+        relatedAddress=fields.related_address,
+        relatedPort=fields.related_port,
+    )
+
+
+CandidateInit = Mapping[str, object] | RTCIceCandidateInit
+
+
+class RTCIceCandidate:
+    """An ICE candidate with its signalling context (W3C RTCIceCandidate).
+
+    ``RTCIceCandidate({"candidate": "candidate:...", "sdpMid": "0",
+    "sdpMLineIndex": 0, "usernameFragment": None})`` (the JSON browsers send),
+    another RTCIceCandidate, or keyword arguments. sdpMid and sdpMLineIndex
+    both None is a TypeError, as the spec requires; an empty candidate
+    string (with a mid or index) is the end-of-candidates form.
+    ``relayProtocol`` and ``url`` are only set by the ICE agent for local
+    relay/server-derived candidates.
+    """
+
+    __slots__ = (
+        "_candidate",
+        "_fields",
+        "_relay_protocol",
+        "_sdp_m_line_index",
+        "_sdp_mid",
+        "_url",
+        "_username_fragment",
+    )
+
+    def __init__(
+        self,
+        candidateInitDict: CandidateInit | RTCIceCandidate | None = None,
+        *,
+        candidate: object = _MISSING,
+        sdpMid: object = _MISSING,
+        sdpMLineIndex: object = _MISSING,
+        usernameFragment: object = _MISSING,
+        relayProtocol: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        init = RTCIceCandidateInit.from_value(candidateInitDict)
+        overrides = {
+            "candidate": candidate,
+            "sdpMid": sdpMid,
+            "sdpMLineIndex": sdpMLineIndex,
+            "usernameFragment": usernameFragment,
+        }
+        given = {key: value for key, value in overrides.items() if value is not _MISSING}
+        if given:
+            init = RTCIceCandidateInit.from_value({**init.toJSON(), **given})
+        if init.sdpMid is None and init.sdpMLineIndex is None:
+            raise TypeError("sdpMid and sdpMLineIndex are both null")
+        self._candidate = init.candidate
+        self._sdp_mid = init.sdpMid
+        self._sdp_m_line_index = init.sdpMLineIndex
+        self._username_fragment = init.usernameFragment
+        self._fields = parse_candidate_attribute(init.candidate) if init.candidate else None
+        self._relay_protocol = relayProtocol
+        self._url = url
+
+    # -- the members of RTCIceCandidateInit ---------------------------------
+
+    @property
+    def candidate(self) -> str:
+        """The candidate-attribute string (``candidate:...``), or ``""``."""
+        return self._candidate
+
+    @property
+    def sdpMid(self) -> str | None:
+        """The mid of the media section this candidate belongs to."""
+        return self._sdp_mid
+
+    @property
+    def sdpMLineIndex(self) -> int | None:
+        """The 0-based m-line index of that media section."""
+        return self._sdp_m_line_index
+
+    @property
+    def usernameFragment(self) -> str | None:
+        """The ICE ufrag the candidate belongs to (a generation), if given."""
+        return self._username_fragment
+
+    # -- parsed fields (None when the string did not parse) ----------------
+
+    @property
+    def foundation(self) -> str | None:
+        """The candidate's foundation."""
+        return self._fields.foundation if self._fields else None
+
+    @property
+    def component(self) -> str | None:
+        """``"rtp"`` (component 1) or ``"rtcp"`` (component 2)."""
+        return self._fields.component if self._fields else None
+
+    @property
+    def priority(self) -> int | None:
+        """The candidate's priority."""
+        return self._fields.priority if self._fields else None
+
+    @property
+    def address(self) -> str | None:
+        """The IP address or mDNS/host name."""
+        return self._fields.address if self._fields else None
+
+    @property
+    def protocol(self) -> str | None:
+        """``"udp"`` or ``"tcp"``."""
+        return self._fields.protocol if self._fields else None
+
+    @property
+    def port(self) -> int | None:
+        """The candidate's port."""
+        return self._fields.port if self._fields else None
+
+    @property
+    def type(self) -> str | None:
+        """``"host"``, ``"srflx"``, ``"prflx"`` or ``"relay"``."""
+        return self._fields.type if self._fields else None
+
+    @property
+    def tcpType(self) -> str | None:
+        """``"active"``, ``"passive"`` or ``"so"`` for TCP candidates."""
+        return self._fields.tcpType if self._fields else None
+
+    @property
+    def relatedAddress(self) -> str | None:
+        """``raddr``: the base or server-reflexive address it derives from."""
+        return self._fields.relatedAddress if self._fields else None
+
+    @property
+    def relatedPort(self) -> int | None:
+        """``rport``."""
+        return self._fields.relatedPort if self._fields else None
+
+    @property
+    def relayProtocol(self) -> str | None:
+        """For a local relay candidate: udp, tcp or tls to the TURN server."""
+        return self._relay_protocol
+
+    @property
+    def url(self) -> str | None:
+        """For a local server-derived candidate: the STUN/TURN server URL."""
+        return self._url
+
+    @property
+    def is_end_of_candidates(self) -> bool:
+        """True for the empty-candidate end-of-candidates form."""
+        return self._candidate == ""
+
+    @property
+    def sdp_value(self) -> str | None:
+        """The value to write after ``a=candidate:`` (None for end-of-candidates)."""
+        prefix = "candidate:"
+        if self._candidate.startswith(prefix):
+            return self._candidate[len(prefix) :]
+        return self._candidate or None
+
+    def toJSON(self) -> dict[str, object]:
+        """The RTCIceCandidateInit dictionary (all four members; None for null)."""
+        return {
+            "candidate": self._candidate,
+            "sdpMid": self._sdp_mid,
+            "sdpMLineIndex": self._sdp_m_line_index,
+            "usernameFragment": self._username_fragment,
+        }
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RTCIceCandidate):
+            return NotImplemented
+        return self.toJSON() == other.toJSON()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.toJSON().items()))
+
+    def __repr__(self) -> str:
+        return (
+            f"RTCIceCandidate(candidate={self._candidate!r}, sdpMid={self._sdp_mid!r}, "
+            f"sdpMLineIndex={self._sdp_m_line_index!r}, "
+            f"usernameFragment={self._username_fragment!r})"
+        )
+
+
+__all__ = ["RTCIceCandidate", "RTCIceCandidateInit", "parse_candidate_attribute"]
