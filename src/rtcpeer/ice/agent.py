@@ -4,6 +4,12 @@ The agent never opens a socket, sleeps or reads a clock. The driver:
 
 - registers sockets: :meth:`IceAgent.add_socket` (host) — gatherers add server
   reflexive and relay candidates through :meth:`IceAgent._add_local_candidate`;
+- configures servers: :meth:`~IceAgent.set_servers` (resolved STUN/TURN URLs,
+  transport policy, candidate pool size); the agent then asks for the extra
+  sockets it needs with :class:`SocketRequested` events, answered by
+  :meth:`~IceAgent.socket_opened` / :meth:`~IceAgent.socket_failed` (and later
+  :meth:`~IceAgent.socket_closed`), and gives them back with
+  :class:`SocketReleased`;
 - feeds inputs: :meth:`~IceAgent.receive`, :meth:`~IceAgent.handle_timer`,
   :meth:`~IceAgent.set_remote_credentials`, :meth:`~IceAgent.add_remote_candidate`,
   :meth:`~IceAgent.gather`, :meth:`~IceAgent.send`, :meth:`~IceAgent.restart`;
@@ -52,9 +58,11 @@ from rtcpeer.ice.events import (
     SelectedPairChanged,
     StateChanged,
 )
+from rtcpeer.ice.gathering import ServerGathering
 from rtcpeer.ice.generation import Generation
 from rtcpeer.ice.nomination import controlled_choice, controlling_choice, ready_to_nominate
 from rtcpeer.ice.pair import CandidatePair, PairState
+from rtcpeer.ice.servers import ResolvedServer
 from rtcpeer.ice.states import IceGatheringState, IceTransportState, StateFacts, transport_state
 from rtcpeer.ice.transport import Address, LocalSocket, OutboxSink, PacketSink, Transmit
 from rtcpeer.stun.attributes import StunDecodeError
@@ -91,6 +99,19 @@ class IceAgentConfig:
     #: Lengths of generated credentials (RFC 8445 §5.3: at least 4 and 22).
     ufrag_length: int = 8
     pwd_length: int = 24
+    #: Total time a STUN/TURN server gets to give us a candidate while gathering
+    #: (libwebrtc gives up after ~3-5 s); a silent server then costs only this.
+    gathering_budget: float = 3.0
+    #: Retransmission of gathering Binding requests (cut short by the budget).
+    gathering_retransmission: RetransmissionPolicy = field(
+        default_factory=lambda: RetransmissionPolicy(rto=0.25, rc=7, rm=16, reliable_timeout=3.0)
+    )
+    #: Retransmission of TURN requests (Allocate is also bounded by the budget).
+    turn_retransmission: RetransmissionPolicy = field(
+        default_factory=lambda: RetransmissionPolicy(rto=0.25, rc=7, rm=8, reliable_timeout=10.0)
+    )
+    #: Ids of sockets the agent requests start here, clear of the driver's host ids.
+    first_socket_id: int = 1 << 20
 
 
 class Gatherer(Protocol):
@@ -156,6 +177,7 @@ class IceAgent:
         self._now = 0.0
         self._generation_count = 0
         self._last_check_at: float | None = None
+        self._gathering = ServerGathering(self, self.config)
         self._generations.append(self._new_generation())
 
     # ------------------------------------------------------------------
@@ -224,16 +246,65 @@ class IceAgent:
         """A server-reflexive/relay gatherer started by every :meth:`gather`."""
         self._gatherers.append(gatherer)
 
+    def set_servers(
+        self,
+        servers: Sequence[ResolvedServer],
+        *,
+        policy: TransportPolicy = "all",
+        pool_size: int = 0,
+        now: float,
+    ) -> None:
+        """Store the STUN/TURN servers and transport policy for the next gathering.
+
+        As the spec's "set a configuration" says, they take effect at the next
+        :meth:`gather` or :meth:`restart`, except that the candidate pool is
+        gathered at once: before the first gathering, ``pool_size`` sets of
+        server candidates are gathered ahead, and a pool gathered from other
+        servers (or another policy) is released and gathered again.
+        """
+        self._now = now
+        if policy not in ("all", "relay"):
+            raise ValueError(f"policy must be 'all' or 'relay', not {policy!r}")
+        self.policy = policy
+        gen = self.generation
+        if gen.gathering_state == IceGatheringState.NEW:
+            gen.policy = policy
+        if not self._closed:
+            self._gathering.configure(servers, policy, pool_size, now)
+
+    def socket_opened(self, socket_id: int, local_address: Address, now: float) -> None:
+        """The driver opened a socket the agent asked for (:class:`SocketRequested`)."""
+        self._now = now
+        if not self._closed:
+            self._gathering.socket_opened(socket_id, local_address, now)
+            self._update_state(now)
+
+    def socket_failed(self, socket_id: int, reason: str, now: float) -> None:
+        """A requested socket could not be opened (connect/TLS/DTLS failed): a 701."""
+        self._now = now
+        if not self._closed:
+            self._gathering.socket_failed(socket_id, reason, now)
+            self._update_state(now)
+
+    def socket_closed(self, socket_id: int, reason: str, now: float) -> None:
+        """A requested stream socket closed under us (TURN over TCP/TLS lost)."""
+        self._now = now
+        if not self._closed:
+            self._gathering.socket_closed(socket_id, reason, now)
+            self._update_state(now)
+
     def gather(self, now: float) -> None:
         """Start gathering for the current generation: host candidates, then gatherers."""
         self._now = now
         gen = self.generation
         if gen.gathering_state != IceGatheringState.NEW or self._closed:
             return
+        gen.policy = self.policy
         self._set_gathering(gen, IceGatheringState.GATHERING)
         for sock in list(self._sockets.values()):
             if sock.kind == "host" and sock.protocol == "udp":  # ICE-TCP is not done yet
                 self._add_host_candidate(gen, sock, now)
+        self._gathering.start(gen.id, now)
         for gatherer in self._gatherers:
             gatherer.start_gathering(self, gen.id, now)
         self._maybe_gathering_complete(gen)
@@ -278,6 +349,8 @@ class IceAgent:
         sink: PacketSink | None = None,
         generation_id: int | None = None,
         now: float | None = None,
+        url: str | None = None,
+        relay_protocol: str | None = None,
     ) -> Candidate | None:
         """Internal hook for gatherers: add a local candidate sending through ``socket_id``.
 
@@ -290,7 +363,7 @@ class IceAgent:
         gen = self.generation if generation_id is None else self._generation_by_id(generation_id)
         if gen is None or self._closed:
             return None
-        if self.policy == "relay" and candidate.type != "relay":
+        if gen.policy == "relay" and candidate.type != "relay":
             return None
         if sink is not None and socket_id not in self._sockets:
             self._sockets[socket_id] = LocalSocket(
@@ -308,8 +381,9 @@ class IceAgent:
         pairs = gen.add_local(candidate, socket_id)
         if not any(e.candidate is candidate for e in gen.local):
             return None
-        self._events.append(LocalCandidate(candidate, gen.id))
+        self._events.append(LocalCandidate(candidate, gen.id, url, relay_protocol))
         if pairs:
+            self._gathering.pairs_formed(pairs, now)
             self._schedule_checks(now)
         return candidate
 
@@ -318,6 +392,29 @@ class IceAgent:
     ) -> None:
         """Internal hook for gatherers: a server failed us (icecandidateerror)."""
         self._events.append(CandidateError(url, address, port, error_code, error_text))
+
+    # -- hooks for ServerGathering ---------------------------------------------
+    def _queue_event(self, event: IceEvent) -> None:
+        self._events.append(event)
+
+    def _queue_transmit(self, socket_id: int, destination: Address, data: bytes) -> None:
+        self._outbox.append(Transmit(socket_id, destination, data))
+
+    def _host_sockets(self) -> list[LocalSocket]:
+        return [s for s in self._sockets.values() if s.kind == "host"]
+
+    def _relayed(self, socket_id: int, peer: Address, data: bytes, now: float) -> None:
+        """A datagram came through a TURN allocation: as if it arrived on the relay candidate."""
+        sock = self._sockets.get(socket_id)
+        if sock is not None and not self._closed:
+            self._receive_on(sock, peer, data, now)
+
+    def _forget_socket(self, socket_id: int) -> None:
+        self._sockets.pop(socket_id, None)
+
+    def _host_allowed(self) -> bool:
+        """Host sockets carry traffic unless every live generation is relay-only."""
+        return any(g.policy != "relay" for g in self._generations)
 
     def _set_gathering(self, gen: Generation, state: IceGatheringState) -> None:
         if gen.gathering_state != state:
@@ -365,7 +462,7 @@ class IceAgent:
             if resolved is None:
                 return False
             candidate = candidate.with_address(resolved, candidate.port)
-        if self.policy == "relay":
+        if gen.policy == "relay":
             paired: tuple[str, ...] = ("relay",)
         else:
             paired = ("host", "relay")
@@ -373,13 +470,21 @@ class IceAgent:
         if known is not None and known.type != "prflx":
             return False
         pairs = gen.add_remote(candidate, paired)
+        if pairs:
+            self._gathering.pairs_formed(pairs, now)
         if pairs and not self.lite:
             self._schedule_checks(now)
         self._update_state(now)
         return True
 
-    def restart(self, now: float, *, gather: bool = True) -> None:
+    def restart(
+        self, now: float, *, gather: bool = True, credentials: tuple[str, str] | None = None
+    ) -> None:
         """Begin a new generation: new credentials, gathering and checklist.
+
+        ``credentials`` (ufrag, pwd) are the ones JSEP already put in an
+        offer (createOffer mints them before setLocalDescription applies
+        them); None generates fresh ones.
 
         The previous generation's selected pair keeps carrying :meth:`send`
         and incoming data until the new generation selects a pair; then the
@@ -390,7 +495,8 @@ class IceAgent:
         if old.remote_ufrag is not None:
             self._old_remote_ufrags.add(old.remote_ufrag)
         self._restarted = True
-        self._generations.append(self._new_generation())
+        self._gathering.discard_pool(now)
+        self._generations.append(self._new_generation(credentials))
         for gen in self._generations[:-1]:
             if gen.selected is None:
                 self._retire(gen, now)
@@ -414,6 +520,7 @@ class IceAgent:
         self._closed = True
         self._checks.clear()
         self._next_check_at = None
+        self._gathering.close(self._now)
         self._update_state(self._now)
 
     def nominate(self, local: Address, remote: Address, now: float) -> bool:
@@ -464,6 +571,9 @@ class IceAgent:
         timers: list[float] = []
         if self._next_check_at is not None:
             timers.append(self._next_check_at)
+        gathering = self._gathering.get_timer()
+        if gathering is not None:
+            timers.append(gathering)
         for check in self._checks.values():
             deadline = check.transaction.get_timer()
             if deadline is not None:
@@ -488,6 +598,7 @@ class IceAgent:
         self._now = now
         if self._closed:
             return
+        self._gathering.handle_timer(now)
         for tid, check in list(self._checks.items()):
             check.transaction.handle_timer(now)
             if check.transaction.done:
@@ -576,7 +687,7 @@ class IceAgent:
         sock = self._sockets.get(socket_id)
         if sock is None:
             return
-        if self.policy == "relay" and sock.kind == "host":
+        if sock.kind == "host" and not self._host_allowed():
             return  # relay-only: nothing ever leaves a host socket
         sock.sink.send(data, destination, now)
 
@@ -592,10 +703,21 @@ class IceAgent:
     def receive(self, socket_id: int, source: Address, data: bytes, now: float) -> None:
         """A datagram (or de-framed stream frame) arrived on a registered socket."""
         self._now = now
-        sock = self._sockets.get(socket_id)
-        if sock is None or self._closed:
+        if self._closed:
             return
-        if self.policy == "relay" and sock.kind == "host":
+        if self._gathering.owns(socket_id):
+            self._gathering.receive(socket_id, source, data, now)
+            self._update_state(now)
+            return
+        sock = self._sockets.get(socket_id)
+        if sock is None:
+            return
+        self._receive_on(sock, source, data, now)
+
+    def _receive_on(self, sock: LocalSocket, source: Address, data: bytes, now: float) -> None:
+        """A datagram on a host socket, or one relayed through a TURN allocation."""
+        socket_id = sock.socket_id
+        if sock.kind == "host" and not self._host_allowed():
             return
         if is_stun(data):
             try:
@@ -667,6 +789,7 @@ class IceAgent:
             pair = gen.checklist.add(local, remote, sock.socket_id, state=PairState.WAITING)
             if pair is None:
                 return
+            self._gathering.pairs_formed([pair], now)
         if self.lite:
             if check.use_candidate:
                 pair.state = PairState.SUCCEEDED
@@ -696,7 +819,10 @@ class IceAgent:
         self, sock: LocalSocket, source: Address, response: StunMessage, now: float
     ) -> None:
         check = self._checks.get(response.transaction_id)
-        if check is None or not check.transaction.receive(response):
+        if check is None:
+            self._gathering.binding_response(response, now)  # a gathering probe's?
+            return
+        if not check.transaction.receive(response):
             return
         del self._checks[response.transaction_id]
         pair, gen = check.pair, check.generation
@@ -829,6 +955,7 @@ class IceAgent:
         gen.consent_lost = False
         gen.consent = ConsentFreshness(now, self._rng, self.config.consent)
         gen.checklist.stop_checks()
+        self._gathering.pair_selected(pair, now)
         if gen is self.generation:
             for old in self._generations[:-1]:
                 self._retire(old, now)
@@ -855,14 +982,20 @@ class IceAgent:
             return
         self._cancel_checks(gen)
         self._generations.remove(gen)
+        release_at = now
         if gen.selected is not None:
             path = (gen.selected.socket_id, gen.selected.remote.address)
-            self._retired_paths[path] = now + self.config.retired_grace
+            release_at = now + self.config.retired_grace
+            self._retired_paths[path] = release_at
         if gen.remote_ufrag is not None:
             self._old_remote_ufrags.add(gen.remote_ufrag)
-        for socket_id in gen.owned_sockets:
+        # Our TURN allocations keep delivering the old path's data for the grace
+        # period, then are released; each socket then gets a SocketReleased.
+        managed = self._gathering.retire(gen.id, release_at, now)
+        others = gen.owned_sockets - managed
+        for socket_id in others:
             self._sockets.pop(socket_id, None)
-        self._events.append(GenerationRetired(gen.id, tuple(sorted(gen.owned_sockets))))
+        self._events.append(GenerationRetired(gen.id, tuple(sorted(others))))
         self._announce_active_pair()
 
     def _expire_retired(self, now: float) -> None:
@@ -936,15 +1069,21 @@ class IceAgent:
 
     # ------------------------------------------------------------------
     # helpers
-    def _new_generation(self) -> Generation:
+    def _new_generation(self, credentials: tuple[str, str] | None = None) -> Generation:
         generation_id = self._generation_count
         self._generation_count += 1
+        if credentials is None:
+            credentials = (
+                self._random_string(self.config.ufrag_length),
+                self._random_string(self.config.pwd_length),
+            )
         return Generation(
             generation_id,
-            self._random_string(self.config.ufrag_length),
-            self._random_string(self.config.pwd_length),
+            credentials[0],
+            credentials[1],
             controlling=self.controlling,
             max_pairs=self.config.max_pairs,
+            policy=self.policy,
         )
 
     def _random_string(self, length: int) -> str:

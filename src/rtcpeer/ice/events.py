@@ -16,6 +16,10 @@ class LocalCandidate:
     candidate: Candidate
     #: The generation that gathered it.
     generation_id: int
+    #: The STUN/TURN server URL it came from (RTCIceCandidate.url); None for host.
+    url: str | None = None
+    #: For relay candidates: "udp", "tcp", "tls" or "dtls" to the TURN server.
+    relay_protocol: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,8 +94,34 @@ class GenerationRetired:
 
     #: The retired generation.
     generation_id: int
-    #: Sockets (e.g. TURN allocations) only that generation used.
+    #: Sockets only that generation used that the driver must close now. Sockets
+    #: the agent requested itself (TURN allocations) are not named here: they
+    #: are released after their allocation is, each with a SocketReleased.
     sockets: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class SocketRequested:
+    """The agent needs a socket beyond the host ones; answer with ``socket_opened``
+    or ``socket_failed`` (stream sockets: one whole STUN/ChannelData frame per
+    ``receive`` and per Transmit; TLS/DTLS are done by the driver)."""
+
+    #: The id the agent will use for it in Transmits and expects in ``receive``.
+    socket_id: int
+    #: "udp", "tcp", "tls" or "dtls".
+    transport: str
+    #: Where to connect (the server's resolved address); None for an unconnected socket.
+    remote: tuple[str, int] | None
+    #: Host name for TLS/DTLS certificate checks (SNI); the URL's host.
+    server_name: str
+
+
+@dataclass(frozen=True)
+class SocketReleased:
+    """The agent is done with a socket it requested; close it (after sending its Transmits)."""
+
+    #: The socket to close.
+    socket_id: int
 
 
 IceEvent = (
@@ -103,4 +133,6 @@ IceEvent = (
     | RoleChanged
     | DataReceived
     | GenerationRetired
+    | SocketRequested
+    | SocketReleased
 )

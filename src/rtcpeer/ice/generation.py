@@ -41,10 +41,13 @@ class Generation:
         *,
         controlling: bool,
         max_pairs: int,
+        policy: str = "all",
     ) -> None:
         self.id = generation_id
         self.local_ufrag = local_ufrag
         self.local_pwd = local_pwd
+        #: The iceTransportPolicy in force when this generation gathered.
+        self.policy = policy
         self.remote_ufrag: str | None = None
         self.remote_pwd: str | None = None
         self.local: list[LocalEntry] = []

@@ -6,6 +6,14 @@ and ``data``, ``get_timer()`` and ``handle_timer(now)``; ``next_event()`` is
 optional. After every delivery and every timer the node drains the
 transmits onto the right socket, collects events, and re-arms the one timer
 the endpoint asked for. The endpoint never learns it is simulated.
+
+The node is also the ICE agent's socket driver: a ``SocketRequested`` event
+opens a simulated UDP socket ("udp", and "dtls", whose encryption is not
+simulated) or stream ("tcp", and "tls"), answered with
+``endpoint.socket_opened(socket_id, local, now)`` or
+``endpoint.socket_failed(socket_id, reason, now)``; a ``SocketReleased``
+event closes it. Events are matched by class name so the network does not
+depend on the ICE package.
 """
 
 from __future__ import annotations
@@ -65,6 +73,12 @@ class Node:
         #: Transmits dropped because their socket was unknown or closed.
         self.dropped_transmits = 0
         self.stopped = False
+        #: Socket ids opened for the endpoint's SocketRequested events.
+        self.requested: list[Any] = []
+        #: Socket ids closed for its SocketReleased events.
+        self.released: list[Any] = []
+        self._socket_actions: list[object] = []
+        self._opening: set[Any] = set()
         self._timer: TimerHandle | None = None
         self._timer_at: float | None = None
         host.on_kill.append(self.stop)
@@ -132,9 +146,54 @@ class Node:
         if next_event is not None:
             while (event := next_event()) is not None:
                 self.events.append(event)
+                if type(event).__name__ in ("SocketRequested", "SocketReleased"):
+                    self._socket_actions.append(event)
                 if self.on_event is not None:
                     self.on_event(event)
+        if self._socket_actions:
+            actions, self._socket_actions = self._socket_actions, []
+            for action in actions:
+                self._socket_action(action)
+            self.service()
+            return
         self._arm(self.endpoint.get_timer())
+
+    # -- sockets the endpoint asks for ----------------------------------------------
+    def _socket_action(self, event: Any) -> None:
+        socket_id = event.socket_id
+        if type(event).__name__ == "SocketReleased":
+            self._opening.discard(socket_id)
+            sock = self.sockets.pop(socket_id, None)
+            if sock is not None:
+                self.released.append(socket_id)
+                if isinstance(sock, UdpSocket):
+                    sock.close()
+                elif sock.state != CLOSED:
+                    sock.on_close = None
+                    sock.close()
+            return
+        self.requested.append(socket_id)
+        now = self.network.now
+        try:
+            if event.transport in ("udp", "dtls"):
+                sock = self.bind_udp(socket_id)
+                self.endpoint.socket_opened(socket_id, sock.local_address, now)  # type: ignore[attr-defined]
+                return
+            stream = self.connect(socket_id, event.remote)
+        except OSError as exc:
+            self.endpoint.socket_failed(socket_id, str(exc), now)  # type: ignore[attr-defined]
+            return
+        self._opening.add(socket_id)
+
+        def opened() -> None:
+            if socket_id in self._opening and not self.stopped:
+                self._opening.discard(socket_id)
+                self.endpoint.socket_opened(  # type: ignore[attr-defined]
+                    socket_id, stream.local_address, self.network.now
+                )
+                self.service()
+
+        stream.on_open = opened
 
     def stop(self) -> None:
         """Stop driving the endpoint (called when the host is killed)."""
@@ -170,6 +229,14 @@ class Node:
 
     def _stream_closed(self, socket_id: Any, reason: str) -> None:
         if self.stopped:
+            return
+        if socket_id in self._opening:  # never opened: connect failed
+            self._opening.discard(socket_id)
+            self.sockets.pop(socket_id, None)
+            failed = getattr(self.endpoint, "socket_failed", None)
+            if callable(failed):
+                failed(socket_id, reason, self.network.now)
+            self.service()
             return
         hook = getattr(self.endpoint, "socket_closed", None)
         if callable(hook):

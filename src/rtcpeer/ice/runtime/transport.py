@@ -1,0 +1,526 @@
+"""IceTransport: the asyncio runtime around the sans-IO :class:`IceAgent`.
+
+It owns what the agent may not: sockets, name resolution and the clock.
+Every input (a datagram, a timer, an API call) is handed to the agent with
+``loop.time()`` as ``now``, then :meth:`IceTransport._service` carries out
+what the agent produced — datagrams to send, events to act on or emit — and
+re-arms the one timer at ``agent.get_timer()``. Nothing polls.
+
+Application datagrams (DTLS, SRTP) come out of the agent as ``DataReceived``
+and wait in :meth:`receive`; :meth:`send` hands them to the selected pair.
+Together with ``role`` that is the ``DatagramTransport`` aiortc's DTLS runs
+over (:mod:`rtcpeer.transport.aiortc_adapter`), and since a restart is only a
+new generation inside the same agent, DTLS above never notices one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import ssl
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from pyee.asyncio import AsyncIOEventEmitter
+
+from rtcpeer.configuration.urls import IceServerUrl
+from rtcpeer.ice.agent import IceAgent, IceAgentConfig, TransportPolicy
+from rtcpeer.ice.candidate import Candidate
+from rtcpeer.ice.events import (
+    CandidateError,
+    DataReceived,
+    GatheringStateChanged,
+    GenerationRetired,
+    IceEvent,
+    LocalCandidate,
+    RoleChanged,
+    SelectedPairChanged,
+    SocketReleased,
+    SocketRequested,
+    StateChanged,
+)
+from rtcpeer.ice.runtime.interfaces import host_addresses
+from rtcpeer.ice.runtime.resolver import (
+    DEFAULT_DNS_TIMEOUT,
+    MdnsResolver,
+    NameResolver,
+    resolve_servers,
+)
+from rtcpeer.ice.runtime.sockets import (
+    Address,
+    RuntimeSocket,
+    SocketOpenError,
+    open_requested,
+    open_udp,
+)
+from rtcpeer.ice.runtime.stats import TransportStats, build_stats
+from rtcpeer.ice.servers import ResolvedServer
+from rtcpeer.ice.states import IceGatheringState, IceTransportState
+
+#: How long close() waits for TURN allocations to be released.
+CLOSE_TIMEOUT = 2.0
+
+
+class IceTransport(AsyncIOEventEmitter):
+    """One ICE component over real sockets, across restarts.
+
+    Events: ``icecandidate`` (Candidate, or None at the end of gathering),
+    ``icecandidateerror`` (:class:`~rtcpeer.ice.events.CandidateError`),
+    ``statechange`` (str), ``gatheringstatechange`` (str) and
+    ``selectedcandidatepairchange`` ((local, remote) Candidates).
+    """
+
+    def __init__(
+        self,
+        *,
+        controlling: bool,
+        servers: Sequence[IceServerUrl] = (),
+        policy: str = "all",
+        pool_size: int = 0,
+        include_loopback: bool = False,
+        cafile: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        config: IceAgentConfig | None = None,
+        rng: random.Random | None = None,
+        addresses: Sequence[str] | None = None,
+        mdns_resolver: NameResolver | None = None,
+        dns_timeout: float = DEFAULT_DNS_TIMEOUT,
+    ) -> None:
+        super().__init__()
+        if policy not in ("all", "relay"):
+            raise ValueError(f"policy must be 'all' or 'relay', not {policy!r}")
+        self._agent = IceAgent(controlling, rng=rng, policy=_policy(policy), config=config)
+        self._servers: tuple[IceServerUrl, ...] = tuple(servers)
+        self._policy = policy
+        self._pool_size = pool_size
+        self._include_loopback = include_loopback
+        self._addresses = None if addresses is None else tuple(addresses)
+        self._cafile = cafile
+        self._ssl_context = ssl_context
+        self._dns_timeout = dns_timeout
+        self._mdns = mdns_resolver
+        self._own_mdns: MdnsResolver | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._sockets: dict[int, RuntimeSocket] = {}
+        self._next_socket_id = 1
+        self._host_sockets_opened = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        self._servicing = False
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._pending_remote: list[asyncio.Task[Any]] = []
+        self._closed = False
+        self._state = IceTransportState.NEW.value
+        self._gathering_state = IceGatheringState.NEW.value
+        self._selected: tuple[Candidate, Candidate] | None = None
+        self.stats = TransportStats()
+
+    # -- properties ------------------------------------------------------------
+    @property
+    def agent(self) -> IceAgent:
+        """The sans-IO agent this runtime drives (for tests and diagnostics)."""
+        return self._agent
+
+    @property
+    def role(self) -> str:
+        return "controlling" if self._agent.controlling else "controlled"
+
+    @property
+    def local_ufrag(self) -> str:
+        return self._agent.local_ufrag
+
+    @property
+    def local_pwd(self) -> str:
+        return self._agent.local_pwd
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @property
+    def gathering_state(self) -> str:
+        return self._gathering_state
+
+    @property
+    def local_candidates(self) -> list[Candidate]:
+        return self._agent.local_candidates
+
+    @property
+    def selected_pair(self) -> tuple[Candidate, Candidate] | None:
+        pair = self._agent.selected_pair
+        return None if pair is None else (pair.local, pair.remote)
+
+    @property
+    def sockets(self) -> dict[int, RuntimeSocket]:
+        """Open sockets by the id the agent knows them by (read-only use)."""
+        return dict(self._sockets)
+
+    # -- configuration and gathering ----------------------------------------------
+    async def set_servers(
+        self, servers: Sequence[IceServerUrl], policy: str, pool_size: int
+    ) -> None:
+        """setConfiguration: resolve the servers' names, then hand them to the agent.
+
+        The agent uses them from the next gathering (at once for a candidate pool).
+        """
+        if policy not in ("all", "relay"):
+            raise ValueError(f"policy must be 'all' or 'relay', not {policy!r}")
+        self._servers, self._policy, self._pool_size = tuple(servers), policy, pool_size
+        resolved = await resolve_servers(self._servers, timeout=self._dns_timeout)
+        if self._closed:
+            return
+        self._give_servers(resolved)
+        self._service()
+
+    async def gather(self) -> None:
+        """Open host sockets (once), resolve servers, start gathering; candidates trickle."""
+        self._check_open()
+        self._bind_loop()
+        await self._open_host_sockets()
+        resolved = await resolve_servers(self._servers, timeout=self._dns_timeout)
+        if self._closed:
+            return
+        self._give_servers(resolved)
+        self._agent.gather(self._now())
+        self._service()
+
+    def restart(self, credentials: tuple[str, str] | None = None) -> None:
+        """A new generation (new ufrag/pwd) gathering with the servers in force now.
+
+        ``credentials`` (ufrag, pwd): the ones a JSEP offer already carries.
+        """
+        self._check_open()
+        self._agent.restart(self._now(), credentials=credentials)
+        self._service()
+
+    def _give_servers(self, resolved: list[ResolvedServer]) -> None:
+        self._agent.set_servers(
+            resolved, policy=_policy(self._policy), pool_size=self._pool_size, now=self._now()
+        )
+
+    async def _open_host_sockets(self) -> None:
+        if self._host_sockets_opened:
+            return
+        self._host_sockets_opened = True
+        if self._addresses is not None:
+            hosts = list(self._addresses)
+        else:
+            hosts = host_addresses(include_loopback=self._include_loopback)
+        for host in hosts:
+            socket_id = self._allocate_socket_id()
+            try:
+                sock = await open_udp(socket_id, host, self._on_datagram, self._on_socket_lost)
+            except OSError:
+                continue  # an address that vanished or cannot be bound: skip it
+            if self._closed:
+                sock.close()
+                return
+            self._sockets[socket_id] = sock
+            self._agent.add_socket(socket_id, sock.local_address, "udp", self._now())
+
+    # -- remote side -------------------------------------------------------------
+    def set_remote_parameters(self, ufrag: str, pwd: str, *, lite: bool = False) -> None:
+        """The peer's ICE credentials (new ones mean the peer restarted)."""
+        self._check_open()
+        if lite:
+            self._agent.set_remote_is_lite(True)
+        self._agent.set_remote_credentials(ufrag, pwd, self._now())
+        self._service()
+
+    def add_remote_candidate(self, candidate: Candidate | None) -> None:
+        """A trickled remote candidate, or None for end-of-candidates.
+
+        ``.local`` names are resolved by mDNS first; end-of-candidates waits
+        for those resolutions so that it never overtakes a candidate.
+        """
+        if self._closed:
+            return
+        if candidate is not None and candidate.is_mdns:
+            self._pending_remote.append(self._spawn(self._add_mdns_candidate(candidate)))
+            return
+        if candidate is None and self._pending_remote:
+            self._spawn(self._end_after_pending())
+            return
+        self._agent.add_remote_candidate(candidate, self._now())
+        self._service()
+
+    async def _add_mdns_candidate(self, candidate: Candidate) -> None:
+        resolver = self._mdns
+        if resolver is None:
+            resolver = self._own_mdns = self._own_mdns or MdnsResolver()
+        try:
+            address = await resolver(candidate.host)
+        finally:
+            task = asyncio.current_task()
+            if task in self._pending_remote:
+                self._pending_remote.remove(task)
+        if address is None or self._closed:
+            return
+        self._agent.add_remote_candidate(
+            candidate.with_address(address, candidate.port), self._now()
+        )
+        self._service()
+
+    async def _end_after_pending(self) -> None:
+        while self._pending_remote:
+            await asyncio.gather(*self._pending_remote, return_exceptions=True)
+        if not self._closed:
+            self._agent.add_remote_candidate(None, self._now())
+            self._service()
+
+    # -- data ----------------------------------------------------------------------
+    async def receive(self) -> bytes:
+        """The next application datagram; ConnectionError once closed for good."""
+        if self._closed and self._queue.empty():
+            raise ConnectionError("ICE transport is closed")
+        data = await self._queue.get()
+        if data is None:
+            self._queue.put_nowait(None)  # wake every other reader too
+            raise ConnectionError("ICE transport is closed")
+        return data
+
+    def send(self, data: bytes) -> None:
+        """Send over the selected pair; dropped silently while there is none."""
+        if self._closed:
+            return
+        agent = self._agent
+        now = self._now()
+        if agent.send(data, now):
+            pair = agent.selected_pair
+            if pair is not None:
+                self.stats.data_sent(pair.socket_id, pair.remote.address, len(data), now)
+        self._service(data_only=True)
+
+    def get_stats(self) -> list[dict[str, Any]]:
+        """W3C RTCStats dictionaries: candidate pairs, candidates and the transport."""
+        return build_stats(self._agent, self.stats, time.time() * 1000, self._state)
+
+    # -- closing -------------------------------------------------------------------
+    async def close(self) -> None:
+        """Release every TURN allocation and socket; state becomes "closed".
+
+        The agent sends each allocation's Refresh (lifetime 0) and gives back
+        its sockets; those Transmits go out before the sockets close, and
+        closing a TCP/TLS connection ends its allocation on the server too.
+        """
+        if self._closed:
+            return
+        self._bind_loop()
+        for task in list(self._tasks):
+            task.cancel()
+        self._agent.close()
+        self._service()
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for sock in list(self._sockets.values()):
+            sock.close()
+        self._sockets.clear()
+        self._queue.put_nowait(None)
+        if self._own_mdns is not None:
+            await self._own_mdns.close()
+
+    # -- the engine ------------------------------------------------------------------
+    def _now(self) -> float:
+        return self._bind_loop().time()
+
+    def _bind_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        return self._loop
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ConnectionError("ICE transport is closed")
+
+    def _allocate_socket_id(self) -> int:
+        """Host socket ids count up from 1, below the agent's own (``first_socket_id``)."""
+        socket_id = self._next_socket_id
+        if socket_id >= self._agent.config.first_socket_id:
+            raise RuntimeError("too many host sockets")
+        self._next_socket_id += 1
+        return socket_id
+
+    def _on_datagram(self, socket_id: int, source: Address, data: bytes) -> None:
+        now = self._now()
+        if data and (data[0] < 2 or 0x40 <= data[0] <= 0x4F):
+            self.stats.response_received(data, now)
+        self._agent.receive(socket_id, source, data, now)
+        self._service(data_only=not _carries_stun(data))
+
+    def _on_socket_lost(self, socket_id: int, reason: str) -> None:
+        self._sockets.pop(socket_id, None)
+        if not self._closed:
+            self._agent.socket_closed(socket_id, reason, self._now())
+            self._service()
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        if not self._closed:
+            self._agent.handle_timer(self._now())
+            self._service()
+
+    def _service(self, *, data_only: bool = False) -> None:
+        """Carry out everything the agent produced, then re-arm its timer.
+
+        ``data_only``: the input was application data (no STUN inside). If
+        nothing STUN went out and nothing but data came back, no transaction
+        started, so no deadline moved earlier and re-reading ``get_timer()``
+        (the costly part of the per-packet path) is skipped; a timer that
+        fires early only re-arms itself.
+        """
+        if self._servicing:
+            return  # re-entered from an event handler: the outer loop drains it
+        self._servicing = True
+        rearm = not data_only
+        try:
+            agent, stats, sockets = self._agent, self.stats, self._sockets
+            while True:
+                transmits = agent.transmits()
+                for transmit in transmits:
+                    sock = sockets.get(transmit.socket_id)
+                    if sock is not None:
+                        data = transmit.data
+                        if _carries_stun(data):
+                            rearm = True
+                            stats.check_sent(agent, data, self._now())
+                        sock.send(data, transmit.destination)
+                handled, signalling = self._service_events()
+                rearm = rearm or signalling
+                if not handled and not transmits:
+                    break
+        finally:
+            self._servicing = False
+        if rearm or self._timer is None:
+            self._arm_timer()
+
+    def _service_events(self) -> tuple[bool, bool]:
+        """Handle every pending event: (any handled, any other than DataReceived)."""
+        handled = signalling = False
+        while (event := self._agent.next_event()) is not None:
+            handled = True
+            signalling = signalling or not isinstance(event, DataReceived)
+            self._handle(event)
+        return handled, signalling
+
+    def _arm_timer(self) -> None:
+        when = None if self._closed else self._agent.get_timer()
+        if when == self._timer_at and (when is None or self._timer is not None):
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = when
+        self._timer = None if when is None else self._bind_loop().call_at(when, self._on_timer)
+
+    def _handle(self, event: IceEvent) -> None:
+        if isinstance(event, DataReceived):
+            self.stats.data_received(event.socket_id, event.source, len(event.data), self._now())
+            self._queue.put_nowait(event.data)
+        elif isinstance(event, LocalCandidate):
+            self._note_candidate_source(event)
+            if event.generation_id == self._agent.generation.id:
+                self.emit("icecandidate", event.candidate)
+        elif isinstance(event, GatheringStateChanged):
+            if event.generation_id == self._agent.generation.id:
+                self._set_gathering_state(event.state.value)
+        elif isinstance(event, CandidateError):
+            self.emit("icecandidateerror", event)
+        elif isinstance(event, StateChanged):
+            if event.state.value != self._state:
+                self._state = event.state.value
+                self.emit("statechange", self._state)
+        elif isinstance(event, SelectedPairChanged):
+            self._selected_changed(event)
+        elif isinstance(event, GenerationRetired):
+            for socket_id in event.sockets:
+                self._release_socket(socket_id)
+        elif isinstance(event, SocketRequested):
+            self._spawn(
+                self._open_requested(
+                    event.socket_id, event.transport, event.remote, event.server_name
+                )
+            )
+        elif isinstance(event, SocketReleased):
+            self._release_socket(event.socket_id)
+        elif isinstance(event, RoleChanged):
+            pass  # ``role`` reads the agent
+
+    def _note_candidate_source(self, event: LocalCandidate) -> None:
+        key = (event.candidate.type, event.candidate.transport, event.candidate.address)
+        if event.url is not None:
+            self.stats.candidate_urls[key] = event.url
+        if event.relay_protocol is not None:
+            self.stats.relay_protocols[key] = event.relay_protocol
+
+    def _set_gathering_state(self, state: str) -> None:
+        if state == self._gathering_state:
+            return
+        self._gathering_state = state
+        self.emit("gatheringstatechange", state)
+        if state == IceGatheringState.COMPLETE.value:
+            self.emit("icecandidate", None)
+
+    def _selected_changed(self, event: SelectedPairChanged) -> None:
+        if event.local is None or event.remote is None:
+            return
+        pair = (event.local, event.remote)
+        if pair != self._selected:
+            self._selected = pair
+            self.stats.selected_pair_changes += 1
+            self.emit("selectedcandidatepairchange", pair)
+
+    # -- sockets the agent asks for ---------------------------------------------------
+    async def _open_requested(
+        self, socket_id: int, transport: str, remote: Address | None, server_name: str
+    ) -> None:
+        try:
+            sock = await open_requested(
+                socket_id,
+                transport,
+                remote,
+                server_name,
+                self._on_datagram,
+                self._on_socket_lost,
+                cafile=self._cafile,
+                ssl_context=self._ssl_context,
+            )
+        except SocketOpenError as exc:
+            if not self._closed:
+                self._agent.socket_failed(socket_id, str(exc), self._now())
+                self._service()
+            return
+        if self._closed:
+            sock.close()
+            return
+        self._sockets[socket_id] = sock
+        self._agent.socket_opened(socket_id, sock.local_address, self._now())
+        self._service()
+
+    def _release_socket(self, socket_id: int) -> None:
+        sock = self._sockets.pop(socket_id, None)
+        if sock is not None:
+            sock.close()
+
+    def _spawn(self, coroutine: Any) -> asyncio.Task[Any]:
+        task = self._bind_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+
+def _carries_stun(data: bytes) -> bool:
+    """A STUN message, or ChannelData whose payload is one (RFC 7983 first bytes)."""
+    if not data:
+        return False
+    first = data[0]
+    if first < 2:
+        return True
+    return 0x40 <= first <= 0x4F and len(data) > 4 and data[4] < 2
+
+
+def _policy(policy: str) -> TransportPolicy:
+    return "relay" if policy == "relay" else "all"
