@@ -58,8 +58,7 @@ from rtcpeer.ice.runtime.stats import TransportStats, build_stats
 from rtcpeer.ice.servers import ResolvedServer
 from rtcpeer.ice.states import IceGatheringState, IceTransportState
 
-#: How long close() waits for TURN allocations to be released.
-CLOSE_TIMEOUT = 2.0
+_MAGIC_COOKIE = b"\x21\x12\xa4\x42"
 
 
 class IceTransport(AsyncIOEventEmitter):
@@ -513,13 +512,12 @@ class IceTransport(AsyncIOEventEmitter):
 
 
 def _carries_stun(data: bytes) -> bool:
-    """A STUN message, or ChannelData whose payload is one (RFC 7983 first bytes)."""
-    if not data:
-        return False
-    first = data[0]
-    if first < 2:
-        return True
-    return 0x40 <= first <= 0x4F and len(data) > 4 and data[4] < 2
+    """A STUN message, or ChannelData whose payload is one (first byte and magic cookie)."""
+    if len(data) >= 20 and data[0] < 2:
+        return data[4:8] == _MAGIC_COOKIE
+    if len(data) >= 24 and 0x40 <= data[0] <= 0x4F and data[4] < 2:
+        return data[8:12] == _MAGIC_COOKIE
+    return False
 
 
 def _policy(policy: str) -> TransportPolicy:
