@@ -13,16 +13,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from typing import Any
 
-from rtcpeer.configuration import MAX_ICE_SERVERS, find_problems, ice_server_urls
+from rtcpeer.configuration import MAX_ICE_SERVERS, Problem, find_problems, ice_server_urls
 
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_UNREADABLE = 2
 
 
-class _UnreadableError(Exception):
+class UnreadableConfigError(Exception):
     """The CONFIG argument could not be read or is not JSON."""
 
 
@@ -46,7 +47,8 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def _read(source: str) -> object:
+def read_config(source: str) -> object:
+    """The JSON value named by CONFIG: a file, ``-`` (stdin) or inline JSON."""
     if source == "-":
         text = sys.stdin.read()
     elif source.lstrip().startswith("{"):
@@ -56,16 +58,16 @@ def _read(source: str) -> object:
             with open(source, encoding="utf-8") as handle:
                 text = handle.read()
         except (OSError, UnicodeDecodeError) as exc:
-            raise _UnreadableError(f"cannot read {source}: {exc}") from None
+            raise UnreadableConfigError(f"cannot read {source}: {exc}") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _UnreadableError(
+        raise UnreadableConfigError(
             f"{source if source != '-' else 'stdin'}: invalid JSON: {exc}"
         ) from None
 
 
-def _describe(error: str, message: str, where: str, url: str | None) -> str:
+def describe_problem(error: str, message: str, where: str, url: str | None) -> str:
     """One human-readable line: where, which URL, the error name, why."""
     for prefix in (f"{url!r}: " if url is not None else None, f"{where}: " if where else None):
         if prefix and message.startswith(prefix):
@@ -77,11 +79,25 @@ def _describe(error: str, message: str, where: str, url: str | None) -> str:
     return f"{head}: {error}: {message}" if head else f"{error}: {message}"
 
 
+def print_problems(problems: Sequence[Problem], *, as_json: bool) -> None:
+    """Print why a configuration is invalid: one line per problem, or one JSON object."""
+    if as_json:
+        report = {"valid": False, "problems": [p.to_dict() for p in problems]}
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        print(f"invalid configuration ({len(problems)} problem(s)):")
+        for problem in problems:
+            print(
+                "  "
+                + describe_problem(problem.error, problem.message, problem.where, problem.url)
+            )
+
+
 def run(args: argparse.Namespace) -> int:
     """Check the configuration named by ``args.config``; returns the exit code."""
     try:
-        value = _read(args.config)
-    except _UnreadableError as exc:
+        value = read_config(args.config)
+    except UnreadableConfigError as exc:
         if args.json:
             print(json.dumps({"valid": False, "readable": False, "error": str(exc)}))
         else:
@@ -90,13 +106,7 @@ def run(args: argparse.Namespace) -> int:
 
     config, problems = find_problems(value)
     if config is None or problems:
-        if args.json:
-            report = {"valid": False, "problems": [p.to_dict() for p in problems]}
-            print(json.dumps(report, indent=2, ensure_ascii=False))
-        else:
-            print(f"invalid configuration ({len(problems)} problem(s)):")
-            for problem in problems:
-                print("  " + _describe(problem.error, problem.message, problem.where, problem.url))
+        print_problems(problems, as_json=args.json)
         return EXIT_INVALID
 
     normalised = config.toJSON()
