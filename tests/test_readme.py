@@ -18,6 +18,7 @@ def test_readme_example_runs_and_shows_the_spec_error_name() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "turn:asia-east.example.com" in result.stdout
+    assert "signalling state: stable" in result.stdout
     assert result.stdout.strip().endswith("InvalidModificationError")
 
 

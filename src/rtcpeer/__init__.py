@@ -23,7 +23,14 @@ from rtcpeer.errors import (
     NotSupportedError,
     OperationError,
 )
-from rtcpeer.peerconnection import RTCPeerConnection
+from rtcpeer.jsep import RTCIceCandidate, RTCIceCandidateInit, RTCSdpType, RTCSessionDescription
+from rtcpeer.peerconnection import (
+    RTCDataChannelEvent,
+    RTCPeerConnection,
+    RTCPeerConnectionIceErrorEvent,
+    RTCPeerConnectionIceEvent,
+    RTCStatsReport,
+)
 
 __all__ = [
     "DOMException",
@@ -38,10 +45,18 @@ __all__ = [
     "RTCBundlePolicy",
     "RTCCertificate",
     "RTCConfiguration",
+    "RTCDataChannelEvent",
     "RTCDtlsFingerprint",
+    "RTCIceCandidate",
+    "RTCIceCandidateInit",
     "RTCIceServer",
     "RTCIceTransportPolicy",
     "RTCPeerConnection",
+    "RTCPeerConnectionIceErrorEvent",
+    "RTCPeerConnectionIceEvent",
     "RTCRtcpMuxPolicy",
+    "RTCSdpType",
+    "RTCSessionDescription",
+    "RTCStatsReport",
     "ice_server_urls",
 ]

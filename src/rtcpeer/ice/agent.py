@@ -110,6 +110,10 @@ class IceAgentConfig:
     turn_retransmission: RetransmissionPolicy = field(
         default_factory=lambda: RetransmissionPolicy(rto=0.25, rc=7, rm=8, reliable_timeout=10.0)
     )
+    #: Tr, the RFC 8863 patience (PAC) timer: no ICE failure before this many
+    #: seconds since checks started, and failure after it once every pair has
+    #: failed even when the peer never signals end-of-candidates.
+    pac_timeout: float = 39.5
     #: Ids of sockets the agent requests start here, clear of the driver's host ids.
     first_socket_id: int = 1 << 20
 
@@ -308,6 +312,7 @@ class IceAgent:
         for gatherer in self._gatherers:
             gatherer.start_gathering(self, gen.id, now)
         self._maybe_gathering_complete(gen)
+        self._start_patience(gen, now)
         self._update_state(now)
 
     def _add_host_candidate(self, gen: Generation, sock: LocalSocket, now: float) -> None:
@@ -437,6 +442,7 @@ class IceAgent:
         if ufrag in self._old_remote_ufrags:
             raise ValueError("remote credentials of a previous generation")
         gen.remote_ufrag, gen.remote_pwd = ufrag, pwd
+        self._start_patience(gen, now)
         self._schedule_checks(now)
         self._update_state(now)
 
@@ -590,6 +596,11 @@ class IceAgent:
                 and gen.first_valid_at + self.config.nomination_delay > self._now
             ):
                 timers.append(gen.first_valid_at + self.config.nomination_delay)
+        gen = self.generation
+        if gen.checks_started_at is not None and gen.selected is None:
+            patience = gen.checks_started_at + self.config.pac_timeout
+            if patience > self._now:
+                timers.append(patience)  # the state may become failed then
         return min(timers) if timers else None
 
     # ------------------------------------------------------------------
@@ -1042,6 +1053,7 @@ class IceAgent:
         gen = self.generation
         selected = gen.selected
         consent = gen.consent
+        started = gen.checks_started_at
         older_usable = any(
             g.selected is not None and g.consent is not None and not g.consent.unanswered(now)
             for g in self._generations[:-1]
@@ -1057,6 +1069,8 @@ class IceAgent:
             checks_finished=self.lite or gen.checklist.finished(),
             all_pairs_failed=not self.lite and gen.checklist.all_failed(),
             restarting_with_usable_pair=older_usable,
+            awaiting_connectivity=started is not None and now < started + self.config.pac_timeout,
+            patience_expired=started is not None and now >= started + self.config.pac_timeout,
         )
         state = transport_state(facts)
         if state == self._state:
@@ -1066,6 +1080,15 @@ class IceAgent:
             self._events.append(StateChanged(IceTransportState.CONNECTED))
         self._state = state
         self._events.append(StateChanged(state))
+
+    def _start_patience(self, gen: Generation, now: float) -> None:
+        """RFC 8863: the PAC timer starts once checks can start (credentials + gathering)."""
+        if (
+            gen.checks_started_at is None
+            and gen.remote_pwd is not None
+            and gen.gathering_state != IceGatheringState.NEW
+        ):
+            gen.checks_started_at = now
 
     # ------------------------------------------------------------------
     # helpers

@@ -112,6 +112,9 @@ class ServerSet:
     found: list[Found] = field(default_factory=list)
     errors: list[CandidateError] = field(default_factory=list)
     pending: set[object] = field(default_factory=set)
+    #: turn:/turns: URLs with an allocation in this set: their Binding probe's
+    #: failure is not reported, the allocation's outcome (which says more) is.
+    relay_urls: set[str] = field(default_factory=set)
     #: When a retired generation's relays are to be released.
     release_at: float | None = None
 
@@ -262,6 +265,7 @@ class ServerGathering:
         )
         relay = _Relay(allocation, socket_id, url, server.address, protocol, index)
         server_set.relays[socket_id] = relay
+        server_set.relay_urls.add(url.url)
         self._by_socket[socket_id] = (server_set, relay)
         self._pending(server_set, relay)
 
@@ -491,7 +495,11 @@ class ServerGathering:
             return
         if isinstance(result, ProbeSucceeded) and not task.own_socket:
             self._srflx(server_set, task, result.mapped, now)
-        elif isinstance(result, ProbeFailed) and task.local is not None:
+        elif (
+            isinstance(result, ProbeFailed)
+            and task.local is not None
+            and task.url not in server_set.relay_urls  # one error per URL: the relay's
+        ):
             self._error(server_set, CandidateError(
                 task.url, task.local[0], task.local[1], result.code, result.text
             ))

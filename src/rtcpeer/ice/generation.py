@@ -62,6 +62,9 @@ class Generation:
         self.consent: ConsentFreshness | None = None
         self.consent_lost = False
         self.first_valid_at: float | None = None
+        #: When checks could first start (remote credentials and gathering):
+        #: the RFC 8863 PAC timer runs from here.
+        self.checks_started_at: float | None = None
         self.nominating: CandidatePair | None = None
         #: Sockets only this generation uses (relay allocations), released with it.
         self.owned_sockets: set[int] = set()

@@ -54,6 +54,10 @@ class StateFacts:
     all_pairs_failed: bool = False
     #: A restart is under way while a previous generation still carries data.
     restarting_with_usable_pair: bool = False
+    #: The RFC 8863 patience (PAC) timer is running: failure must wait for it.
+    awaiting_connectivity: bool = False
+    #: The PAC timer has expired: failure no longer waits for end-of-candidates.
+    patience_expired: bool = False
 
 
 def transport_state(facts: StateFacts) -> IceTransportState:
@@ -77,7 +81,14 @@ def transport_state(facts: StateFacts) -> IceTransportState:
         return IceTransportState.CONNECTED
     if facts.consent_lost:
         return IceTransportState.FAILED
-    if facts.remote_end_of_candidates and facts.gathering_complete and facts.all_pairs_failed:
+    if (
+        facts.all_pairs_failed
+        and facts.gathering_complete
+        and not facts.awaiting_connectivity
+        and (facts.remote_end_of_candidates or facts.patience_expired)
+    ):
+        # RFC 8863 §4: never before the PAC timer, and not only after
+        # end-of-candidates: a peer that never sends it must not hang us.
         return IceTransportState.FAILED
     if facts.has_remote_candidates:
         return IceTransportState.CHECKING

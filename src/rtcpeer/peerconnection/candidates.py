@@ -1,0 +1,89 @@
+"""Local candidates on their way to ``icecandidate`` events, and remote ones on
+their way into the ICE agent.
+
+webrtc-pc surfaces a gathered candidate only once a local description with
+its ICE ufrag is in force, and after setLocalDescription has resolved: an
+application can then always signal the description before its candidates.
+:class:`HeldCandidates` keeps candidates until that moment (a restarting
+answerer gathers at setRemoteDescription, before its answer exists), and
+:func:`candidate_events` turns one into the W3C events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from rtcpeer.ice import Candidate, CandidateParseError
+from rtcpeer.ice.runtime.stats import relay_protocol
+from rtcpeer.jsep import RTCIceCandidate
+from rtcpeer.peerconnection.events import RTCPeerConnectionIceEvent
+from rtcpeer.peerconnection.negotiation import Applied
+
+#: (ufrag of its generation, the candidate or None for end-of-candidates).
+Gathered = tuple[str, Candidate | None]
+
+
+@dataclass
+class HeldCandidates:
+    """Gathered candidates not surfaced yet."""
+
+    pending: list[Gathered] = field(default_factory=list)
+    #: setLocalDescription is running: surface nothing until it resolves.
+    holding: bool = False
+
+    def add(self, ufrag: str, candidate: Candidate | None) -> None:
+        self.pending.append((ufrag, candidate))
+
+    def release(self, in_force: frozenset[str], current_ufrag: str) -> list[Gathered]:
+        """The candidates that may surface now; those of a generation that is
+        neither in force nor current (a rolled-back restart) are dropped."""
+        if self.holding:
+            return []
+        ready = [item for item in self.pending if item[0] in in_force]
+        self.pending = [
+            item for item in self.pending if item[0] not in in_force and item[0] == current_ufrag
+        ]
+        return ready
+
+    def clear(self) -> None:
+        self.pending.clear()
+
+
+def candidate_events(
+    ufrag: str, candidate: Candidate | None, local: Applied, url: str | None
+) -> list[RTCPeerConnectionIceEvent]:
+    """The ``icecandidate`` events for one gathered candidate of ``local``'s data section.
+
+    End of gathering is two events, as webrtc-pc has it: an end-of-candidates
+    RTCIceCandidate (empty ``candidate``) for the section, then ``None``.
+    """
+    index = local.data_section()
+    if index is None:
+        return []
+    mid = local.description.media[index].mid
+    if candidate is None:
+        end = RTCIceCandidate(candidate="", sdpMid=mid, sdpMLineIndex=index, usernameFragment=ufrag)
+        return [RTCPeerConnectionIceEvent(end), RTCPeerConnectionIceEvent(None)]
+    w3c = RTCIceCandidate(
+        candidate=candidate.to_sdp(),
+        sdpMid=mid,
+        sdpMLineIndex=index,
+        usernameFragment=ufrag,
+        relayProtocol=relay_protocol(candidate),
+        url=url,
+    )
+    return [RTCPeerConnectionIceEvent(w3c, url)]
+
+
+def remote_candidate(value: str, ufrag: str) -> Candidate | None:
+    """The ICE model of a remote ``a=candidate`` value, tied to the remote generation."""
+    try:
+        candidate = Candidate.from_sdp(value)
+    except CandidateParseError:
+        return None
+    if candidate.ufrag is None:
+        candidate = replace(candidate, ufrag=ufrag)
+    return candidate
+
+
+__all__ = ["Gathered", "HeldCandidates", "candidate_events", "remote_candidate"]

@@ -1,0 +1,733 @@
+"""RTCPeerConnection: the W3C interface, wiring JSEP to the transports.
+
+The class is the W3C surface and the glue; the parts live next to it:
+:mod:`.negotiation` (descriptions, created offers/answers, restart
+credentials), :mod:`.operations` (the operations chain), :mod:`.transports`
+(ICE + DTLS + SCTP), :mod:`.datachannels`, :mod:`.states` and :mod:`.stats`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from aiortc import RTCDataChannel
+from pyee.asyncio import AsyncIOEventEmitter
+
+from rtcpeer.configuration import (
+    AlgorithmIdentifier,
+    AppliedConfiguration,
+    ConfigurationLike,
+    IceServerUrl,
+    RTCCertificate,
+    RTCConfiguration,
+    check_certificates,
+    set_configuration,
+)
+from rtcpeer.errors import InvalidStateError, OperationError
+from rtcpeer.ice import Candidate, CandidateError, IceAgentConfig
+from rtcpeer.jsep import (
+    IceCredentials,
+    RTCIceCandidate,
+    RTCIceCandidateInit,
+    RTCSdpType,
+    RTCSessionDescription,
+    SignalingStateMachine,
+    Source,
+    add_candidate,
+    generate_ice_credentials,
+    implicit_local_type,
+    local_description_init,
+    locate_remote_candidate,
+    parse_remote_description,
+)
+from rtcpeer.jsep.description import DescriptionInit
+from rtcpeer.peerconnection.candidates import HeldCandidates, candidate_events, remote_candidate
+from rtcpeer.peerconnection.datachannels import DataChannelRegistry, data_channel_parameters
+from rtcpeer.peerconnection.events import (
+    RTCDataChannelEvent,
+    RTCPeerConnectionIceErrorEvent,
+)
+from rtcpeer.peerconnection.negotiation import Applied, Negotiation
+from rtcpeer.peerconnection.operations import OperationsChain
+from rtcpeer.peerconnection.states import connection_state, ice_connection_state
+from rtcpeer.peerconnection.stats import RTCStatsReport, build_report
+from rtcpeer.peerconnection.transports import DtlsStart, IceSettings, TransportStack
+from rtcpeer.sdp import Fingerprint
+
+CandidateLike = RTCIceCandidate | RTCIceCandidateInit | Mapping[str, object] | None
+
+
+class RTCPeerConnection(AsyncIOEventEmitter):
+    """A WebRTC peer connection (W3C names, asyncio style, pyee events).
+
+    ``RTCPeerConnection(configuration)`` accepts an :class:`RTCConfiguration`
+    or a W3C dictionary (camelCase keys, e.g. parsed JSON). It raises
+    TypeError for ill-typed input, InvalidAccessError for an expired
+    certificate or bad TURN credentials, and SyntaxError/NotSupportedError
+    for a bad ICE server URL -- as a browser does.
+
+    Events (pyee): ``icecandidate`` (:class:`RTCPeerConnectionIceEvent`),
+    ``icecandidateerror`` (:class:`RTCPeerConnectionIceErrorEvent`),
+    ``datachannel`` (:class:`RTCDataChannelEvent`), and with no argument
+    ``negotiationneeded``, ``signalingstatechange``,
+    ``icegatheringstatechange``, ``iceconnectionstatechange``,
+    ``connectionstatechange``. None fires after close().
+    """
+
+    #: Test hook: offer loopback host candidates (tests on this machine). Not W3C.
+    _include_loopback_default = False
+
+    def __init__(
+        self,
+        configuration: ConfigurationLike | None = None,
+        *,
+        _include_loopback: bool | None = None,
+        _cafile: str | None = None,
+        _ice_config: IceAgentConfig | None = None,
+    ) -> None:
+        super().__init__()
+        config = RTCConfiguration.from_dict(configuration)
+        check_certificates(config)
+        applied = set_configuration(config, None)
+        self._is_closed = False
+        #: Set by setLocalDescription(); freezes iceCandidatePoolSize.
+        self._local_description_set = False
+        self._generated_certificates: tuple[RTCCertificate, ...] = ()
+        self._include_loopback = (
+            self._include_loopback_default if _include_loopback is None else _include_loopback
+        )
+        self._cafile = _cafile
+        self._ice_config = _ice_config
+        self._signaling = SignalingStateMachine()
+        self._negotiation = Negotiation()
+        self._chain = OperationsChain(on_empty=self._update_negotiation_needed)
+        self._channels = DataChannelRegistry()
+        self._transports: TransportStack | None = None
+        self._last_ice_settings: IceSettings | None = None
+        self._remote_dtls: tuple[tuple[Fingerprint, ...], int, int] | None = None
+        self._negotiation_needed = False
+        #: Local candidates waiting for a local description with their ufrag.
+        self._held = HeldCandidates()
+        self._ice_connection_state = "new"
+        self._ice_gathering_state = "new"
+        self._connection_state = "new"
+        self._store(applied)
+
+    # -- W3C attributes ---------------------------------------------------------
+    @property
+    def signalingState(self) -> str:
+        """The signalling state: ``stable`` initially, ``closed`` after close()."""
+        return self._signaling.state.value
+
+    @property
+    def iceConnectionState(self) -> str:
+        """RTCIceConnectionState; ``closed`` after close()."""
+        return self._ice_connection_state
+
+    @property
+    def iceGatheringState(self) -> str:
+        """RTCIceGatheringState (close() leaves it, as the spec does)."""
+        return self._ice_gathering_state
+
+    @property
+    def connectionState(self) -> str:
+        """RTCPeerConnectionState: the aggregate of the ICE and DTLS states."""
+        return self._connection_state
+
+    @property
+    def localDescription(self) -> RTCSessionDescription | None:
+        """The pending local description, else the current one, with candidates so far."""
+        return self._with_candidates(self._negotiation.local)
+
+    def _with_candidates(self, applied: Applied | None) -> RTCSessionDescription | None:
+        """``applied`` as W3C object, with the candidates gathered so far for its ufrag."""
+        if applied is None:
+            return None
+        description = applied.description
+        index = applied.data_section()
+        credentials = applied.credentials()
+        stack = self._transports
+        if index is not None and stack is not None and credentials is not None:
+            ice = stack.ice
+            if credentials.ufrag == ice.local_ufrag:
+                section = description.media[index]
+                for value in self._candidate_values():
+                    if value not in section.candidates:
+                        section = section.with_candidate(value)
+                if ice.gathering_state == "complete" and not section.end_of_candidates:
+                    section = section.with_end_of_candidates()
+                description = description.with_media(index, section)
+        return RTCSessionDescription(applied.type.value, description.to_sdp())
+
+    @property
+    def currentLocalDescription(self) -> RTCSessionDescription | None:
+        return self._with_candidates(self._negotiation.current_local)
+
+    @property
+    def pendingLocalDescription(self) -> RTCSessionDescription | None:
+        return self._with_candidates(self._negotiation.pending_local)
+
+    @property
+    def remoteDescription(self) -> RTCSessionDescription | None:
+        """The pending remote description, else the current one (with added candidates)."""
+        remote = self._negotiation.remote
+        return None if remote is None else remote.to_w3c()
+
+    @property
+    def currentRemoteDescription(self) -> RTCSessionDescription | None:
+        current = self._negotiation.current_remote
+        return None if current is None else current.to_w3c()
+
+    @property
+    def pendingRemoteDescription(self) -> RTCSessionDescription | None:
+        pending = self._negotiation.pending_remote
+        return None if pending is None else pending.to_w3c()
+
+    @property
+    def canTrickleIceCandidates(self) -> bool | None:
+        """Whether the peer trickles (a=ice-options:trickle); None before a remote description."""
+        remote = self._negotiation.remote
+        if remote is None or remote.remote is None:
+            return None
+        return remote.remote.supports_trickle
+
+    @property
+    def sctp(self) -> Any:
+        """aiortc's RTCSctpTransport once data channels are negotiated, else None."""
+        if self._transports is None or not self._negotiation.has_negotiated_data():
+            return None
+        return self._transports.sctp
+
+    # -- configuration --------------------------------------------------------------
+    def getConfiguration(self) -> RTCConfiguration:
+        """The stored configuration (immutable; what was last set)."""
+        return self._configuration
+
+    def setConfiguration(self, configuration: ConfigurationLike | None = None) -> None:
+        """Replace the configuration (no merging: absent members take defaults).
+
+        Raises InvalidStateError when closed, InvalidModificationError for a
+        member that may not change, and otherwise what the constructor raises.
+        On any error the current configuration is kept unchanged. New ICE
+        servers and policy are used from the next gathering (an ICE restart);
+        a candidate pool is gathered again at once.
+        """
+        if self._is_closed:
+            raise InvalidStateError("the RTCPeerConnection is closed")
+        applied = set_configuration(
+            configuration,
+            self._configuration,
+            local_description_set=self._local_description_set,
+            target_peer_identity=self._target_peer_identity,
+        )
+        self._store(applied)
+
+    def _store(self, applied: AppliedConfiguration) -> None:
+        previous = getattr(self, "_configuration", None)
+        self._configuration = applied.configuration
+        #: The parsed ICE server URLs the ICE agent gathers from.
+        self._ice_server_urls: tuple[IceServerUrl, ...] = applied.ice_server_urls
+        self._target_peer_identity = applied.target_peer_identity
+        self._configuration_applied(previous, applied)
+
+    def _configuration_applied(
+        self, previous: RTCConfiguration | None, applied: AppliedConfiguration
+    ) -> None:
+        """Hand servers, policy and pool size to ICE (a pool starts gathering now)."""
+        config = applied.configuration
+        if self._transports is not None:
+            if previous is not None and self._ice_settings() != self._last_ice_settings:
+                self._last_ice_settings = self._ice_settings()
+                self._transports.update_servers(
+                    applied.ice_server_urls,
+                    str(config.iceTransportPolicy),
+                    config.iceCandidatePoolSize,
+                )
+            return
+        self._last_ice_settings = self._ice_settings()
+        if config.iceCandidatePoolSize > 0 and _loop_running():
+            stack = self._ensure_transports(controlling=True)
+            stack.update_servers(
+                applied.ice_server_urls, str(config.iceTransportPolicy), config.iceCandidatePoolSize
+            )
+
+    def _ice_settings(self) -> IceSettings:
+        config = self._configuration
+        return IceSettings(
+            servers=self._ice_server_urls,
+            policy=str(config.iceTransportPolicy),
+            pool_size=config.iceCandidatePoolSize,
+            include_loopback=self._include_loopback,
+            cafile=self._cafile,
+            config=self._ice_config,
+        )
+
+    @property
+    def _certificates(self) -> tuple[RTCCertificate, ...]:
+        """The certificates DTLS uses: the configured ones, or one generated lazily.
+
+        The spec lets the default certificate be generated asynchronously and
+        keeps ``certificates`` empty in the stored configuration; generating on
+        first use keeps constructing connections cheap.
+        """
+        if self._configuration.certificates:
+            return self._configuration.certificates
+        if not self._generated_certificates:
+            self._generated_certificates = (RTCCertificate.generate("ECDSA"),)
+        return self._generated_certificates
+
+    @staticmethod
+    async def generateCertificate(keygenAlgorithm: AlgorithmIdentifier) -> RTCCertificate:
+        """webrtc-pc's static RTCPeerConnection.generateCertificate()."""
+        return await RTCCertificate.generateCertificate(keygenAlgorithm)
+
+    # -- data channels -------------------------------------------------------------
+    def createDataChannel(
+        self,
+        label: str,
+        ordered: bool = True,
+        maxPacketLifeTime: int | None = None,
+        maxRetransmits: int | None = None,
+        protocol: str = "",
+        negotiated: bool = False,
+        id: int | None = None,
+    ) -> RTCDataChannel:
+        """A new aiortc RTCDataChannel; the first one makes negotiation needed."""
+        self._check_open()
+        parameters = data_channel_parameters(
+            label,
+            ordered=ordered,
+            maxPacketLifeTime=maxPacketLifeTime,
+            maxRetransmits=maxRetransmits,
+            protocol=protocol,
+            negotiated=negotiated,
+            id=id,
+        )
+        stack = self._ensure_transports(controlling=True)
+        channel = RTCDataChannel(stack.sctp, parameters)
+        self._channels.add(channel)
+        self._update_negotiation_needed()
+        return channel
+
+    # -- offers and answers ---------------------------------------------------------
+    async def createOffer(self, iceRestart: bool = False) -> RTCSessionDescription:
+        """An offer with one data-channel section (trickle, actpass, BUNDLE).
+
+        New ICE credentials when ``iceRestart`` or after restartIce(); a later
+        offer before that restart is negotiated keeps offering them.
+        """
+        self._check_open()
+        return await self._chain.run(lambda: self._create_offer(iceRestart))
+
+    async def _create_offer(self, ice_restart: bool) -> RTCSessionDescription:
+        self._check_open()
+        stack = self._ensure_transports(controlling=True)
+        ice = stack.ice
+        credentials = IceCredentials(ice.local_ufrag, ice.local_pwd)
+        negotiation = self._negotiation
+        fresh = None
+        has_gathered = ice.gathering_state != "new"
+        if has_gathered and (ice_restart or credentials in negotiation.to_replace):
+            fresh = generate_ice_credentials()
+        return negotiation.create_offer(
+            self._certificates[0],
+            credentials,
+            self._candidate_values(),
+            ice.gathering_state == "complete",
+            bundle_policy=str(self._configuration.bundlePolicy),
+            fresh=fresh,
+        )
+
+    async def createAnswer(self) -> RTCSessionDescription:
+        """Our answer to the remote offer: accepts its data section, rejects the rest."""
+        self._check_open()
+        return await self._chain.run(self._create_answer)
+
+    async def _create_answer(self) -> RTCSessionDescription:
+        self._check_open()
+        if self.signalingState not in ("have-remote-offer", "have-local-pranswer"):
+            raise InvalidStateError(
+                f"createAnswer is not allowed in signaling state {self.signalingState!r}"
+            )
+        stack = self._ensure_transports(controlling=False)
+        ice = stack.ice
+        return self._negotiation.create_answer(
+            self._certificates[0],
+            IceCredentials(ice.local_ufrag, ice.local_pwd),
+            self._candidate_values(),
+            ice.gathering_state == "complete",
+            bundle_policy=str(self._configuration.bundlePolicy),
+        )
+
+    def _candidate_values(self) -> tuple[str, ...]:
+        """``a=candidate`` values of the current generation's surfaced candidates."""
+        if self._transports is None:
+            return ()
+        ice = self._transports.ice
+        return tuple(
+            c.to_sdp().removeprefix("candidate:")
+            for c in ice.local_candidates
+            if c.ufrag in (None, ice.local_ufrag)
+        )
+
+    # -- setLocalDescription --------------------------------------------------------
+    async def setLocalDescription(self, description: DescriptionInit | None = None) -> None:
+        """Apply an offer/answer we created (or create one: the implicit form), or roll back."""
+        self._check_open()
+        sdp_type, sdp = local_description_init(description)
+        await self._chain.run(lambda: self._set_local(sdp_type, sdp))
+
+    async def _set_local(self, sdp_type: RTCSdpType | None, sdp: str) -> None:
+        self._check_open()
+        implicit = sdp_type is None
+        if sdp_type is None:
+            sdp_type = implicit_local_type(self._signaling.state)
+        if sdp_type is RTCSdpType.ROLLBACK:
+            self._signaling.apply(Source.LOCAL, sdp_type)
+            self._negotiation.rollback()
+            self._emit_state("signalingstatechange")
+            return
+        self._signaling.check(Source.LOCAL, sdp_type)
+        description = None if implicit else self._negotiation.created(sdp_type, sdp)
+        if description is None:
+            created = await (
+                self._create_offer(False) if sdp_type is RTCSdpType.OFFER else self._create_answer()
+            )
+            description = self._negotiation.created(sdp_type, created.sdp)
+            assert description is not None
+        self._signaling.apply(Source.LOCAL, sdp_type)
+        applied = self._negotiation.apply_local(sdp_type, description)
+        self._local_description_set = True
+        # Candidates surface after the operation resolves, as in a browser: the
+        # caller can signal the description before any of its candidates.
+        self._held.holding = True
+        try:
+            await self._apply_local_to_transports(applied)
+        finally:
+            self._held.holding = False
+        self._emit_state("signalingstatechange")
+        self._surface_candidates()
+
+    async def _apply_local_to_transports(self, applied: Applied) -> None:
+        credentials = applied.credentials()
+        if credentials is None:
+            return  # we rejected the only section: nothing to run
+        stack = self._ensure_transports(controlling=applied.type is RTCSdpType.OFFER)
+        ice = stack.ice
+        await stack.servers_settled()
+        self._check_open()
+        if ice.gathering_state == "new":
+            await ice.gather()
+        if (credentials.ufrag, credentials.pwd) != (ice.local_ufrag, ice.local_pwd):
+            ice.restart((credentials.ufrag, credentials.pwd))
+        if applied.type is not RTCSdpType.OFFER:
+            self._transports_negotiated(local_setup=applied.setup())
+
+    # -- setRemoteDescription -------------------------------------------------------
+    async def setRemoteDescription(self, description: DescriptionInit) -> None:
+        """Apply the peer's offer/answer (object or ``{"type", "sdp"}`` dict), or roll back."""
+        self._check_open()
+        desc = (
+            description
+            if isinstance(description, RTCSessionDescription)
+            else RTCSessionDescription(description)
+        )
+        await self._chain.run(lambda: self._set_remote(desc))
+
+    async def _set_remote(self, desc: RTCSessionDescription) -> None:
+        self._check_open()
+        if desc.type is RTCSdpType.ROLLBACK:
+            self._signaling.apply(Source.REMOTE, desc.type)
+            self._negotiation.rollback()
+            self._emit_state("signalingstatechange")
+            return
+        self._signaling.check(Source.REMOTE, desc.type)
+        pending = self._negotiation.pending_local
+        offer = (
+            pending.description
+            if pending is not None and desc.type is not RTCSdpType.OFFER
+            else None
+        )
+        remote = parse_remote_description(desc, offer=offer)
+        transition = self._signaling.apply(Source.REMOTE, desc.type)
+        if transition.implicit_rollback:
+            self._negotiation.rollback()
+        first_offer = self._negotiation.current_local is None and desc.type is RTCSdpType.OFFER
+        applied = self._negotiation.apply_remote(remote)
+        await self._apply_remote_to_transports(applied, first_offer=first_offer)
+        self._emit_state("signalingstatechange")
+
+    async def _apply_remote_to_transports(self, applied: Applied, *, first_offer: bool) -> None:
+        remote = applied.remote
+        assert remote is not None
+        data = remote.data_channel
+        if data is None:
+            return
+        is_offer = applied.type is RTCSdpType.OFFER
+        stack = self._ensure_transports(controlling=not is_offer)
+        if first_offer:
+            stack.set_controlled()
+        transport = data.transport
+        ice = stack.ice
+        try:
+            ice.set_remote_parameters(
+                transport.credentials.ufrag, transport.credentials.pwd, lite=remote.ice_lite
+            )
+        except ValueError as error:
+            raise OperationError(f"cannot apply the remote ICE credentials: {error}") from None
+        for value in transport.candidates:
+            candidate = remote_candidate(value, transport.credentials.ufrag)
+            if candidate is not None:
+                ice.add_remote_candidate(candidate)
+        if transport.end_of_candidates:
+            ice.add_remote_candidate(None)
+        self._remote_dtls = (transport.fingerprints, data.sctp_port, data.max_message_size)
+        if not is_offer:
+            local = self._negotiation.current_local or self._negotiation.pending_local
+            self._transports_negotiated(
+                local_setup=local.setup() if local else None, remote_setup=transport.setup
+            )
+
+    def _transports_negotiated(
+        self, *, local_setup: str | None, remote_setup: str | None = None
+    ) -> None:
+        """An answer (or pranswer) is in force: DTLS role and remote parameters are known."""
+        stack = self._transports
+        remote_dtls = self._remote_dtls
+        if stack is None or remote_dtls is None:
+            return
+        if local_setup in ("active", "passive"):
+            role = "client" if local_setup == "active" else "server"
+        else:  # we offered actpass: the answer's setup decides
+            role = "server" if remote_setup == "active" else "client"
+        fingerprints, sctp_port, max_message_size = remote_dtls
+        stack.negotiated(DtlsStart(role, fingerprints, sctp_port, max_message_size))
+
+    # -- candidates -----------------------------------------------------------------
+    async def addIceCandidate(self, candidate: CandidateLike = None) -> None:
+        """Add a remote candidate (object or browser JSON), or end-of-candidates.
+
+        Candidates of an earlier remote ICE generation are ignored; an
+        unknown ufrag, mid or index is an OperationError (webrtc-pc).
+        """
+        self._check_open()
+        init = RTCIceCandidateInit.from_value(candidate)
+        if init.sdpMid is None and init.sdpMLineIndex is None and not init.is_end_of_candidates:
+            raise TypeError("sdpMid and sdpMLineIndex are both null")
+        await self._chain.run(lambda: self._add_candidate(init))
+
+    async def _add_candidate(self, init: RTCIceCandidateInit) -> None:
+        self._check_open()
+        remote = self._negotiation.remote
+        if remote is None:
+            raise InvalidStateError("addIceCandidate needs a remote description")
+        current = remote.credentials()
+        ufrag = init.usernameFragment
+        if (
+            ufrag is not None
+            and ufrag in self._negotiation.remote_ufrags
+            and (current is None or ufrag != current.ufrag)
+        ):
+            return  # a candidate of a previous remote generation: ignored
+        located = locate_remote_candidate(remote.description, init)
+        self._negotiation.record_remote_candidate(add_candidate(remote.description, located))
+        if self._transports is None or current is None:
+            return
+        if located.value is None:
+            self._transports.ice.add_remote_candidate(None)
+            return
+        candidate = remote_candidate(located.value, ufrag or current.ufrag)
+        if candidate is None:
+            raise OperationError(f"cannot parse candidate {located.value!r}")
+        self._transports.ice.add_remote_candidate(candidate)
+
+    # -- ICE restart and negotiation-needed ------------------------------------------
+    def restartIce(self) -> None:
+        """Replace our ICE credentials at the next offer ([[LocalIceCredentialsToReplace]])."""
+        if self._is_closed:
+            return
+        self._negotiation.restart_ice()
+        self._update_negotiation_needed()
+
+    def _is_negotiation_needed(self) -> bool:
+        if self._negotiation.to_replace:
+            return True
+        # Any data channel, negotiated out of band or not, needs an m=application.
+        return bool(self._channels.channels) and not self._negotiation.has_negotiated_data()
+
+    def _update_negotiation_needed(self) -> None:
+        """webrtc-pc "update the negotiation-needed flag"."""
+        if self._is_closed or not self._chain.empty:
+            return  # the chain's on_empty calls again
+        if self._signaling.state.value != "stable":
+            return
+        if not self._is_negotiation_needed():
+            self._negotiation_needed = False
+            return
+        if self._negotiation_needed:
+            return
+        if not _loop_running():
+            return  # re-checked when the next operation empties the chain
+        self._negotiation_needed = True
+        asyncio.get_running_loop().call_soon(self._fire_negotiation_needed)
+
+    def _fire_negotiation_needed(self) -> None:
+        if self._is_closed or not self._negotiation_needed:
+            return
+        if self._signaling.state.value != "stable" or not self._chain.empty:
+            return
+        self.emit("negotiationneeded")
+
+    # -- transports and their events ---------------------------------------------------
+    def _ensure_transports(self, *, controlling: bool) -> TransportStack:
+        if self._transports is None:
+            stack = TransportStack(
+                controlling=controlling,
+                certificate=self._certificates[0],
+                settings=self._ice_settings(),
+                on_dtls_state=self._on_dtls_state,
+            )
+            ice = stack.ice
+            ice.on("icecandidate", self._on_ice_candidate)
+            ice.on("icecandidateerror", self._on_ice_candidate_error)
+            ice.on("statechange", self._on_ice_state)
+            ice.on("gatheringstatechange", self._on_gathering_state)
+            stack.sctp.on("datachannel", self._on_remote_channel)
+            self._transports = stack
+        return self._transports
+
+    def _on_ice_candidate(self, candidate: Candidate | None) -> None:
+        if self._is_closed or self._transports is None:
+            return
+        ufrag = candidate.ufrag if candidate is not None and candidate.ufrag else None
+        self._held.add(ufrag or self._transports.ice.local_ufrag, candidate)
+        self._surface_candidates()
+
+    def _surface_candidates(self) -> None:
+        """Queue the events of every candidate whose local description is in force."""
+        if self._transports is None:
+            return
+        ready = self._held.release(
+            self._negotiation.local_ufrags(), self._transports.ice.local_ufrag
+        )
+        loop = asyncio.get_running_loop()
+        for ufrag, candidate in ready:
+            loop.call_soon(self._emit_candidate, ufrag, candidate)
+
+    def _emit_candidate(self, ufrag: str, candidate: Candidate | None) -> None:
+        local = self._negotiation.local
+        if self._is_closed or local is None:
+            return
+        url = None if candidate is None else self._candidate_url(candidate)
+        for event in candidate_events(ufrag, candidate, local, url):
+            self.emit("icecandidate", event)
+
+    def _candidate_url(self, candidate: Candidate) -> str | None:
+        if self._transports is None or candidate.type == "host":
+            return None
+        urls = getattr(self._transports.ice.stats, "candidate_urls", {})
+        url = urls.get((candidate.type, candidate.transport, candidate.address))
+        return None if url is None else str(url)
+
+    def _on_ice_candidate_error(self, error: CandidateError) -> None:
+        if self._is_closed:
+            return
+        self.emit(
+            "icecandidateerror",
+            RTCPeerConnectionIceErrorEvent(
+                address=error.address,
+                port=error.port,
+                url=error.url,
+                errorCode=error.error_code,
+                errorText=error.error_text,
+            ),
+        )
+
+    def _on_gathering_state(self, state: str) -> None:
+        if self._is_closed or state == self._ice_gathering_state:
+            return
+        self._ice_gathering_state = state
+        self._emit_state("icegatheringstatechange")
+
+    def _on_ice_state(self, state: str) -> None:
+        if self._is_closed:
+            return
+        new = ice_connection_state(state)
+        if new != self._ice_connection_state:
+            self._ice_connection_state = new
+            self._emit_state("iceconnectionstatechange")
+        if self._transports is not None:
+            self._transports.maybe_start()
+        self._update_connection_state()
+
+    def _on_dtls_state(self, state: str) -> None:
+        if not self._is_closed:
+            self._update_connection_state()
+
+    def _update_connection_state(self) -> None:
+        stack = self._transports
+        new = connection_state(
+            stack.ice.state if stack else None,
+            stack.dtls_state if stack else None,
+            closed=self._is_closed,
+        )
+        if new != self._connection_state:
+            self._connection_state = new
+            self._emit_state("connectionstatechange")
+
+    def _on_remote_channel(self, channel: RTCDataChannel) -> None:
+        if self._is_closed:
+            return
+        self._channels.add(channel, already_open=True)
+        self.emit("datachannel", RTCDataChannelEvent(channel))
+
+    def _emit_state(self, name: str) -> None:
+        if not self._is_closed:
+            self.emit(name)
+
+    # -- stats ----------------------------------------------------------------------
+    async def getStats(self, selector: object | None = None) -> RTCStatsReport:
+        """W3C stats: peer-connection, transport, candidate-pair, candidates, data-channel."""
+        stack = self._transports
+        return build_report(
+            ice_entries=stack.ice.get_stats() if stack is not None else (),
+            dtls_state=stack.dtls_state if stack is not None else None,
+            channels=self._channels,
+            sctp=stack.sctp if stack is not None else None,
+        )
+
+    # -- closing --------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._is_closed:
+            raise InvalidStateError("the RTCPeerConnection is closed")
+
+    async def close(self) -> None:
+        """Close channels, DTLS and ICE, releasing every socket and TURN allocation.
+
+        States become ``closed`` at once; no event fires afterwards. Later
+        calls do nothing.
+        """
+        if self._is_closed:
+            return
+        self._is_closed = True
+        self._signaling.close()
+        self._ice_connection_state = "closed"
+        self._connection_state = "closed"
+        self._negotiation_needed = False
+        self._held.clear()
+        self._channels.close_all()
+        if self._transports is not None:
+            await self._transports.close()
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+__all__ = ["RTCPeerConnection"]

@@ -1,0 +1,252 @@
+"""JSEP bookkeeping of one peer connection: the four descriptions, what we created
+last, session versions, and which local ICE credentials a restart replaces.
+
+Pure state (no I/O): :class:`RTCPeerConnection` decides when to call these,
+and the transports act on the results. The rules are webrtc-pc's "set the
+session description" (§4.4.1.5) and JSEP's offer/answer generation
+(:mod:`rtcpeer.jsep`), specialised to one data-channel section.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from rtcpeer.configuration import RTCCertificate
+from rtcpeer.errors import InvalidModificationError
+from rtcpeer.jsep import (
+    IceCredentials,
+    LocalParameters,
+    LocalTransport,
+    RemoteDescription,
+    RTCSdpType,
+    RTCSessionDescription,
+    create_answer,
+    create_offer,
+    credentials_in,
+    credentials_to_replace,
+    new_session_id,
+    sdp_fingerprints,
+    still_to_replace,
+)
+from rtcpeer.jsep.restart import section_credentials
+from rtcpeer.sdp import SdpParseError, SessionDescription, parse_sdp
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A description in force (current or pending)."""
+
+    type: RTCSdpType
+    description: SessionDescription
+    #: What a remote description gives the transports (None for local ones).
+    remote: RemoteDescription | None = None
+
+    def data_section(self) -> int | None:
+        """Index of the live data-channel section, if any."""
+        for index, section in enumerate(self.description.media):
+            if section.is_data_channel and not section.is_rejected:
+                return index
+        return None
+
+    def credentials(self) -> IceCredentials | None:
+        """ICE credentials of the data section (None when there is none)."""
+        index = self.data_section()
+        return None if index is None else section_credentials(self.description, index)
+
+    def setup(self) -> str | None:
+        """The a=setup of the data section."""
+        index = self.data_section()
+        return None if index is None else self.description.transport_attributes(index).setup
+
+    def to_w3c(self) -> RTCSessionDescription:
+        return RTCSessionDescription(self.type.value, self.description.to_sdp())
+
+
+def sha256_fingerprints(certificate: RTCCertificate) -> tuple[object, ...]:
+    """The certificate's sha-256 fingerprint (what we put in a=fingerprint)."""
+    return tuple(fp for fp in certificate.getFingerprints() if fp.algorithm == "sha-256")
+
+
+class Negotiation:
+    """Descriptions, created offers/answers and [[LocalIceCredentialsToReplace]]."""
+
+    def __init__(self) -> None:
+        self.current_local: Applied | None = None
+        self.pending_local: Applied | None = None
+        self.current_remote: Applied | None = None
+        self.pending_remote: Applied | None = None
+        self.session_id = new_session_id()
+        self.session_version = 0
+        #: The SDP of the last created offer/answer, and its parsed form.
+        self._created: dict[RTCSdpType, tuple[str, SessionDescription]] = {}
+        #: restartIce()'s [[LocalIceCredentialsToReplace]].
+        self.to_replace: frozenset[IceCredentials] = frozenset()
+        #: Every remote ufrag ever applied (candidates of old ones are ignored).
+        self.remote_ufrags: set[str] = set()
+
+    # -- reading -------------------------------------------------------------------
+    @property
+    def local(self) -> Applied | None:
+        """localDescription: the pending one if any, else the current one."""
+        return self.pending_local or self.current_local
+
+    @property
+    def remote(self) -> Applied | None:
+        """remoteDescription: the pending one if any, else the current one."""
+        return self.pending_remote or self.current_remote
+
+    def local_ufrags(self) -> frozenset[str]:
+        """ICE ufrags of every local description in force (candidates may surface)."""
+        found: set[str] = set()
+        for applied in (self.current_local, self.pending_local):
+            if applied is not None:
+                found.update(c.ufrag for c in credentials_in(applied.description))
+        return frozenset(found)
+
+    def has_negotiated_data(self) -> bool:
+        """The current local description has a live data section."""
+        return self.current_local is not None and self.current_local.data_section() is not None
+
+    # -- creating ------------------------------------------------------------------
+    def _parameters(
+        self,
+        certificate: RTCCertificate,
+        credentials: IceCredentials,
+        candidates: Iterable[str],
+        gathering_complete: bool,
+        bundle_policy: str,
+    ) -> LocalParameters:
+        self.session_version += 1
+        return LocalParameters(
+            session_id=self.session_id,
+            session_version=self.session_version,
+            fingerprints=sdp_fingerprints(sha256_fingerprints(certificate)),
+            transport=LocalTransport(credentials, tuple(candidates), gathering_complete),
+            bundle_policy=bundle_policy,
+        )
+
+    def create_offer(
+        self,
+        certificate: RTCCertificate,
+        credentials: IceCredentials,
+        candidates: Iterable[str],
+        gathering_complete: bool,
+        *,
+        bundle_policy: str,
+        fresh: IceCredentials | None,
+    ) -> RTCSessionDescription:
+        """An offer with ``credentials`` and ``candidates``, or with ``fresh`` credentials
+        (a restart: no candidates yet); remembered as [[LastCreatedOffer]]."""
+        if fresh is not None:
+            credentials, candidates, gathering_complete = fresh, (), False
+        params = self._parameters(
+            certificate, credentials, candidates, gathering_complete, bundle_policy
+        )
+        previous = self.current_local.description if self.current_local else None
+        offer = create_offer(params, previous=previous).description
+        return self._remember(RTCSdpType.OFFER, offer)
+
+    def create_answer(
+        self,
+        certificate: RTCCertificate,
+        credentials: IceCredentials,
+        candidates: Iterable[str],
+        gathering_complete: bool,
+        *,
+        bundle_policy: str,
+    ) -> RTCSessionDescription:
+        """Our answer to the remote offer in force; remembered as [[LastCreatedAnswer]]."""
+        remote = self.remote
+        assert remote is not None
+        existing = self.current_local.setup() if self.current_local else None
+        if existing not in ("active", "passive"):
+            existing = None
+        params = self._parameters(
+            certificate, credentials, candidates, gathering_complete, bundle_policy
+        )
+        answer = create_answer(remote.description, params, existing_setup=existing)
+        return self._remember(RTCSdpType.ANSWER, answer)
+
+    def _remember(
+        self, sdp_type: RTCSdpType, description: SessionDescription
+    ) -> RTCSessionDescription:
+        text = description.to_sdp()
+        self._created[sdp_type] = (text, description)
+        return RTCSessionDescription(sdp_type.value, text)
+
+    def created(self, sdp_type: RTCSdpType, sdp: str) -> SessionDescription | None:
+        """The parsed description for SLD(type, sdp): the last created one.
+
+        An empty ``sdp`` means "the last created"; None when there is none.
+        Any other text is InvalidModificationError (webrtc-pc forbids SDP munging).
+        """
+        kind = RTCSdpType.OFFER if sdp_type is RTCSdpType.OFFER else RTCSdpType.ANSWER
+        last = self._created.get(kind)
+        if not sdp:
+            return None if last is None else last[1]
+        if last is not None and last[0] == sdp:
+            return last[1]
+        if last is not None and _parses_to(sdp, last[1]):
+            return last[1]
+        raise InvalidModificationError(
+            f"the {sdp_type.value} is not the one createOffer/createAnswer returned last"
+        )
+
+    # -- applying ------------------------------------------------------------------
+    def apply_local(self, sdp_type: RTCSdpType, description: SessionDescription) -> Applied:
+        applied = Applied(sdp_type, description)
+        if sdp_type is RTCSdpType.ANSWER:
+            self.current_local, self.current_remote = applied, self.pending_remote
+            self.pending_local = self.pending_remote = None
+            self._negotiation_completed()
+        else:
+            self.pending_local = applied
+        return applied
+
+    def apply_remote(self, remote: RemoteDescription) -> Applied:
+        applied = Applied(remote.type, remote.description, remote)
+        credentials = applied.credentials()
+        if credentials is not None:
+            self.remote_ufrags.add(credentials.ufrag)
+        if remote.type is RTCSdpType.ANSWER:
+            self.current_remote, self.current_local = applied, self.pending_local
+            self.pending_local = self.pending_remote = None
+            self._negotiation_completed()
+        else:
+            self.pending_remote = applied
+        return applied
+
+    def rollback(self) -> None:
+        """Drop both pending descriptions (explicit or implicit rollback)."""
+        self.pending_local = self.pending_remote = None
+
+    def record_remote_candidate(self, description: SessionDescription) -> None:
+        """The remote description in force, with a trickled candidate recorded in it."""
+        if self.pending_remote is not None:
+            self.pending_remote = replace(self.pending_remote, description=description)
+        elif self.current_remote is not None:
+            self.current_remote = replace(self.current_remote, description=description)
+
+    def _negotiation_completed(self) -> None:
+        self.to_replace = still_to_replace(
+            self.to_replace, self.current_local.description if self.current_local else None
+        )
+
+    # -- restarts ------------------------------------------------------------------
+    def restart_ice(self) -> None:
+        """restartIce(): replace every credential of the current and pending local description."""
+        self.to_replace = credentials_to_replace(
+            self.current_local.description if self.current_local else None,
+            self.pending_local.description if self.pending_local else None,
+        )
+
+
+def _parses_to(sdp: str, description: SessionDescription) -> bool:
+    try:
+        return parse_sdp(sdp) == description
+    except SdpParseError:
+        return False
+
+
+__all__ = ["Applied", "Negotiation", "sha256_fingerprints"]

@@ -1,0 +1,46 @@
+"""webrtc-pc's operations chain (§4.4.1.2): one operation at a time, in call order.
+
+createOffer, createAnswer, setLocalDescription, setRemoteDescription and
+addIceCandidate each run as one link. A browser appends to the chain when
+the method is called; here the link is taken when the coroutine starts,
+which is the call order for ``await`` and for ``asyncio.gather`` alike (its
+tasks start in argument order). The lock is FIFO: a newcomer never
+overtakes a waiting operation. When the chain empties, ``on_empty`` runs
+(the spec then re-checks negotiation-needed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class OperationsChain:
+    """Serialises the JSEP operations of one peer connection."""
+
+    def __init__(self, on_empty: Callable[[], None] | None = None) -> None:
+        self._lock = asyncio.Lock()
+        self._length = 0
+        self._on_empty = on_empty
+
+    @property
+    def empty(self) -> bool:
+        """No operation is running or waiting."""
+        return self._length == 0
+
+    async def run(self, operation: Callable[[], Awaitable[T]]) -> T:
+        """Run ``operation()`` after every operation chained before it."""
+        self._length += 1
+        try:
+            async with self._lock:
+                return await operation()
+        finally:
+            self._length -= 1
+            if self._length == 0 and self._on_empty is not None:
+                self._on_empty()
+
+
+__all__ = ["OperationsChain"]

@@ -1,0 +1,176 @@
+"""The transport stack under one peer connection: ICE, then aiortc DTLS and SCTP.
+
+One :class:`IceTransport` (ours) carries one aiortc ``RTCDtlsTransport``
+(through :mod:`rtcpeer.transport.aiortc_adapter`), which carries one
+SCTP association for every data channel. The stack is built as soon as the
+connection needs it (a data channel, an offer, a remote offer, a candidate
+pool) and lives until close(): an ICE restart is a new ICE generation
+underneath, so DTLS is started exactly once — when ICE first connects, so
+that the first flight is not sent into a path that does not exist yet — and
+is never restarted. An ICE ``failed`` state does not touch DTLS, SCTP or
+the channels: a later restart may bring the path back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiortc.rtcdtlstransport import RTCDtlsFingerprint, RTCDtlsParameters
+from aiortc.rtcsctptransport import RTCSctpCapabilities
+
+from rtcpeer.configuration import IceServerUrl, RTCCertificate
+from rtcpeer.ice import IceAgentConfig
+from rtcpeer.ice.runtime import IceTransport
+from rtcpeer.peerconnection.datachannels import CountingSctpTransport
+from rtcpeer.sdp import Fingerprint
+from rtcpeer.transport import create_dtls_transport
+
+
+@dataclass(frozen=True)
+class IceSettings:
+    """What the ICE transport is built with (from the configuration, plus test hooks)."""
+
+    servers: tuple[IceServerUrl, ...]
+    policy: str
+    pool_size: int
+    #: Offer 127.0.0.1 / ::1 host candidates (tests on a loopback-only machine).
+    include_loopback: bool = False
+    #: CA bundle for turns: servers with a private CA (tests).
+    cafile: str | None = None
+    #: ICE timing overrides (tests shorten e.g. the retired generation's grace).
+    config: IceAgentConfig | None = None
+
+
+@dataclass(frozen=True)
+class DtlsStart:
+    """Everything DTLS and SCTP need, known once an answer is applied."""
+
+    #: "client" or "server", from the negotiated a=setup.
+    role: str
+    fingerprints: tuple[Fingerprint, ...]
+    sctp_port: int
+    max_message_size: int
+
+
+class TransportStack:
+    """ICE + DTLS + SCTP for the single BUNDLE group of a data-channel session."""
+
+    def __init__(
+        self,
+        *,
+        controlling: bool,
+        certificate: RTCCertificate,
+        settings: IceSettings,
+        on_dtls_state: Callable[[str], None],
+    ) -> None:
+        self.ice = IceTransport(
+            controlling=controlling,
+            servers=settings.servers,
+            policy=settings.policy,
+            pool_size=settings.pool_size,
+            include_loopback=settings.include_loopback,
+            cafile=settings.cafile,
+            config=settings.config,
+        )
+        # The role is provisional until the answer fixes a=setup (see start()).
+        self.dtls: Any = create_dtls_transport(self.ice, certificate, dtls_role="client")
+        self.sctp = CountingSctpTransport(self.dtls)
+        self._on_dtls_state = on_dtls_state
+        self.dtls.on("statechange", self._dtls_state_changed)
+        self._start: DtlsStart | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._server_updates: list[asyncio.Task[None]] = []
+        self._closed = False
+
+    # -- configuration ---------------------------------------------------------
+    def update_servers(self, servers: Sequence[IceServerUrl], policy: str, pool_size: int) -> None:
+        """setConfiguration reached the ICE layer (resolution runs in the background)."""
+        task = asyncio.get_running_loop().create_task(
+            self.ice.set_servers(servers, policy, pool_size)
+        )
+        self._server_updates.append(task)
+
+    async def servers_settled(self) -> None:
+        """Wait until every setConfiguration has reached the agent (before gathering)."""
+        while self._server_updates:
+            task = self._server_updates.pop(0)
+            await task
+
+    def set_controlled(self) -> None:
+        """We turned out to be the answerer of the first negotiation: give up control.
+
+        RFC 8445 §6.1.1: the offerer's agent controls. Until the first remote
+        offer arrives we cannot know which side we are, and no check has been
+        sent yet, so switching here is no role conflict.
+        """
+        agent = self.ice.agent
+        if agent.controlling:
+            agent._switch_role(False)
+
+    # -- DTLS and SCTP -----------------------------------------------------------
+    @property
+    def dtls_role(self) -> str | None:
+        """The negotiated DTLS role, once known."""
+        return None if self._start is None else self._start.role
+
+    @property
+    def dtls_state(self) -> str:
+        """aiortc's RTCDtlsTransport state (new/connecting/connected/closed/failed)."""
+        return str(self.dtls.state)
+
+    def negotiated(self, start: DtlsStart) -> None:
+        """The answer fixed roles and remote parameters; start when ICE connects."""
+        if self._start is None:
+            self._start = start
+        self.maybe_start()
+
+    def maybe_start(self) -> None:
+        """Start DTLS, then SCTP, the first time ICE is connected (and never again)."""
+        if self._task is not None or self._start is None or self._closed:
+            return
+        if self.ice.state not in ("connected", "completed"):
+            return
+        start = self._start
+        self.dtls._set_role(start.role)
+        self._task = asyncio.get_running_loop().create_task(self._run(start))
+
+    async def _run(self, start: DtlsStart) -> None:
+        fingerprints = [
+            RTCDtlsFingerprint(algorithm=fp.algorithm.lower(), value=fp.value.upper())
+            for fp in start.fingerprints
+        ]
+        await self.dtls.start(RTCDtlsParameters(fingerprints=fingerprints))
+        if self.dtls.state != "connected" or self._closed:
+            return
+        await self.sctp.start(
+            RTCSctpCapabilities(maxMessageSize=start.max_message_size), start.sctp_port
+        )
+
+    def _dtls_state_changed(self) -> None:
+        if not self._closed:
+            self._on_dtls_state(self.dtls_state)
+
+    # -- closing -----------------------------------------------------------------
+    async def close(self) -> None:
+        """Stop SCTP and DTLS, then release every ICE socket and TURN allocation."""
+        if self._closed:
+            return
+        self._closed = True
+        for task in self._server_updates:
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await self.sctp.stop()
+        with contextlib.suppress(Exception):
+            await self.dtls.stop()
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        await self.ice.close()
+
+
+__all__ = ["DtlsStart", "IceSettings", "TransportStack"]

@@ -1,0 +1,162 @@
+"""Helpers for rtcpeer <-> rtcpeer tests: signalling, waiting, TURN "regions"."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rtcpeer import RTCPeerConnection
+from rtcpeer.ice import IceAgentConfig
+from rtcpeer.pki import CertificateFiles
+from rtcpeer.turn.server.config import TurnServerConfig
+from rtcpeer.turn.server.runtime import ListenSettings, TurnServer
+
+TIMEOUT = 10.0
+USER = "user"
+PASSWORD = "pass"
+#: Relay port ranges: the port of a relay candidate tells which region it is on.
+REGION_A = (55200, 55299)
+REGION_B = (55300, 55399)
+_SCHEMES = {
+    "udp": "turn:{}?transport=udp",
+    "tcp": "turn:{}?transport=tcp",
+    "tls": "turns:{}?transport=tcp",
+}
+
+
+#: A retired ICE generation keeps delivering for this long (5 s by default).
+FAST_ICE = IceAgentConfig(retired_grace=0.3)
+
+
+def peer(configuration: dict[str, Any] | None = None, **kwargs: Any) -> RTCPeerConnection:
+    """A peer connection that offers loopback host candidates (this machine has only lo)."""
+    kwargs.setdefault("_ice_config", FAST_ICE)
+    return RTCPeerConnection(configuration, _include_loopback=True, **kwargs)
+
+
+@dataclass
+class Link:
+    """Trickles each side's candidates to the other, in order, and records failures."""
+
+    errors: list[BaseException] = field(default_factory=list)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    sent: dict[int, list[dict[str, object] | None]] = field(default_factory=dict)
+
+    def connect(self, a: RTCPeerConnection, b: RTCPeerConnection) -> None:
+        self._forward(a, b)
+        self._forward(b, a)
+
+    def _forward(self, source: RTCPeerConnection, target: RTCPeerConnection) -> None:
+        sent = self.sent.setdefault(id(source), [])
+
+        @source.on("icecandidate")
+        def on_candidate(event: Any) -> None:
+            init = None if event.candidate is None else event.candidate.toJSON()
+            sent.append(init)
+            self.tasks.append(asyncio.ensure_future(self._add(target, init)))
+
+    async def _add(self, target: RTCPeerConnection, init: dict[str, object] | None) -> None:
+        if target.signalingState == "closed":
+            return
+        try:
+            await target.addIceCandidate(init)
+        except Exception as error:  # recorded and asserted on by the tests
+            self.errors.append(error)
+
+    async def settle(self) -> None:
+        """Every forwarded candidate was added; none failed."""
+        if self.tasks:
+            await asyncio.wait_for(asyncio.gather(*self.tasks), TIMEOUT)
+        assert not self.errors, self.errors
+
+
+async def negotiate(
+    offerer: RTCPeerConnection, answerer: RTCPeerConnection, *, ice_restart: bool = False
+) -> None:
+    """One offer/answer exchange, signalled as JSON (as a browser app would)."""
+    offer = await offerer.createOffer(iceRestart=ice_restart)
+    await offerer.setLocalDescription(offer)
+    await answerer.setRemoteDescription(offer.toJSON())
+    await answerer.setLocalDescription()
+    answer = answerer.localDescription
+    assert answer is not None
+    await offerer.setRemoteDescription(answer.toJSON())
+
+
+async def until(
+    emitter: Any, event: str, predicate: Callable[[], bool], timeout: float = TIMEOUT
+) -> None:
+    """Wait until ``predicate()`` holds, re-checking on each ``event`` of ``emitter``."""
+    if predicate():
+        return
+    done = asyncio.get_running_loop().create_future()
+
+    def check(*_: Any) -> None:
+        if not done.done() and predicate():
+            done.set_result(None)
+
+    emitter.on(event, check)
+    try:
+        await asyncio.wait_for(done, timeout)
+    finally:
+        emitter.remove_listener(event, check)
+
+
+async def poll(predicate: Callable[[], bool], timeout: float = TIMEOUT) -> None:
+    """For conditions with no event (a TURN server's relay count): check every 10 ms."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise TimeoutError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
+async def opened(channel: Any) -> None:
+    """Wait for an aiortc data channel to open."""
+    await until(channel, "open", lambda: channel.readyState == "open")
+
+
+async def start_region(certificates: CertificateFiles, relay_ports: tuple[int, int]) -> TurnServer:
+    """Our embedded TURN server on free loopback ports, relaying in ``relay_ports``."""
+    server = TurnServer(
+        TurnServerConfig(realm="example.test", users={USER: PASSWORD}, allow_loopback_peers=True),
+        ListenSettings(
+            host="127.0.0.1",
+            port=0,
+            tls_port=0,
+            cert=Path(certificates.cert),
+            key=Path(certificates.key),
+            min_port=relay_ports[0],
+            max_port=relay_ports[1],
+            dtls=False,
+        ),
+    )
+    await server.start()
+    return server
+
+
+def relay_config(server: TurnServer, transport: str = "udp") -> dict[str, Any]:
+    """A relay-only configuration using one listener of ``server``."""
+    listener = "tcp" if transport == "tcp" else transport
+    host, port = server.addresses[listener]
+    url = _SCHEMES[transport].format(f"{host}:{port}")
+    return {
+        "iceServers": [{"urls": url, "username": USER, "credential": PASSWORD}],
+        "iceTransportPolicy": "relay",
+    }
+
+
+async def selected_local(pc: RTCPeerConnection) -> dict[str, Any]:
+    """The local-candidate stats entry of the selected pair (via getStats)."""
+    report = await pc.getStats()
+    (transport,) = report.of_type("transport")
+    pair = report[transport["selectedCandidatePairId"]]
+    return report[pair["localCandidateId"]]
+
+
+def in_region(candidate: dict[str, Any], region: tuple[int, int]) -> bool:
+    return candidate["candidateType"] == "relay" and region[0] <= candidate["port"] <= region[1]
