@@ -1,12 +1,15 @@
 """The Chromium harness works on this machine: two browser connections open a
-data channel over loopback with the signalling done in Python."""
+data channel over loopback with the signalling done in Python. (In the
+private network namespace of ``conftest.network``: on this machine's own
+network Chromium checks from, and may select, 192.0.2.2 even when only
+loopback candidates are signalled.)"""
 
 from __future__ import annotations
 
 from tests.support.chromium import chromium_page, is_loopback_candidate
 
 
-async def test_two_chromium_connections_exchange_a_message_over_loopback() -> None:
+async def test_two_chromium_connections_exchange_a_message_over_loopback(network: None) -> None:
     async with chromium_page() as browser:
         await browser.call("create", "a", {})
         await browser.call("create", "b", {})

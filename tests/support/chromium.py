@@ -16,10 +16,11 @@ A missing Chromium or Playwright raises: interop tests fail, never skip.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,19 @@ class BrowserPage:
     page: Any
     url: str
     events: asyncio.Queue[BrowserEvent] = field(default_factory=asyncio.Queue)
+    #: Handlers by (kind, name): their events go to them instead of ``events``.
+    handlers: dict[tuple[str, str], Callable[[Any], None]] = field(default_factory=dict)
+
+    def on(self, kind: str, name: str, handler: Callable[[Any], None]) -> None:
+        """Send the ``kind`` events of connection ``name`` to ``handler(data)``."""
+        self.handlers[(kind, name)] = handler
+
+    def _dispatch(self, event: BrowserEvent) -> None:
+        handler = self.handlers.get((event.kind, event.name))
+        if handler is not None:
+            handler(event.data)
+        else:
+            self.events.put_nowait(event)
 
     async def call(self, method: str, *args: Any) -> Any:
         """Call ``window.rtcpeer[method](...args)`` in the page and return its result."""
@@ -108,8 +122,14 @@ class _BlankSite:
 
 
 @contextlib.asynccontextmanager
-async def chromium_page(extra_args: tuple[str, ...] = ()) -> AsyncIterator[BrowserPage]:
-    """Launch Chromium on a blank 127.0.0.1 page with PEER_JS loaded."""
+async def chromium_page(
+    extra_args: tuple[str, ...] = (), *, grant_media: bool = True
+) -> AsyncIterator[BrowserPage]:
+    """Launch Chromium on a blank 127.0.0.1 page with PEER_JS loaded.
+
+    ``grant_media=False`` leaves out the camera/microphone grant: Chromium
+    then hides host candidates behind mDNS names and gathers no loopback.
+    """
     if not Path(CHROMIUM).exists():
         raise RuntimeError("Debian's chromium is not installed (apt-get install chromium)")
     from playwright.async_api import async_playwright  # a missing package fails loudly
@@ -126,12 +146,13 @@ async def chromium_page(extra_args: tuple[str, ...] = ()) -> AsyncIterator[Brows
                 args=[*CHROMIUM_ARGS, *extra_args],
             )
             try:
-                await context.grant_permissions(["camera", "microphone"], origin=origin)
+                if grant_media:
+                    await context.grant_permissions(["camera", "microphone"], origin=origin)
                 page = await context.new_page()
                 browser = BrowserPage(page, origin)
                 await page.expose_function(
                     "rtcpeerEvent",
-                    lambda raw: browser.events.put_nowait(BrowserEvent(**json.loads(raw))),
+                    lambda raw: browser._dispatch(BrowserEvent(**json.loads(raw))),
                 )
                 await page.goto(origin + "/")
                 await page.evaluate(PEER_JS)
@@ -143,6 +164,26 @@ async def chromium_page(extra_args: tuple[str, ...] = ()) -> AsyncIterator[Brows
         await site.stop()
 
 
+def spki_sha256(cert_path: str | Path) -> str:
+    """Base64 SHA-256 of a PEM certificate's SubjectPublicKeyInfo, the value
+    ``--ignore-certificate-errors-spki-list`` takes (to trust coturn's TLS)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+
+    cert = x509.load_pem_x509_certificate(Path(cert_path).read_bytes())
+    spki = cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(spki)
+    return base64.b64encode(digest.finalize()).decode()
+
+
+def trust_args(cert_path: str | Path) -> tuple[str, ...]:
+    """Chromium flags that trust just this server certificate (for ``turns:``)."""
+    return (f"--ignore-certificate-errors-spki-list={spki_sha256(cert_path)}",)
+
+
 def is_loopback_candidate(candidate: dict[str, Any] | None) -> bool:
     """True for an end-of-candidates marker or a candidate on 127.0.0.1/::1.
 
@@ -152,4 +193,12 @@ def is_loopback_candidate(candidate: dict[str, Any] | None) -> bool:
     if candidate is None or not candidate.get("candidate"):
         return True
     parts = candidate["candidate"].split()
-    return len(parts) > 5 and parts[4] in ("127.0.0.1", "::1")
+    return len(parts) > 5 and parts[4] in LOOPBACK
+
+
+#: The addresses tests pass between peers. IPv4 only: Chromium pairs every
+#: local candidate of a family with each remote one, and given our ``::1`` it
+#: checks (and selects) from this machine's ``fd00::2``. (Interop tests also
+#: run inside :func:`tests.support.netns.private_network`, where ``lo`` is
+#: the only interface.)
+LOOPBACK = ("127.0.0.1",)

@@ -160,6 +160,11 @@ class Negotiation:
         remote = self.remote
         assert remote is not None
         existing = self.current_local.setup() if self.current_local else None
+        if existing == "actpass" and self.current_remote is not None:
+            # We offered actpass last time: the role in force is the opposite
+            # of what the remote answered (RFC 8842 §5.5).
+            flipped = {"active": "passive", "passive": "active"}
+            existing = flipped.get(self.current_remote.setup() or "")
         if existing not in ("active", "passive"):
             existing = None
         params = self._parameters(

@@ -1,0 +1,109 @@
+"""Shared by the peer-connection benchmarks (pc_open, pc_restart, pc_many).
+
+Every benchmark runs inside a private network namespace with only ``lo``
+(:func:`tests.support.netns.private_network`), so Chromium, aiortc and
+rtcpeer all use 127.0.0.1 and nothing else; coturn "regions" run in it too.
+Pairs are connected in-process and signalled directly (the same
+:class:`tests.support.signalling.Bridge` for rtcpeer and aiortc; inside the
+page for Chromium), so the times measure the stacks, not the signalling.
+Running this file does nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.coturn import Coturn  # noqa: E402
+from tests.support.signalling import AiortcSide, Bridge, RtcpeerSide, Side  # noqa: E402
+
+from rtcpeer import RTCPeerConnection  # noqa: E402
+
+USER, PASSWORD = "user", "pass"
+REGION_A = (58000, 58199)
+REGION_B = (58200, 58399)
+TIMEOUT = 20.0
+
+
+def turn_url(server: Coturn, transport: str) -> str:
+    if transport == "tls":
+        return f"turns:127.0.0.1:{server.tls_port}?transport=tcp"
+    return f"turn:127.0.0.1:{server.port}?transport={transport}"
+
+
+def w3c_config(server: Coturn | None, transport: str = "udp") -> dict[str, Any]:
+    """The W3C RTCConfiguration for ``host`` (server None) or relay-only."""
+    if server is None:
+        return {}
+    return {
+        "iceServers": [
+            {"urls": turn_url(server, transport), "username": USER, "credential": PASSWORD}
+        ],
+        "iceTransportPolicy": "relay",
+    }
+
+
+def aiortc_config(config: dict[str, Any]) -> Any:
+    from aiortc import RTCConfiguration, RTCIceServer
+    from aiortc.rtcconfiguration import RTCIceTransportPolicy
+
+    servers = [RTCIceServer(**server) for server in config.get("iceServers", [])]
+    policy = RTCIceTransportPolicy(config.get("iceTransportPolicy", "all"))
+    return RTCConfiguration(iceServers=servers, iceTransportPolicy=policy)
+
+
+def patch_aioice_loopback() -> None:
+    """aioice never offers 127.0.0.1 by itself (TESTING-NOTES.md)."""
+    import aioice.ice
+
+    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]  # type: ignore[assignment]
+
+
+def rtcpeer_pc(config: dict[str, Any], cafile: str | None = None) -> RTCPeerConnection:
+    return RTCPeerConnection(config, _include_loopback=True, _cafile=cafile)
+
+
+async def wait_open(channel: Any) -> None:
+    if channel.readyState == "open":
+        return
+    done = asyncio.get_running_loop().create_future()
+    channel.once("open", lambda: done.done() or done.set_result(None))
+    await asyncio.wait_for(done, TIMEOUT)
+
+
+async def open_pair(a: Side, b: Side, a_pc: Any, b_pc: Any) -> tuple[Bridge, Any, Any]:
+    """createDataChannel + offer/answer from ``a``; returns when both ends are open."""
+    bridge = Bridge(a, b)
+    remote: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    b_pc.on("datachannel", lambda event: remote.done() or remote.set_result(
+        getattr(event, "channel", event)))
+    channel = a_pc.createDataChannel("bench")
+    await bridge.negotiate(a, b)
+    far = await asyncio.wait_for(remote, TIMEOUT)
+    await wait_open(channel)
+    await wait_open(far)
+    return bridge, channel, far
+
+
+def sides(stack: str, a_pc: Any, b_pc: Any) -> tuple[Side, Side]:
+    if stack == "rtcpeer":
+        return RtcpeerSide(a_pc), RtcpeerSide(b_pc)
+    return AiortcSide(a_pc), AiortcSide(b_pc)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}" if b else "n/a"
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"

@@ -1,0 +1,138 @@
+"""Time from createOffer to data channel open: rtcpeer vs aiortc vs Chromium.
+
+For each scenario -- host candidates on loopback, and relay-only
+(``iceTransportPolicy: "relay"``) through coturn over UDP, TCP and TLS --
+two connections of the same stack in one process (Chromium: two
+RTCPeerConnections in one page, signalled inside the page) are timed from
+the offerer's createOffer/setLocalDescription until the data channel is open
+at both ends. Candidates trickle directly; rounds are interleaved across the
+stacks and medians reported with ratios. Targets (issue 5): host at most
+0.6x aiortc's time; relay-only at most 0.3x Chromium's.
+
+Run: ``.venv/bin/python benchmarks/pc_open.py`` (``--quick`` for a short
+run). Runs in a private network namespace (needs root, as the tests do).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from pc_common import (
+    REGION_A,
+    aiortc_config,
+    median,
+    open_pair,
+    patch_aioice_loopback,
+    ratio,
+    rtcpeer_pc,
+    sides,
+    verdict,
+    w3c_config,
+)
+from tests.support.chromium import BrowserPage, chromium_page, trust_args
+from tests.support.coturn import Coturn, start_coturn
+from tests.support.netns import private_network
+
+from rtcpeer.pki import make_certificates
+
+SCENARIOS = ("host", "udp", "tcp", "tls")
+STACKS = ("rtcpeer", "aiortc", "chromium")
+
+
+async def _python_pair(stack: str, config: dict[str, Any], cafile: str) -> float:
+    if stack == "rtcpeer":
+        a, b = rtcpeer_pc(config, cafile), rtcpeer_pc(config, cafile)
+    else:
+        from aiortc import RTCPeerConnection
+
+        a, b = RTCPeerConnection(aiortc_config(config)), RTCPeerConnection(aiortc_config(config))
+    side_a, side_b = sides(stack, a, b)
+    try:
+        start = time.perf_counter()
+        await open_pair(side_a, side_b, a, b)
+        return (time.perf_counter() - start) * 1000
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def _one(
+    stack: str, scenario: str, coturn: Coturn, browser: BrowserPage, cafile: str
+) -> float:
+    config = w3c_config(None if scenario == "host" else coturn, scenario)
+    if stack == "chromium":
+        return float(await browser.call("benchOpen", config))
+    return await _python_pair(stack, config, cafile)
+
+
+async def run(rounds: int) -> dict[tuple[str, str], list[float]]:
+    patch_aioice_loopback()
+    results: dict[tuple[str, str], list[float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        certs = make_certificates(Path(tmp) / "pki")
+        os.environ["SSL_CERT_FILE"] = str(certs.ca) # aioice's turns: uses the default context
+        coturn = start_coturn(Path(tmp) / "coturn", relay_ports=REGION_A, certs=certs)
+        try:
+            async with chromium_page(trust_args(certs.cert)) as browser:
+                for scenario in SCENARIOS:  # one warm-up each, not counted
+                    for stack in STACKS:
+                        await _one(stack, scenario, coturn, browser, str(certs.ca))
+                for _ in range(rounds):
+                    for scenario in SCENARIOS:
+                        for stack in STACKS:
+                            value = await _one(stack, scenario, coturn, browser, str(certs.ca))
+                            results.setdefault((stack, scenario), []).append(value)
+        finally:
+            coturn.stop()
+    return results
+
+
+def report(results: dict[tuple[str, str], list[float]], rounds: int, command: str) -> str:
+    lines = [
+        "### Peer connection open: createOffer to data channel open (ms)",
+        "",
+        f"Command: `{command}` ({rounds} interleaved rounds after a warm-up, medians; "
+        "relay rows are relay-only through one coturn on loopback).",
+        "",
+        "| scenario | rtcpeer | aiortc | Chromium | rtcpeer / aiortc | rtcpeer / Chromium "
+        "| target | met? |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for scenario in SCENARIOS:
+        ours, aio, chrome = (median(results[(s, scenario)]) for s in STACKS)
+        if scenario == "host":
+            target, ok = "≤ 0.6x aiortc", ours <= 0.6 * aio
+        else:
+            target, ok = "≤ 0.3x Chromium", ours <= 0.3 * chrome
+        label = "host (loopback)" if scenario == "host" else f"relay-only, TURN/{scenario.upper()}"
+        lines.append(
+            f"| {label} | {ours:.1f} | {aio:.1f} | {chrome:.1f} | {ratio(ours, aio)} "
+            f"| {ratio(ours, chrome)} | {target} | {verdict(ok)} |"
+        )
+    spread = ", ".join(
+        f"{stack}/{scenario}: {min(v):.0f}-{max(v):.0f}" for (stack, scenario), v in results.items()
+    )
+    lines += ["", f"Range (min-max, ms): {spread}."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a short run")
+    parser.add_argument("--rounds", type=int, default=None)
+    args = parser.parse_args()
+    rounds = args.rounds or (2 if args.quick else 7)
+    with private_network():
+        results = asyncio.run(run(rounds))
+    command = ".venv/bin/python benchmarks/pc_open.py" + (" --quick" if args.quick else "")
+    print(report(results, rounds, command))
+
+
+if __name__ == "__main__":
+    main()
