@@ -11,7 +11,12 @@ import argparse
 import importlib
 from collections.abc import Sequence
 
-_SUBCOMMANDS = ("rtcpeer.cli.check_config", "rtcpeer.cli.turn_server", "rtcpeer.cli.ice_check")
+_SUBCOMMANDS = (
+    "rtcpeer.cli.demo",
+    "rtcpeer.cli.check_config",
+    "rtcpeer.cli.turn_server",
+    "rtcpeer.cli.ice_check",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
