@@ -17,7 +17,7 @@ def test_readme_example_runs_and_shows_the_spec_error_name() -> None:
         [sys.executable, "-c", blocks[0]], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    assert "turn:asia-east.example.com" in result.stdout
+    assert "turn:asia-east.example.invalid" in result.stdout
     assert "signalling state: stable" in result.stdout
     assert result.stdout.strip().endswith("InvalidModificationError")
 
