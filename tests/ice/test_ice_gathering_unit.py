@@ -122,3 +122,36 @@ def test_stuns_probes_over_a_tls_socket_and_times_out_when_it_never_opens() -> N
     events = list(iter(agent.next_event, None))
     assert CandidateError(stuns.url, None, None, 701, "STUN server did not answer") in events
     assert agent.gathering_state == IceGatheringState.COMPLETE
+
+
+def _allocate_bytes(rng: random.Random | None) -> bytes:
+    relay = RelayAllocation(TurnServer("203.0.113.1"), "user", "pass", 0.0, budget=3.0,
+                            policy=POLICY, rng=rng)
+    relay.start(0.0)
+    [allocate] = relay.datagrams_to_send(0.0)
+    return allocate
+
+
+def test_turn_transaction_ids_come_from_the_injected_rng() -> None:
+    seeded = _allocate_bytes(random.Random(7))
+    assert seeded == _allocate_bytes(random.Random(7))
+    assert seeded[8:20] == random.Random(7).randbytes(12)
+    # Without an rng, os.urandom as before: two allocations differ.
+    assert _allocate_bytes(None)[8:20] != _allocate_bytes(None)[8:20]
+
+
+def test_the_agent_hands_its_rng_to_its_turn_allocations() -> None:
+    def allocate_from_agent(seed: int) -> bytes:
+        agent = IceAgent(True, rng=random.Random(seed))
+        agent.add_socket(1, ("192.0.2.1", 5000))
+        turn = _url("turn:203.0.113.1:3478", "turn", user="user")
+        agent.set_servers([ResolvedServer(turn, ("203.0.113.1", 3478))], now=0.0)
+        agent.gather(0.0)
+        [request] = [e for e in iter(agent.next_event, None) if isinstance(e, SocketRequested)]
+        agent.socket_opened(request.socket_id, ("192.0.2.1", 40000), 0.0)
+        [allocate] = [t.data for t in agent.transmits() if t.socket_id == request.socket_id]
+        assert decode_message(allocate).method == Method.ALLOCATE
+        return allocate
+
+    assert allocate_from_agent(3) == allocate_from_agent(3)
+    assert allocate_from_agent(3) != allocate_from_agent(4)

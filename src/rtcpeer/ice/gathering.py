@@ -262,6 +262,7 @@ class ServerGathering:
         allocation = RelayAllocation(
             url, url.username or "", url.credential or "", now,
             budget=self._config.gathering_budget, policy=self._config.turn_retransmission,
+            rng=self._agent._rng,  # a seeded agent repeats its TURN traffic byte for byte
         )
         relay = _Relay(allocation, socket_id, url, server.address, protocol, index)
         server_set.relays[socket_id] = relay

@@ -17,6 +17,7 @@ needs on top of the bare allocation:
 
 from __future__ import annotations
 
+import random
 from collections import deque
 from dataclasses import dataclass
 
@@ -92,8 +93,11 @@ class RelayAllocation:
         *,
         budget: float,
         policy: RetransmissionPolicy | None = None,
+        rng: random.Random | None = None,
     ) -> None:
-        self.connection = TurnClientConnection(target, username, password, policy=policy)
+        self.connection = TurnClientConnection(
+            target, username, password, policy=policy, rng=rng
+        )
         self.deadline = now + budget
         self._events: deque[RelayEvent] = deque()
         self._queued: dict[str, list[tuple[bytes, Address]]] = {}
@@ -163,7 +167,8 @@ class RelayAllocation:
             host = normalise_host(destination[0])
         except ValueError:
             return
-        self.permit(host, now)
+        if host not in self._permitted:
+            self.permit(host, now)
         queue = self._queued.get(host)
         if queue is not None:  # permission still in flight
             if len(queue) < MAX_QUEUED_PER_PEER:

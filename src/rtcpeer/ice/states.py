@@ -7,8 +7,8 @@ for it, so no code path can forget a transition.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 
 class IceTransportState(str, Enum):
@@ -31,9 +31,12 @@ class IceGatheringState(str, Enum):
     COMPLETE = "complete"
 
 
-@dataclass(frozen=True)
-class StateFacts:
-    """Everything the transport state depends on."""
+class StateFacts(NamedTuple):
+    """Everything the transport state depends on.
+
+    A NamedTuple rather than a frozen dataclass: the agent builds one after
+    every input, on the per-packet path, and this is several times cheaper.
+    """
 
     closed: bool = False
     #: Some remote candidate is known (or a check arrived from the peer).

@@ -150,3 +150,29 @@ def test_pool_gathers_ahead_is_taken_at_once_regathered_and_released() -> None:
     world.net.run_for(0.5)
     assert len(turn_2.core.allocations) == 0
     assert set(peer.node.released) == set(peer.node.requested)
+
+
+def test_a_silent_turn_url_is_one_candidate_error_the_relays() -> None:
+    """Policy "all" probes a TURN server for srflx and allocates on it: two
+    unanswered requests, but one icecandidateerror for the URL (the relay's)."""
+    world = World(seed=15, config=IceAgentConfig(gathering_budget=2.0))
+    world.net.add_host("silent", "203.0.113.98")  # nothing listens: never answers
+    peer = world.peer("alice", controlling=True, public_ip="198.51.100.1")
+    silent = url("turn:203.0.113.98:3478", "user", "pass")
+    peer.agent.set_servers(resolved(silent), now=0.0)
+    peer.agent.gather(0.0)
+    peer.node.service()
+    world.net.run_until(lambda: peer.agent.gathering_state == IceGatheringState.COMPLETE, 5)
+    # Both the Binding probe (from the host socket) and the Allocate (from the
+    # relay's own socket) went out ...
+    [request] = peer.events(SocketRequested)
+    sent_from = {r.src for r in world.net.capture.select(dst=("203.0.113.98", 3478))}
+    assert ("198.51.100.1", 5000) in sent_from and len(sent_from) == 2
+    # ... and the URL is reported once, from the relay's socket.
+    [error] = peer.events(CandidateError)
+    assert isinstance(error, CandidateError)
+    assert (error.url, error.error_code, error.error_text) == (
+        silent.url, 701, "TURN server did not answer"
+    )
+    assert (error.address, error.port) != ("198.51.100.1", 5000)
+    assert request.transport == "udp"  # type: ignore[attr-defined]

@@ -72,6 +72,8 @@ class Peer:
     other: Peer | None = None
     received: list[bytes] = field(default_factory=list)
     states: list[tuple[float, IceTransportState]] = field(default_factory=list)
+    #: Signal end-of-candidates to the other peer when gathering completes.
+    signals_end_of_candidates: bool = True
 
     def events(self, kind: type) -> list[object]:
         return [e for e in self.node.events if isinstance(e, kind)]
@@ -145,6 +147,7 @@ class World:
                 isinstance(event, GatheringStateChanged)
                 and event.state == IceGatheringState.COMPLETE
                 and event.generation_id == peer.agent.generation.id
+                and peer.signals_end_of_candidates
             ):
                 other.agent.add_remote_candidate(None, now)
                 self.net.after(0, other.node.service)

@@ -19,7 +19,10 @@ server did not answer.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import os
+import random
 from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
@@ -137,7 +140,10 @@ class TurnClientConnection:
         lifetime: int = DEFAULT_LIFETIME,
         policy: RetransmissionPolicy | None = None,
         software: str | None = None,
+        rng: random.Random | None = None,
     ) -> None:
+        """``rng``, if given, draws the STUN transaction ids (else ``os.urandom``),
+        so a seeded simulation repeats byte for byte."""
         self.server = server
         self.state = AllocationState.NEW
         self.relayed_address: Address | None = None
@@ -156,6 +162,7 @@ class TurnClientConnection:
         self._channels: dict[Address, _Channel] = {}
         self._channel_peers: dict[int, Address] = {}
         self._next_channel = CHANNEL_MIN
+        self._rng = rng
 
     # -- public surface ------------------------------------------------------
     @property
@@ -227,7 +234,7 @@ class TurnClientConnection:
         if channel is not None and channel.bound:
             self._outgoing.append(encode_channel_data(channel.number, data, pad=self._stream))
             return
-        indication = StunMessage(Method.SEND, MessageClass.INDICATION)
+        indication = StunMessage(Method.SEND, MessageClass.INDICATION, self._transaction_id())
         indication.add(Attr.XOR_PEER_ADDRESS, peer).add(Attr.DATA, data)
         self._outgoing.append(indication.encode(None, fingerprint=True))
 
@@ -321,6 +328,9 @@ class TurnClientConnection:
         return self._events.popleft() if self._events else None
 
     # -- requests ------------------------------------------------------------
+    def _transaction_id(self) -> bytes:
+        return os.urandom(12) if self._rng is None else self._rng.randbytes(12)
+
     @property
     def _relaying(self) -> bool:
         return self.state in (AllocationState.ALLOCATED, AllocationState.RELEASING)
@@ -354,7 +364,7 @@ class TurnClientConnection:
         )
 
     def _start(self, request: _Request, now: float) -> None:
-        message = StunMessage(request.method, MessageClass.REQUEST)
+        message = StunMessage(request.method, MessageClass.REQUEST, self._transaction_id())
         for attr, value in request.attributes:
             message.add(attr, value)
         creds = self._credentials
@@ -516,7 +526,17 @@ class TurnClientConnection:
 
 def normalise_host(host: str) -> str:
     """The canonical text of an IP literal (TURN peers are always IP addresses)."""
+    canonical = _canonical_ip(host)
+    if canonical is None:
+        raise ValueError(f"peer address must be an IP literal, not {host!r}")
+    return canonical
+
+
+@functools.lru_cache(maxsize=1024)
+def _canonical_ip(host: str) -> str | None:
+    """Parsing an IP literal is the costliest step of relaying a datagram, and a
+    session relays to a handful of peers: remember the answers."""
     try:
         return str(ipaddress.ip_address(host.strip("[]")))
-    except ValueError as exc:
-        raise ValueError(f"peer address must be an IP literal, not {host!r}") from exc
+    except ValueError:
+        return None

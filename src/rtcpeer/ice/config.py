@@ -1,0 +1,56 @@
+"""The ICE agent's tunables: timing, limits and the transport policy type."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rtcpeer.ice.consent import ConsentPolicy
+from rtcpeer.stun.transaction import RetransmissionPolicy
+
+TransportPolicy = Literal["all", "relay"]
+MdnsResolver = Callable[[str], "str | None"]
+
+
+@dataclass(frozen=True)
+class IceAgentConfig:
+    """Timing and limits; defaults are close to libwebrtc's, all overridable."""
+
+    #: Ta: pacing between ordinary and triggered checks (RFC 8445 §14.2).
+    check_interval: float = 0.02
+    #: Retransmission of connectivity checks: 0, .1, .3, .7, 1.5, 3.1, 6.3 s; fail at 6.7 s.
+    check_retransmission: RetransmissionPolicy = field(
+        default_factory=lambda: RetransmissionPolicy(rto=0.1, rc=7, rm=4)
+    )
+    #: Regular nomination waits at most this long after the first valid pair
+    #: for a better pair to succeed.
+    nomination_delay: float = 0.1
+    #: As controlling agent, put USE-CANDIDATE in every check (RFC 5245 aggressive).
+    aggressive_nomination: bool = False
+    #: Consent freshness timing.
+    consent: ConsentPolicy = field(default_factory=ConsentPolicy)
+    #: Largest checklist (RFC 8445 §6.1.2.5).
+    max_pairs: int = 100
+    #: How long a retired generation's selected path still delivers data.
+    retired_grace: float = 5.0
+    #: Lengths of generated credentials (RFC 8445 §5.3: at least 4 and 22).
+    ufrag_length: int = 8
+    pwd_length: int = 24
+    #: Total time a STUN/TURN server gets to give us a candidate while gathering
+    #: (libwebrtc gives up after ~3-5 s); a silent server then costs only this.
+    gathering_budget: float = 3.0
+    #: Retransmission of gathering Binding requests (cut short by the budget).
+    gathering_retransmission: RetransmissionPolicy = field(
+        default_factory=lambda: RetransmissionPolicy(rto=0.25, rc=7, rm=16, reliable_timeout=3.0)
+    )
+    #: Retransmission of TURN requests (Allocate is also bounded by the budget).
+    turn_retransmission: RetransmissionPolicy = field(
+        default_factory=lambda: RetransmissionPolicy(rto=0.25, rc=7, rm=8, reliable_timeout=10.0)
+    )
+    #: Ids of sockets the agent requests start here, clear of the driver's host ids.
+    first_socket_id: int = 1 << 20
+    #: Tr, the RFC 8863 patience (PAC) timer: no ICE failure before this many
+    #: seconds since checks started, and failure after it once every pair has
+    #: failed even when the peer never signals end-of-candidates.
+    pac_timeout: float = 39.5

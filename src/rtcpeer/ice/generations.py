@@ -1,0 +1,65 @@
+"""Generations: minting them (credentials) and retiring them after a restart.
+
+A restart appends a generation; when the new one selects a pair, the older
+ones retire: their checks stop, their selected path keeps delivering data for
+``retired_grace`` seconds, their TURN allocations are released, and a
+:class:`GenerationRetired` event names the sockets given back.
+"""
+
+from __future__ import annotations
+
+from rtcpeer.ice.core import AgentCore
+from rtcpeer.ice.events import GenerationRetired
+from rtcpeer.ice.generation import Generation
+
+_ICE_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/"
+
+
+class Generations(AgentCore):
+    """Creating and retiring ICE generations."""
+
+    def _new_generation(self, credentials: tuple[str, str] | None = None) -> Generation:
+        generation_id = self._generation_count
+        self._generation_count += 1
+        if credentials is None:
+            credentials = (
+                self._random_string(self.config.ufrag_length),
+                self._random_string(self.config.pwd_length),
+            )
+        return Generation(
+            generation_id,
+            credentials[0],
+            credentials[1],
+            controlling=self.controlling,
+            max_pairs=self.config.max_pairs,
+            policy=self.policy,
+        )
+
+    def _random_string(self, length: int) -> str:
+        return "".join(self._rng.choice(_ICE_CHARS) for _ in range(length))
+
+    def _retire(self, gen: Generation, now: float) -> None:
+        if gen not in self._generations or gen is self.generation:
+            return
+        self._cancel_checks(gen)
+        self._generations.remove(gen)
+        release_at = now
+        if gen.selected is not None:
+            path = (gen.selected.socket_id, gen.selected.remote.address)
+            release_at = now + self.config.retired_grace
+            self._retired_paths[path] = release_at
+        if gen.remote_ufrag is not None:
+            self._old_remote_ufrags.add(gen.remote_ufrag)
+        # Our TURN allocations keep delivering the old path's data for the grace
+        # period, then are released; each socket then gets a SocketReleased.
+        managed = self._gathering.retire(gen.id, release_at, now)
+        others = gen.owned_sockets - managed
+        for socket_id in others:
+            self._sockets.pop(socket_id, None)
+        self._events.append(GenerationRetired(gen.id, tuple(sorted(others))))
+        self._announce_active_pair()
+
+    def _expire_retired(self, now: float) -> None:
+        for path, expiry in list(self._retired_paths.items()):
+            if now >= expiry:
+                del self._retired_paths[path]
