@@ -16,7 +16,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from rtcpeer.configuration import MAX_ICE_SERVERS, Problem, find_problems, ice_server_urls
+from rtcpeer.configuration import (
+    MAX_ICE_SERVERS,
+    Problem,
+    RTCConfiguration,
+    find_problems,
+    ice_server_urls,
+)
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -93,21 +99,32 @@ def print_problems(problems: Sequence[Problem], *, as_json: bool) -> None:
             )
 
 
-def run(args: argparse.Namespace) -> int:
-    """Check the configuration named by ``args.config``; returns the exit code."""
+def load_valid_config(args: argparse.Namespace, command: str) -> RTCConfiguration | int:
+    """Read and validate ``args.config`` as the constructor would.
+
+    Returns the configuration, or — after printing why — the exit code
+    (EXIT_UNREADABLE or EXIT_INVALID). Shared by every command taking CONFIG.
+    """
     try:
         value = read_config(args.config)
     except UnreadableConfigError as exc:
         if args.json:
             print(json.dumps({"valid": False, "readable": False, "error": str(exc)}))
         else:
-            print(f"rtcpeer check-config: {exc}", file=sys.stderr)
+            print(f"rtcpeer {command}: {exc}", file=sys.stderr)
         return EXIT_UNREADABLE
-
     config, problems = find_problems(value)
     if config is None or problems:
         print_problems(problems, as_json=args.json)
         return EXIT_INVALID
+    return config
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check the configuration named by ``args.config``; returns the exit code."""
+    config = load_valid_config(args, "check-config")
+    if isinstance(config, int):
+        return config
 
     normalised = config.toJSON()
     ignored = max(0, len(config.iceServers) - MAX_ICE_SERVERS)

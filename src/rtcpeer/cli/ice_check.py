@@ -31,18 +31,13 @@ import json
 import sys
 from typing import Any
 
-from rtcpeer.cli.check_config import (
-    UnreadableConfigError,
-    print_problems,
-    read_config,
-)
+from rtcpeer.cli.check_config import load_valid_config, print_problems
 from rtcpeer.cli.ice_check_report import render_json, render_text
 from rtcpeer.cli.ice_check_run import CheckOptions, TransportFactory, check_urls
 from rtcpeer.configuration import (
     MAX_ICE_SERVERS,
     Problem,
     RTCConfiguration,
-    find_problems,
     set_configuration,
 )
 from rtcpeer.errors import DOMException
@@ -115,19 +110,9 @@ def _positive(text: str) -> float:
 
 def run(args: argparse.Namespace, factory: TransportFactory = IceTransport) -> int:
     """Validate, check every URL, print the report; returns the exit code."""
-    try:
-        value = read_config(args.config)
-    except UnreadableConfigError as exc:
-        if args.json:
-            print(json.dumps({"valid": False, "readable": False, "error": str(exc)}))
-        else:
-            print(f"rtcpeer ice-check: {exc}", file=sys.stderr)
-        return EXIT_UNREADABLE
-
-    config, problems = find_problems(value)
-    if config is None or problems:
-        print_problems(problems, as_json=args.json)
-        return EXIT_INVALID
+    config = load_valid_config(args, "ice-check")
+    if isinstance(config, int):
+        return config
     try:
         # The very call RTCPeerConnection makes: what it accepts is what gets checked.
         applied = set_configuration(config)
