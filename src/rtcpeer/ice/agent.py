@@ -52,8 +52,14 @@ from rtcpeer.ice.servers import ResolvedServer
 from rtcpeer.ice.state_tracking import StateTracking
 from rtcpeer.ice.states import IceGatheringState, IceTransportState
 from rtcpeer.ice.transport import Address, LocalSocket, OutboxSink, Transmit
+from rtcpeer.stun.message import is_stun
 
 __all__ = ["Gatherer", "IceAgent", "IceAgentConfig", "MdnsResolver", "TransportPolicy"]
+
+#: Randomness for agents not given a seeded generator: the OS's, shared. ICE
+#: passwords and tie-breakers should not be predictable from earlier output
+#: (as a Mersenne Twister's are), and a Twister per agent is 2.5 KiB of state.
+_SYSTEM_RANDOM = random.SystemRandom()
 
 
 class Gatherer(Protocol):
@@ -79,7 +85,7 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
     ) -> None:
         if lite and remote_is_lite:
             raise ValueError("two lite agents cannot talk to each other")
-        self._rng = rng if rng is not None else random.Random()
+        self._rng = rng if rng is not None else _SYSTEM_RANDOM
         self.config = config or IceAgentConfig()
         self.lite = lite
         self.remote_is_lite = remote_is_lite
@@ -411,7 +417,8 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
             self._update_state(now)
             return
         sock = self._sockets.get(socket_id)
-        if sock is not None and self._receive_on(sock, source, data, now):
+        # Only STUN moves the state; time-driven moves come with handle_timer.
+        if sock is not None and self._receive_on(sock, source, data, now) and is_stun(data):
             self._update_state(now)
 
 

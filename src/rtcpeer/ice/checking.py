@@ -44,7 +44,10 @@ class Check:
     controlling: bool
     #: PRIORITY it carried (the priority of a prflx candidate it may discover).
     priority: int
-
+    #: Cancelled by a triggered check (RFC 8445 §7.3.1.4) and listening, until
+    #: this time, only for a late response: no retransmissions, one timer to
+    #: forget it, and no failure when it ends unanswered. None while live.
+    cancelled_until: float | None = None
 
 
 class Checking(AgentCore):
@@ -56,7 +59,7 @@ class Checking(AgentCore):
         if self._next_check_at is not None:
             timers.append(self._next_check_at)
         for check in self._checks.values():
-            deadline = check.transaction.get_timer()
+            deadline = check.cancelled_until or check.transaction.get_timer()
             if deadline is not None:
                 timers.append(deadline)
         return timers
@@ -64,6 +67,10 @@ class Checking(AgentCore):
     def _handle_check_timers(self, now: float) -> None:
         """Retransmit or time out checks in flight, then send the paced check if due."""
         for tid, check in list(self._checks.items()):
+            if check.cancelled_until is not None:
+                if now >= check.cancelled_until:
+                    del self._checks[tid]  # its answer never came: no failure
+                continue
             check.transaction.handle_timer(now)
             if check.transaction.done:
                 self._checks.pop(tid, None)
@@ -199,7 +206,9 @@ class Checking(AgentCore):
                 pair.valid = True
                 self._accept_nomination(gen, pair, now)
             return
-        if pair.state != PairState.SUCCEEDED and pair.state != PairState.IN_PROGRESS:
+        if pair.state == PairState.IN_PROGRESS:
+            self._retrigger(gen, pair, now)
+        elif pair.state != PairState.SUCCEEDED:
             gen.checklist.trigger(pair)
             self._schedule_checks(now)
         if check.use_candidate and not self.controlling:
@@ -208,6 +217,29 @@ class Checking(AgentCore):
                 self._accept_nomination(gen, target, now)
             else:
                 pair.use_candidate_received = True
+
+    def _retrigger(self, gen: Generation, pair: CandidatePair, now: float) -> None:
+        """RFC 8445 §7.3.1.4: a request on an In-Progress pair cancels its check
+        and queues a triggered one.
+
+        The peer just reached us on this path, so our check in flight was most
+        likely lost (typically dropped by the peer's TURN server before the
+        peer's permission for us existed); waiting for its retransmission
+        would cost a whole RTO. A nomination in flight (regular nomination)
+        is left alone: the triggered check would not carry USE-CANDIDATE.
+        """
+        in_flight = [self._checks[t] for t in pair.transactions if t in self._checks]
+        if any(c.consent or (c.use_candidate and not self._aggressive) for c in in_flight):
+            return
+        policy = self.config.check_retransmission
+        # As long as the whole retransmission schedule would have lasted.
+        listen = policy.rto * (2 ** (policy.rc - 1) - 1) + policy.rm * policy.rto
+        for check in in_flight:
+            check.cancelled_until = now + listen
+            pair.transactions.discard(check.transaction.transaction_id)
+        pair.set_state(PairState.WAITING)
+        gen.checklist.trigger(pair)
+        self._schedule_checks(now)
 
     def _valid_pair_from(self, gen: Generation, pair: CandidatePair) -> CandidatePair | None:
         """The valid pair a check on ``pair`` produced (itself unless prflx-local)."""
@@ -245,7 +277,8 @@ class Checking(AgentCore):
         if check.consent:
             return
         valid = self._construct_valid_pair(gen, check, response)
-        if pair.state == PairState.IN_PROGRESS:
+        if pair.state in (PairState.IN_PROGRESS, PairState.WAITING):
+            # Waiting: a cancelled check answered before its triggered successor left.
             pair.set_state(PairState.SUCCEEDED)
         valid.valid = True
         if gen.first_valid_at is None:

@@ -26,9 +26,11 @@ class PairState(Enum):
 TRANSITIONS: dict[PairState, frozenset[PairState]] = {
     # Unfrozen by foundation, or failed when the checklist gives up.
     PairState.FROZEN: frozenset({PairState.WAITING, PairState.FAILED}),
-    # A check is sent; or the checklist gives up on it.
-    PairState.WAITING: frozenset({PairState.IN_PROGRESS, PairState.FAILED}),
-    # The check's outcome; back to waiting after a 487 role conflict.
+    # A check is sent; the checklist gives up on it; or a check cancelled by a
+    # triggered check (RFC 8445 §7.3.1.4) is answered after all.
+    PairState.WAITING: frozenset({PairState.IN_PROGRESS, PairState.FAILED, PairState.SUCCEEDED}),
+    # The check's outcome; back to waiting after a 487 role conflict or when a
+    # triggered check replaces the one in flight (RFC 8445 §7.3.1.4).
     PairState.IN_PROGRESS: frozenset({PairState.SUCCEEDED, PairState.FAILED, PairState.WAITING}),
     # Consent lost; or re-checked after an incoming triggered check.
     PairState.SUCCEEDED: frozenset({PairState.FAILED}),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from rtcpeer.configuration import RTCCertificate
 from rtcpeer.errors import InvalidModificationError
@@ -30,7 +31,7 @@ from rtcpeer.jsep import (
     still_to_replace,
 )
 from rtcpeer.jsep.restart import section_credentials
-from rtcpeer.sdp import SdpParseError, SessionDescription, parse_sdp
+from rtcpeer.sdp import Fingerprint, SdpParseError, SessionDescription, parse_sdp
 
 
 @dataclass(frozen=True)
@@ -44,15 +45,30 @@ class Applied:
 
     def data_section(self) -> int | None:
         """Index of the live data-channel section, if any."""
+        return self._data_section
+
+    def credentials(self) -> IceCredentials | None:
+        """ICE credentials of the data section (None when there is none)."""
+        return self._credentials
+
+    # The description never changes, and these are read for every candidate
+    # and every description surfaced: work them out once.
+    @cached_property
+    def _data_section(self) -> int | None:
         for index, section in enumerate(self.description.media):
             if section.is_data_channel and not section.is_rejected:
                 return index
         return None
 
-    def credentials(self) -> IceCredentials | None:
-        """ICE credentials of the data section (None when there is none)."""
-        index = self.data_section()
+    @cached_property
+    def _credentials(self) -> IceCredentials | None:
+        index = self._data_section
         return None if index is None else section_credentials(self.description, index)
+
+    @cached_property
+    def ufrags(self) -> frozenset[str]:
+        """ICE ufrags of every section."""
+        return frozenset(c.ufrag for c in credentials_in(self.description))
 
     def setup(self) -> str | None:
         """The a=setup of the data section."""
@@ -84,6 +100,8 @@ class Negotiation:
         self.to_replace: frozenset[IceCredentials] = frozenset()
         #: Every remote ufrag ever applied (candidates of old ones are ignored).
         self.remote_ufrags: set[str] = set()
+        #: Our certificate and its a=fingerprint values, worked out once.
+        self._fingerprints: tuple[RTCCertificate, tuple[Fingerprint, ...]] | None = None
 
     # -- reading -------------------------------------------------------------------
     @property
@@ -98,11 +116,11 @@ class Negotiation:
 
     def local_ufrags(self) -> frozenset[str]:
         """ICE ufrags of every local description in force (candidates may surface)."""
-        found: set[str] = set()
+        found: frozenset[str] = frozenset()
         for applied in (self.current_local, self.pending_local):
             if applied is not None:
-                found.update(c.ufrag for c in credentials_in(applied.description))
-        return frozenset(found)
+                found |= applied.ufrags
+        return found
 
     def has_negotiated_data(self) -> bool:
         """The current local description has a live data section."""
@@ -118,10 +136,18 @@ class Negotiation:
         bundle_policy: str,
     ) -> LocalParameters:
         self.session_version += 1
+        cached = self._fingerprints
+        if cached is None or cached[0] is not certificate:
+            # The certificate never changes (setConfiguration refuses other
+            # certificates): hash and format it once, not for every offer/answer.
+            cached = self._fingerprints = (
+                certificate,
+                sdp_fingerprints(sha256_fingerprints(certificate)),
+            )
         return LocalParameters(
             session_id=self.session_id,
             session_version=self.session_version,
-            fingerprints=sdp_fingerprints(sha256_fingerprints(certificate)),
+            fingerprints=cached[1],
             transport=LocalTransport(credentials, tuple(candidates), gathering_complete),
             bundle_policy=bundle_policy,
         )

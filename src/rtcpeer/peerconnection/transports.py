@@ -5,9 +5,10 @@ One :class:`IceTransport` (ours) carries one aiortc ``RTCDtlsTransport``
 SCTP association for every data channel. The stack is built as soon as the
 connection needs it (a data channel, an offer, a remote offer, a candidate
 pool) and lives until close(): an ICE restart is a new ICE generation
-underneath, so DTLS is started exactly once — when ICE first connects, so
-that the first flight is not sent into a path that does not exist yet — and
-is never restarted. An ICE ``failed`` state does not touch DTLS, SCTP or
+underneath, so DTLS is started exactly once — as a client when ICE first
+connects, so that the first flight is not sent into a path that does not
+exist yet; as a server as soon as the answer fixes the roles — and is never
+restarted. An ICE ``failed`` state does not touch DTLS, SCTP or
 the channels: a later restart may bring the path back.
 """
 
@@ -129,10 +130,17 @@ class TransportStack:
         self.maybe_start()
 
     def maybe_start(self) -> None:
-        """Start DTLS, then SCTP, the first time ICE is connected (and never again)."""
+        """Start DTLS, then SCTP, once (never again): a DTLS server at once, a
+        client the first time ICE is connected.
+
+        A server only answers, so starting it early costs nothing and lets it
+        take the client's first flight the moment it arrives, even before our
+        own side of ICE has finished nominating; a client's first flight needs
+        a selected pair to leave on.
+        """
         if self._task is not None or self._start is None or self._closed:
             return
-        if self.ice.state not in ("connected", "completed"):
+        if self._start.role != "server" and self.ice.state not in ("connected", "completed"):
             return
         start = self._start
         self.dtls._set_role(start.role)

@@ -19,6 +19,7 @@ import asyncio
 import random
 import ssl
 import time
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -107,7 +108,10 @@ class IceTransport(AsyncIOEventEmitter):
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._servicing = False
-        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        #: Application datagrams not read yet; None marks the end (closed).
+        self._inbox: deque[bytes | None] = deque()
+        #: Readers waiting in :meth:`receive` for the inbox to fill.
+        self._readers: list[asyncio.Future[None]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._pending_remote: list[asyncio.Task[Any]] = []
         self._closed = False
@@ -272,13 +276,35 @@ class IceTransport(AsyncIOEventEmitter):
     # -- data ----------------------------------------------------------------------
     async def receive(self) -> bytes:
         """The next application datagram; ConnectionError once closed for good."""
-        if self._closed and self._queue.empty():
-            raise ConnectionError("ICE transport is closed")
-        data = await self._queue.get()
+        inbox = self._inbox
+        while not inbox:
+            if self._closed:
+                raise ConnectionError("ICE transport is closed")
+            waiter = self._bind_loop().create_future()
+            self._readers.append(waiter)
+            try:
+                await waiter
+            finally:
+                if waiter in self._readers:
+                    self._readers.remove(waiter)
+        data = inbox[0]
         if data is None:
-            self._queue.put_nowait(None)  # wake every other reader too
-            raise ConnectionError("ICE transport is closed")
+            raise ConnectionError("ICE transport is closed")  # the marker stays for the others
+        inbox.popleft()
         return data
+
+    def _put(self, data: bytes | None) -> None:
+        """Hand a datagram (or the end marker) to :meth:`receive`.
+
+        A deque and a list of waiting futures rather than an asyncio.Queue:
+        this runs for every packet, and a Queue costs several deques, an
+        Event and its bookkeeping per transport.
+        """
+        self._inbox.append(data)
+        readers, self._readers = self._readers, []
+        for waiter in readers:
+            if not waiter.done():
+                waiter.set_result(None)
 
     def send(self, data: bytes) -> None:
         """Send over the selected pair; dropped silently while there is none."""
@@ -318,7 +344,7 @@ class IceTransport(AsyncIOEventEmitter):
         for sock in list(self._sockets.values()):
             sock.close()
         self._sockets.clear()
-        self._queue.put_nowait(None)
+        self._put(None)
         if self._own_mdns is not None:
             await self._own_mdns.close()
 
@@ -418,7 +444,7 @@ class IceTransport(AsyncIOEventEmitter):
     def _handle(self, event: IceEvent) -> None:
         if isinstance(event, DataReceived):
             self.stats.data_received(event.socket_id, event.source, len(event.data), self._now())
-            self._queue.put_nowait(event.data)
+            self._put(event.data)
         elif isinstance(event, LocalCandidate):
             self._note_candidate_source(event)
             if event.generation_id == self._agent.generation.id:

@@ -9,6 +9,8 @@ with code 701 when the server cannot be reached or fails verification.
 from __future__ import annotations
 
 import asyncio
+import functools
+import os
 import socket
 import ssl
 from collections.abc import Callable
@@ -194,6 +196,26 @@ class _StreamLink(Link, asyncio.Protocol):
             cast(asyncio.WriteTransport, self._transport).write(frame)
 
 
+def default_tls_context(cafile: str | None = None) -> ssl.SSLContext:
+    """A verifying client context trusting ``cafile`` (else the system store).
+
+    Shared by every TLS link with the same trust: building one parses the
+    whole CA bundle (about a millisecond per connection for a one-CA file,
+    far more for the system store). Keyed on the file's identity and mtime,
+    so a rewritten bundle is read again.
+    """
+    key: tuple[str, int, int] | None = None
+    if cafile is not None:
+        stat = os.stat(cafile)
+        key = (os.path.abspath(cafile), stat.st_mtime_ns, stat.st_size)
+    return _tls_context(key)
+
+
+@functools.lru_cache(maxsize=16)
+def _tls_context(key: tuple[str, int, int] | None) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=None if key is None else key[0])
+
+
 async def open_link(
     target: TurnServerTarget,
     *,
@@ -261,7 +283,7 @@ async def _open(
         return dtls
     tls: ssl.SSLContext | None = None
     if kind == "tls":
-        tls = ssl_context or ssl.create_default_context(cafile=cafile)
+        tls = ssl_context or default_tls_context(cafile)
     _, stream = await loop.create_connection(
         _StreamLink,
         target.host,
