@@ -135,7 +135,7 @@ class RTCCertificate:
         return [
             RTCDtlsFingerprint(
                 algorithm=name,
-                value=":".join(f"{b:02x}" for b in self._certificate.fingerprint(algorithms[name])),
+                value=self._certificate.fingerprint(algorithms[name]).hex(":"),
             )
             for name in names
         ]

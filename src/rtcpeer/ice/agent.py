@@ -33,7 +33,6 @@ share.
 from __future__ import annotations
 
 import random
-from collections import deque
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -97,7 +96,9 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
         self._sockets = {}
         self._gatherers = []
         self._outbox = []
-        self._events = deque()
+        # A list, not a deque: it holds a handful of events at a time, and an
+        # empty deque costs ~600 bytes per agent against a list's 56.
+        self._events = []
         self._checks = {}
         self._next_check_at = None
         self._generations = []
@@ -427,12 +428,16 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
 
     def transmits(self) -> list[Transmit]:
         """Drain the datagrams to send from host sockets."""
-        out, self._outbox[:] = list(self._outbox), []
+        outbox = self._outbox  # shared with the OutboxSinks: emptied, never replaced
+        if not outbox:
+            return []
+        out = outbox.copy()
+        outbox.clear()
         return out
 
 
     def next_event(self) -> IceEvent | None:
-        return self._events.popleft() if self._events else None
+        return self._events.pop(0) if self._events else None
 
 
     def get_timer(self) -> float | None:

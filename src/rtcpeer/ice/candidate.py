@@ -9,6 +9,7 @@ registered in (an interface index), so every candidate of an agent is distinct.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import zlib
@@ -43,14 +44,18 @@ def local_preference(
     count down from the highest value by ``interface_index``.
     """
     protocol_rank = 3 if relay_protocol is None else RELAY_PROTOCOL_PREFERENCES[relay_protocol]
-    family_rank = 0
+    index = min(max(interface_index, 0), _MAX_INTERFACE_INDEX)
+    return (protocol_rank << 14) | (_family_rank(address) << 13) | (0x1FFF - index)
+
+
+@functools.lru_cache(maxsize=256)
+def _family_rank(address: str) -> int:
+    """1 for IPv6 other than link-local; a host has few addresses, parsed once each."""
     try:
         ip = ipaddress.ip_address(address)
-        family_rank = 1 if ip.version == 6 and not ip.is_link_local else 0
     except ValueError:  # an mDNS name or a hostname: treat as IPv4-ranked
-        pass
-    index = min(max(interface_index, 0), _MAX_INTERFACE_INDEX)
-    return (protocol_rank << 14) | (family_rank << 13) | (0x1FFF - index)
+        return 0
+    return 1 if ip.version == 6 and not ip.is_link_local else 0
 
 
 def candidate_priority(type_preference: int, local_pref: int, component: int = 1) -> int:
@@ -72,7 +77,7 @@ def compute_foundation(
     return str(zlib.crc32(key.encode()))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """One ICE candidate as signalled (RFC 8839 §5.1)."""
 

@@ -12,7 +12,6 @@ seams between them in one place.
 from __future__ import annotations
 
 import random
-from collections import deque
 from typing import TYPE_CHECKING
 
 from rtcpeer.ice.config import IceAgentConfig, MdnsResolver, TransportPolicy
@@ -44,7 +43,7 @@ class AgentCore:
     _sockets: dict[int, LocalSocket]
     _gatherers: list[Gatherer]
     _outbox: list[Transmit]
-    _events: deque[IceEvent]
+    _events: list[IceEvent]
     #: Connectivity and consent checks in flight, by transaction id.
     _checks: dict[bytes, Check]
     _next_check_at: float | None

@@ -74,4 +74,8 @@ class DataPath(AgentCore):
 
     def _host_allowed(self) -> bool:
         """Host sockets carry traffic unless every live generation is relay-only."""
-        return any(g.policy != "relay" for g in self._generations)
+        # A loop, not any(): this runs for every datagram sent.
+        for gen in self._generations:  # noqa: SIM110
+            if gen.policy != "relay":
+                return True
+        return False

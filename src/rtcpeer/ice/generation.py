@@ -22,7 +22,7 @@ Address = tuple[str, int]
 PAIRED_LOCAL_TYPES = ("host", "relay")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LocalEntry:
     """A local candidate and the socket (or relay allocation) it sends through."""
 

@@ -8,11 +8,16 @@ ones retire: their checks stop, their selected path keeps delivering data for
 
 from __future__ import annotations
 
+import os
+import random
+
 from rtcpeer.ice.core import AgentCore
 from rtcpeer.ice.events import GenerationRetired
 from rtcpeer.ice.generation import Generation
 
 _ICE_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/"
+#: Byte b -> ice-char number (b & 63), for bytes.translate.
+_ICE_BYTE_TABLE = bytes(ord(_ICE_CHARS[b & 63]) for b in range(256))
 
 
 class Generations(AgentCore):
@@ -36,7 +41,13 @@ class Generations(AgentCore):
         )
 
     def _random_string(self, length: int) -> str:
-        return "".join(self._rng.choice(_ICE_CHARS) for _ in range(length))
+        rng = self._rng
+        if isinstance(rng, random.SystemRandom):
+            # One urandom read instead of one per character (choice() on a
+            # SystemRandom reads urandom each time); 64 symbols divide 256, so
+            # masking a byte keeps every character equally likely.
+            return os.urandom(length).translate(_ICE_BYTE_TABLE).decode("ascii")
+        return "".join(rng.choice(_ICE_CHARS) for _ in range(length))  # seeded: reproducible
 
     def _retire(self, gen: Generation, now: float) -> None:
         if gen not in self._generations or gen is self.generation:

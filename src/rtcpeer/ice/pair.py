@@ -49,7 +49,7 @@ def pair_priority(controlling_priority: int, controlled_priority: int) -> int:
     return (min(g, d) << 32) + 2 * max(g, d) + (1 if g > d else 0)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class CandidatePair:
     """A local candidate (sending through ``socket_id``) and a remote candidate."""
 

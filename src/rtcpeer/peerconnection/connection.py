@@ -27,6 +27,7 @@ from rtcpeer.configuration import (
 )
 from rtcpeer.errors import InvalidStateError, OperationError
 from rtcpeer.ice import Candidate, CandidateError, IceAgentConfig
+from rtcpeer.ice.runtime import IceTransportCallbacks
 from rtcpeer.jsep import (
     IceCredentials,
     RTCIceCandidate,
@@ -590,11 +591,15 @@ class RTCPeerConnection(AsyncIOEventEmitter):
                 on_dtls_state=self._on_dtls_state,
             )
             ice = stack.ice
-            ice.on("icecandidate", self._on_ice_candidate)
-            ice.on("icecandidateerror", self._on_ice_candidate_error)
-            ice.on("statechange", self._on_ice_state)
-            ice.on("gatheringstatechange", self._on_gathering_state)
-            stack.sctp.on("datachannel", self._on_remote_channel)
+            ice.set_callbacks(
+                IceTransportCallbacks(
+                    icecandidate=self._on_ice_candidate,
+                    icecandidateerror=self._on_ice_candidate_error,
+                    statechange=self._on_ice_state,
+                    gatheringstatechange=self._on_gathering_state,
+                )
+            )
+            stack.sctp.on_datachannel = self._on_remote_channel
             self._transports = stack
         return self._transports
 

@@ -9,6 +9,7 @@ channels opened and closed for the ``peer-connection`` stats.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +33,15 @@ class ChannelCounters:
 
 
 class CountingSctpTransport(RTCSctpTransport):
-    """aiortc's SCTP transport, counting data-channel messages per channel."""
+    """aiortc's SCTP transport, counting data-channel messages per channel.
+
+    ``on_datachannel`` (the owner's handler for an incoming channel) runs
+    before the pyee listeners of ``datachannel``: an attribute instead of a
+    pyee handler table per connection.
+    """
+
+    #: The owner's handler (None: pyee listeners only).
+    on_datachannel: Callable[[RTCDataChannel], object] | None = None
 
     def __init__(self, transport: Any, port: int = 5000) -> None:
         super().__init__(transport, port)
@@ -47,6 +56,12 @@ class CountingSctpTransport(RTCSctpTransport):
         counters = self.counters_for(channel)
         counters.messages_sent += 1
         counters.bytes_sent += len(data.encode("utf8") if isinstance(data, str) else data)
+
+    def emit(self, event: str, *args: Any, **kwargs: Any) -> bool:
+        callback = self.on_datachannel
+        if callback is not None and event == "datachannel":
+            callback(*args)
+        return bool(super().emit(event, *args, **kwargs))
 
     async def _data_channel_receive(self, stream_id: int, pp_id: int, data: bytes) -> None:
         if pp_id != _PPID_DCEP:

@@ -10,8 +10,8 @@ session description" (§4.4.1.5) and JSEP's offer/answer generation
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from functools import cached_property
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from rtcpeer.configuration import RTCCertificate
 from rtcpeer.errors import InvalidModificationError
@@ -33,8 +33,11 @@ from rtcpeer.jsep import (
 from rtcpeer.jsep.restart import section_credentials
 from rtcpeer.sdp import Fingerprint, SdpParseError, SessionDescription, parse_sdp
 
+#: "Not worked out yet" for Applied's memo slots (None is a real answer there).
+_UNSET: Any = object()
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class Applied:
     """A description in force (current or pending)."""
 
@@ -42,33 +45,42 @@ class Applied:
     description: SessionDescription
     #: What a remote description gives the transports (None for local ones).
     remote: RemoteDescription | None = None
+    # The description never changes, and these are read for every candidate
+    # and every description surfaced: worked out once, on first use, into
+    # slots (a cached_property would give each Applied a whole __dict__).
+    _data_section: Any = field(default=_UNSET, init=False, repr=False, compare=False)
+    _credentials: Any = field(default=_UNSET, init=False, repr=False, compare=False)
+    _ufrags: Any = field(default=_UNSET, init=False, repr=False, compare=False)
 
     def data_section(self) -> int | None:
         """Index of the live data-channel section, if any."""
-        return self._data_section
+        index: int | None = self._data_section
+        if index is _UNSET:
+            index = None
+            for position, section in enumerate(self.description.media):
+                if section.is_data_channel and not section.is_rejected:
+                    index = position
+                    break
+            object.__setattr__(self, "_data_section", index)
+        return index
 
     def credentials(self) -> IceCredentials | None:
         """ICE credentials of the data section (None when there is none)."""
-        return self._credentials
+        credentials: IceCredentials | None = self._credentials
+        if credentials is _UNSET:
+            index = self.data_section()
+            credentials = None if index is None else section_credentials(self.description, index)
+            object.__setattr__(self, "_credentials", credentials)
+        return credentials
 
-    # The description never changes, and these are read for every candidate
-    # and every description surfaced: work them out once.
-    @cached_property
-    def _data_section(self) -> int | None:
-        for index, section in enumerate(self.description.media):
-            if section.is_data_channel and not section.is_rejected:
-                return index
-        return None
-
-    @cached_property
-    def _credentials(self) -> IceCredentials | None:
-        index = self._data_section
-        return None if index is None else section_credentials(self.description, index)
-
-    @cached_property
+    @property
     def ufrags(self) -> frozenset[str]:
         """ICE ufrags of every section."""
-        return frozenset(c.ufrag for c in credentials_in(self.description))
+        ufrags: frozenset[str] = self._ufrags
+        if ufrags is _UNSET:
+            ufrags = frozenset(c.ufrag for c in credentials_in(self.description))
+            object.__setattr__(self, "_ufrags", ufrags)
+        return ufrags
 
     def setup(self) -> str | None:
         """The a=setup of the data section."""
@@ -94,8 +106,9 @@ class Negotiation:
         self.pending_remote: Applied | None = None
         self.session_id = new_session_id()
         self.session_version = 0
-        #: The SDP of the last created offer/answer, and its parsed form.
-        self._created: dict[RTCSdpType, tuple[str, SessionDescription]] = {}
+        #: The last created offer/answer. Only the description is kept: its
+        #: SDP text is serialised again (deterministically) when compared.
+        self._created: dict[RTCSdpType, SessionDescription] = {}
         #: restartIce()'s [[LocalIceCredentialsToReplace]].
         self.to_replace: frozenset[IceCredentials] = frozenset()
         #: Every remote ufrag ever applied (candidates of old ones are ignored).
@@ -202,9 +215,8 @@ class Negotiation:
     def _remember(
         self, sdp_type: RTCSdpType, description: SessionDescription
     ) -> RTCSessionDescription:
-        text = description.to_sdp()
-        self._created[sdp_type] = (text, description)
-        return RTCSessionDescription(sdp_type.value, text)
+        self._created[sdp_type] = description
+        return RTCSessionDescription(sdp_type.value, description.to_sdp())
 
     def created(self, sdp_type: RTCSdpType, sdp: str) -> SessionDescription | None:
         """The parsed description for SLD(type, sdp): the last created one.
@@ -215,11 +227,9 @@ class Negotiation:
         kind = RTCSdpType.OFFER if sdp_type is RTCSdpType.OFFER else RTCSdpType.ANSWER
         last = self._created.get(kind)
         if not sdp:
-            return None if last is None else last[1]
-        if last is not None and last[0] == sdp:
-            return last[1]
-        if last is not None and _parses_to(sdp, last[1]):
-            return last[1]
+            return last
+        if last is not None and (last.to_sdp() == sdp or _parses_to(sdp, last)):
+            return last
         raise InvalidModificationError(
             f"the {sdp_type.value} is not the one createOffer/createAnswer returned last"
         )
@@ -255,9 +265,9 @@ class Negotiation:
     def record_remote_candidate(self, description: SessionDescription) -> None:
         """The remote description in force, with a trickled candidate recorded in it."""
         if self.pending_remote is not None:
-            self.pending_remote = replace(self.pending_remote, description=description)
+            self.pending_remote = _with_candidate_recorded(self.pending_remote, description)
         elif self.current_remote is not None:
-            self.current_remote = replace(self.current_remote, description=description)
+            self.current_remote = _with_candidate_recorded(self.current_remote, description)
 
     def _negotiation_completed(self) -> None:
         self.to_replace = still_to_replace(
@@ -271,6 +281,23 @@ class Negotiation:
             self.current_local.description if self.current_local else None,
             self.pending_local.description if self.pending_local else None,
         )
+
+
+#: Applied's worked-out values that a trickled candidate cannot change.
+_CANDIDATE_INVARIANT = ("_data_section", "_credentials", "_ufrags")
+
+
+def _with_candidate_recorded(applied: Applied, description: SessionDescription) -> Applied:
+    """``applied`` holding ``description``: the same one plus a trickled candidate.
+
+    A candidate changes neither the sections nor their ICE credentials, so
+    what was worked out for ``applied`` carries over instead of being parsed
+    again for every candidate.
+    """
+    updated = replace(applied, description=description)
+    for name in _CANDIDATE_INVARIANT:
+        object.__setattr__(updated, name, getattr(applied, name))
+    return updated
 
 
 def _parses_to(sdp: str, description: SessionDescription) -> bool:

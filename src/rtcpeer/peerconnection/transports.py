@@ -81,7 +81,7 @@ class TransportStack:
         self.dtls: Any = create_dtls_transport(self.ice, certificate, dtls_role="client")
         self.sctp = CountingSctpTransport(self.dtls)
         self._on_dtls_state = on_dtls_state
-        self.dtls.on("statechange", self._dtls_state_changed)
+        self.dtls.on_statechange = self._dtls_state_changed
         self._start: DtlsStart | None = None
         self._task: asyncio.Task[None] | None = None
         self._server_updates: list[asyncio.Task[None]] = []

@@ -33,7 +33,7 @@ DATA_CHANNEL_PROTOS = frozenset({"UDP/DTLS/SCTP", "TCP/DTLS/SCTP"})
 LEGACY_DATA_CHANNEL_PROTO = "DTLS/SCTP"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Attribute:
     """One ``a=`` line: ``a=name`` (value None) or ``a=name:value``."""
 
@@ -44,7 +44,7 @@ class Attribute:
         return f"a={self.name}" if self.value is None else f"a={self.name}:{self.value}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Field:
     """Any other line, ``<type>=<value>``, kept as written (``c``, ``t``, ``b``...)."""
 
@@ -69,11 +69,16 @@ class _Attributes:
 
     def attribute_values(self, name: str) -> tuple[str, ...]:
         """The values of every ``a=name:value`` line, in order."""
-        return tuple(a.value for a in self.attributes if a.name == name and a.value is not None)
+        # Comprehensions and plain loops here, not generators: JSEP reads
+        # these views many times per negotiation.
+        return tuple([a.value for a in self.attributes if a.name == name and a.value is not None])
 
     def has_attribute(self, name: str) -> bool:
         """True when some ``a=name`` or ``a=name:...`` line is present."""
-        return any(a.name == name for a in self.attributes)
+        for attribute in self.attributes:  # noqa: SIM110
+            if attribute.name == name:
+                return True
+        return False
 
     @property
     def ice_ufrag(self) -> str | None:
@@ -271,7 +276,7 @@ class SessionDescription(_Attributes):
 
     def to_sdp(self) -> str:
         """The SDP text: CRLF after every line (RFC 8866 §5)."""
-        return "".join(line + "\r\n" for line in self.lines())
+        return "\r\n".join(self.lines()) + "\r\n"
 
     def __str__(self) -> str:
         return self.to_sdp()
@@ -323,6 +328,9 @@ class SessionDescription(_Attributes):
         ice-options, fingerprints and setup are taken from the media level
         when present there at all, otherwise from the session level.
         """
+        # Not cached here: a cache would give every description kept for the
+        # life of a connection its own __dict__ (~1 KiB per connection); the
+        # hot callers keep what they need (negotiation.Applied).
         section = self.media[index]
         return TransportAttributes(
             ice_ufrag=section.ice_ufrag if section.ice_ufrag is not None else self.ice_ufrag,

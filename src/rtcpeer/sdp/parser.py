@@ -14,6 +14,7 @@ from collections.abc import Callable
 from rtcpeer.sdp.candidate import parse_candidate_value
 from rtcpeer.sdp.errors import SdpParseError, SdpValueError
 from rtcpeer.sdp.grammar import (
+    DIRECTIONS,
     is_token,
     parse_connection,
     parse_fingerprint,
@@ -73,8 +74,28 @@ def _split_type(number: int, line: str) -> tuple[str, str]:
     return line[0], line[2:]
 
 
+#: Attribute names a WebRTC description repeats: a parsed one shares these
+#: strings instead of holding its own copy of each name (parsed descriptions
+#: stay in memory for the life of a connection).
+_COMMON_NAMES = {
+    name: name
+    for name in (
+        *_ATTRIBUTE_CHECKS,
+        "end-of-candidates",
+        "extmap-allow-mixed",
+        "ice-lite",
+        "msid-semantic",
+        "rtcp-mux",
+        "bundle-only",
+        "sctpmap",
+        *DIRECTIONS,
+    )
+}
+
+
 def _attribute(number: int, line: str, value: str) -> Attribute:
     name, colon, rest = value.partition(":")
+    name = _COMMON_NAMES.get(name, name)
     if not is_token(name):
         raise SdpParseError(number, "invalid attribute name", line)
     if not colon:

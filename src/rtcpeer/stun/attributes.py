@@ -7,7 +7,9 @@ the transaction id, so every codec receives it. Unknown types stay raw bytes.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import socket
 import struct
 from collections.abc import Callable
 from typing import Any
@@ -27,7 +29,12 @@ _COOKIE_BYTES = struct.pack("!I", MAGIC_COOKIE)
 
 
 def _xor(data: bytes, mask: bytes) -> bytes:
-    return bytes(a ^ b for a, b in zip(data, mask[: len(data)], strict=True))
+    size = len(data)
+    if len(mask) < size:
+        raise ValueError("XOR mask shorter than the data")
+    # One big-integer XOR instead of a generator over every byte (per-packet path).
+    value = int.from_bytes(data, "big") ^ int.from_bytes(mask[:size], "big")
+    return value.to_bytes(size, "big")
 
 
 def _decode_address(value: bytes, xor_mask: bytes | None) -> Address:
@@ -47,14 +54,21 @@ def _decode_address(value: bytes, xor_mask: bytes | None) -> Address:
     if xor_mask is not None:
         port ^= MAGIC_COOKIE >> 16
         raw = _xor(raw, xor_mask)
-    return str(ipaddress.ip_address(raw)), port
+    if family == FAMILY_IPV4:
+        return socket.inet_ntop(socket.AF_INET, raw), port  # same text as ipaddress, faster
+    return str(ipaddress.IPv6Address(raw)), port
+
+
+@functools.lru_cache(maxsize=1024)
+def _packed(host: str) -> tuple[int, bytes]:
+    """(STUN family, packed bytes) of an address; a peer uses a few, over and over."""
+    ip = ipaddress.ip_address(host)
+    return (FAMILY_IPV4 if ip.version == 4 else FAMILY_IPV6), ip.packed
 
 
 def _encode_address(value: Address, xor_mask: bytes | None) -> bytes:
     host, port = value
-    ip = ipaddress.ip_address(host)
-    family = FAMILY_IPV4 if ip.version == 4 else FAMILY_IPV6
-    raw = ip.packed
+    family, raw = _packed(host)
     if xor_mask is not None:
         port ^= MAGIC_COOKIE >> 16
         raw = _xor(raw, xor_mask)

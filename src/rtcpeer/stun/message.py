@@ -39,9 +39,13 @@ def _type_field(method: int, message_class: int) -> int:
     )
 
 
+#: MessageClass by value: a dict look-up instead of an Enum call per message.
+_CLASSES = {member.value: member for member in MessageClass}
+
+
 def _split_type_field(value: int) -> tuple[int, MessageClass]:
     method = (value & 0x000F) | ((value & 0x00E0) >> 1) | ((value & 0x3E00) >> 2)
-    return method, MessageClass(value & _CLASS_MASK)
+    return method, _CLASSES[value & _CLASS_MASK]
 
 
 def _pad(length: int) -> int:
@@ -88,7 +92,11 @@ class StunMessage:
         return [value for kind, value in self.attributes if kind == attr]
 
     def has(self, attr: int) -> bool:
-        return any(kind == attr for kind, _ in self.attributes)
+        # A loop, not any(): this runs several times per connectivity check.
+        for kind, _ in self.attributes:  # noqa: SIM110
+            if kind == attr:
+                return True
+        return False
 
     @property
     def error_code(self) -> int | None:
@@ -141,7 +149,8 @@ class StunMessage:
                 (sha256, Attr.MESSAGE_INTEGRITY_SHA256, hashlib.sha256, 32),
             ):
                 if enabled:
-                    mac = hmac.new(integrity_key, header(4 + size) + body, digest).digest()
+                    # hmac.digest: OpenSSL's one-shot HMAC, no Python HMAC object.
+                    mac = hmac.digest(integrity_key, header(4 + size) + body, digest)
                     body += struct.pack("!HH", attr, size) + mac
         if fingerprint:
             crc = binascii.crc32(header(8) + body) ^ FINGERPRINT_XOR
@@ -156,7 +165,7 @@ class StunMessage:
             digest = hashlib.sha1 if attr == Attr.MESSAGE_INTEGRITY else hashlib.sha256
             head = bytearray(self.raw[:offset])
             struct.pack_into("!H", head, 2, offset + 4 + size - HEADER_LENGTH)
-            expected = hmac.new(key, bytes(head), digest).digest()[:size]
+            expected = hmac.digest(key, bytes(head), digest)[:size]
             if not hmac.compare_digest(expected, self.raw[offset + 4 : offset + 4 + size]):
                 return False
         return True
@@ -194,18 +203,19 @@ def decode_message(data: bytes) -> StunMessage:
 def _decode_attributes(message: StunMessage, data: bytes) -> None:
     offset = HEADER_LENGTH
     after_integrity = False
-    while offset < len(data):
-        if offset + 4 > len(data):
+    total = len(data)
+    while offset < total:
+        if offset + 4 > total:
             raise StunDecodeError("truncated attribute header")
         attr, size = struct.unpack("!HH", data[offset : offset + 4])
         start = offset + 4
         end = start + size
-        if end > len(data):
+        if end > total:
             raise StunDecodeError("attribute runs past the end")
         value = data[start:end]
         next_offset = end + _pad(size)
         if attr == Attr.FINGERPRINT:
-            if size != 4 or next_offset != len(data):
+            if size != 4 or next_offset != total:
                 raise StunDecodeError("FINGERPRINT must be the last 4-byte attribute")
             head = bytearray(data[:offset])
             struct.pack_into("!H", head, 2, offset + 8 - HEADER_LENGTH)

@@ -12,6 +12,7 @@ upgrade starts relying on anything else.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from aiortc.rtcdtlstransport import RTCDtlsTransport
@@ -59,6 +60,23 @@ class AiortcIceTransportAdapter:
         self._transport.send(data)
 
 
+class ObservedDtlsTransport(RTCDtlsTransport):
+    """aiortc's RTCDtlsTransport that tells its owner about state changes directly.
+
+    ``on_statechange`` runs before the pyee listeners of ``statechange``: an
+    attribute instead of a pyee handler table (an OrderedDict) per connection.
+    """
+
+    #: The owner's handler (None: pyee listeners only).
+    on_statechange: Callable[[], object] | None = None
+
+    def emit(self, event: str, *args: Any, **kwargs: Any) -> bool:
+        callback = self.on_statechange
+        if callback is not None and event == "statechange":
+            callback()
+        return bool(super().emit(event, *args, **kwargs))
+
+
 def create_dtls_transport(
     transport: DatagramTransport, certificate: RTCCertificate, *, dtls_role: str
 ) -> Any:
@@ -69,7 +87,7 @@ def create_dtls_transport(
     """
     if dtls_role not in ("client", "server"):
         raise ValueError(f"dtls_role must be 'client' or 'server', not {dtls_role!r}")
-    dtls = RTCDtlsTransport(
+    dtls = ObservedDtlsTransport(
         AiortcIceTransportAdapter(transport),  # type: ignore[arg-type]
         [certificate._to_aiortc()],
     )

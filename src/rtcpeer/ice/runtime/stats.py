@@ -27,7 +27,7 @@ _BINDING_REQUEST = b"\x00\x01"
 _BINDING_SUCCESS = b"\x01\x01"
 
 
-@dataclass
+@dataclass(slots=True)
 class PathCounters:
     """Application payload counted on one path (checks excluded, as W3C says)."""
 
@@ -39,14 +39,14 @@ class PathCounters:
     last_received: float | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
     path: tuple[int, Address, Address]
     sent_at: float
     retransmitted: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class TransportStats:
     """Counters the runtime updates as data goes by."""
 
