@@ -66,7 +66,10 @@ def patch_aioice_loopback() -> None:
 
 
 def rtcpeer_pc(config: dict[str, Any], cafile: str | None = None) -> RTCPeerConnection:
-    return RTCPeerConnection(config, _include_loopback=True, _cafile=cafile)
+    """An rtcpeer connection on 127.0.0.1 only: the host address aiortc is patched to use."""
+    return RTCPeerConnection(
+        config, _include_loopback=True, _cafile=cafile, _host_addresses=("127.0.0.1",)
+    )
 
 
 async def wait_open(channel: Any) -> None:

@@ -87,6 +87,7 @@ class RTCPeerConnection(AsyncIOEventEmitter):
         _include_loopback: bool | None = None,
         _cafile: str | None = None,
         _ice_config: IceAgentConfig | None = None,
+        _host_addresses: tuple[str, ...] | None = None,
     ) -> None:
         super().__init__()
         config = RTCConfiguration.from_dict(configuration)
@@ -101,6 +102,8 @@ class RTCPeerConnection(AsyncIOEventEmitter):
         )
         self._cafile = _cafile
         self._ice_config = _ice_config
+        #: Test/benchmark hook: gather host candidates on exactly these addresses.
+        self._host_addresses = _host_addresses
         self._signaling = SignalingStateMachine()
         self._negotiation = Negotiation()
         self._chain = OperationsChain(on_empty=self._update_negotiation_needed)
@@ -263,6 +266,7 @@ class RTCPeerConnection(AsyncIOEventEmitter):
             include_loopback=self._include_loopback,
             cafile=self._cafile,
             config=self._ice_config,
+            addresses=self._host_addresses,
         )
 
     @property

@@ -42,6 +42,8 @@ class IceSettings:
     include_loopback: bool = False
     #: CA bundle for turns: servers with a private CA (tests).
     cafile: str | None = None
+    #: Fixed host addresses instead of every interface's (tests, benchmarks).
+    addresses: tuple[str, ...] | None = None
     #: ICE timing overrides (tests shorten e.g. the retired generation's grace).
     config: IceAgentConfig | None = None
 
@@ -76,6 +78,7 @@ class TransportStack:
             include_loopback=settings.include_loopback,
             cafile=settings.cafile,
             config=settings.config,
+            addresses=settings.addresses,
         )
         # The role is provisional until the answer fixes a=setup (see start()).
         self.dtls: Any = create_dtls_transport(self.ice, certificate, dtls_role="client")
