@@ -8,10 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.support.coturn import Coturn
+from tests.support.waiting import TIMEOUT, opened, poll, until  # noqa: F401 - re-exported
 
 from rtcpeer import RTCPeerConnection
 
-TIMEOUT = 10.0
 USER, PASSWORD = "user", "pass"
 #: coturn relay port ranges: a relay candidate's port tells its region.
 REGION_A = (57000, 57099)
@@ -42,28 +42,8 @@ def rtcpeer(
     return RTCPeerConnection(configuration, _include_loopback=True, _cafile=cafile)
 
 
-async def until(
-    emitter: Any, event: str, predicate: Callable[[], bool], timeout: float = TIMEOUT
-) -> None:
-    """Wait until ``predicate()`` holds, re-checked on each ``event`` of ``emitter``."""
-    if predicate():
-        return
-    done = asyncio.get_running_loop().create_future()
-
-    def check(*_: Any) -> None:
-        if not done.done() and predicate():
-            done.set_result(None)
-
-    emitter.on(event, check)
-    try:
-        await asyncio.wait_for(done, timeout)
-    finally:
-        emitter.remove_listener(event, check)
 
 
-async def opened(channel: Any) -> None:
-    """An aiortc-style data channel (rtcpeer's or aiortc's) is open."""
-    await until(channel, "open", lambda: channel.readyState == "open")
 
 
 async def selected_local(pc: RTCPeerConnection) -> dict[str, Any]:
@@ -113,14 +93,6 @@ class Stream:
         return self.sent
 
 
-async def poll(predicate: Callable[[], Any], timeout: float = TIMEOUT, every: float = 0.01) -> None:
-    """For conditions with no event to wait on (counts in another process)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise TimeoutError("condition not met in time")
-        await asyncio.sleep(every)
 
 
 async def apoll(predicate: Callable[[], Any], timeout: float = TIMEOUT, every: float = 0.02) -> Any:

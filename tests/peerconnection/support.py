@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tests.support.waiting import TIMEOUT, opened, poll, until  # noqa: F401 - re-exported
 
 from rtcpeer import RTCPeerConnection
 from rtcpeer.ice import IceAgentConfig
@@ -14,7 +15,6 @@ from rtcpeer.pki import CertificateFiles
 from rtcpeer.turn.server.config import TurnServerConfig
 from rtcpeer.turn.server.runtime import ListenSettings, TurnServer
 
-TIMEOUT = 10.0
 USER = "user"
 PASSWORD = "pass"
 #: Relay port ranges: the port of a relay candidate tells which region it is on.
@@ -86,38 +86,10 @@ async def negotiate(
     await offerer.setRemoteDescription(answer.toJSON())
 
 
-async def until(
-    emitter: Any, event: str, predicate: Callable[[], bool], timeout: float = TIMEOUT
-) -> None:
-    """Wait until ``predicate()`` holds, re-checking on each ``event`` of ``emitter``."""
-    if predicate():
-        return
-    done = asyncio.get_running_loop().create_future()
-
-    def check(*_: Any) -> None:
-        if not done.done() and predicate():
-            done.set_result(None)
-
-    emitter.on(event, check)
-    try:
-        await asyncio.wait_for(done, timeout)
-    finally:
-        emitter.remove_listener(event, check)
 
 
-async def poll(predicate: Callable[[], bool], timeout: float = TIMEOUT) -> None:
-    """For conditions with no event (a TURN server's relay count): check every 10 ms."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise TimeoutError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
-async def opened(channel: Any) -> None:
-    """Wait for an aiortc data channel to open."""
-    await until(channel, "open", lambda: channel.readyState == "open")
 
 
 async def start_region(certificates: CertificateFiles, relay_ports: tuple[int, int]) -> TurnServer:
