@@ -28,10 +28,10 @@ class CredentialChange:
 
 def section_credentials(description: SessionDescription, index: int) -> IceCredentials | None:
     """The ICE credentials media section ``index`` uses (media level wins)."""
-    values = description.transport_attributes(index)
-    if values.ice_ufrag is None or values.ice_pwd is None:
+    ufrag, pwd = description.ice_credentials_of(index)
+    if ufrag is None or pwd is None:
         return None
-    return IceCredentials(values.ice_ufrag, values.ice_pwd)
+    return IceCredentials(ufrag, pwd)
 
 
 def detect_ice_restart(

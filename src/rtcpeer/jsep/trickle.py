@@ -57,7 +57,7 @@ def locate_remote_candidate(
         if index >= len(remote.media):
             raise OperationError(f"sdpMLineIndex {index} is out of range")
     if init.usernameFragment is not None:
-        ufrag = remote.transport_attributes(index).ice_ufrag
+        ufrag = remote.ice_credentials_of(index)[0]
         if init.usernameFragment != ufrag:
             raise OperationError(
                 f"usernameFragment {init.usernameFragment!r} does not match the section's"

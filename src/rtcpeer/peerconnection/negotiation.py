@@ -109,6 +109,9 @@ class Negotiation:
         #: The last created offer/answer. Only the description is kept: its
         #: SDP text is serialised again (deterministically) when compared.
         self._created: dict[RTCSdpType, SessionDescription] = {}
+        # The SDP text of each created description, so SLD with the returned
+        # text is recognised without serializing the description again.
+        self._created_sdp: dict[RTCSdpType, str] = {}
         #: restartIce()'s [[LocalIceCredentialsToReplace]].
         self.to_replace: frozenset[IceCredentials] = frozenset()
         #: Every remote ufrag ever applied (candidates of old ones are ignored).
@@ -215,8 +218,10 @@ class Negotiation:
     def _remember(
         self, sdp_type: RTCSdpType, description: SessionDescription
     ) -> RTCSessionDescription:
+        text = description.to_sdp()
         self._created[sdp_type] = description
-        return RTCSessionDescription(sdp_type.value, description.to_sdp())
+        self._created_sdp[sdp_type] = text
+        return RTCSessionDescription(sdp_type.value, text)
 
     def created(self, sdp_type: RTCSdpType, sdp: str) -> SessionDescription | None:
         """The parsed description for SLD(type, sdp): the last created one.
@@ -228,7 +233,7 @@ class Negotiation:
         last = self._created.get(kind)
         if not sdp:
             return last
-        if last is not None and (last.to_sdp() == sdp or _parses_to(sdp, last)):
+        if last is not None and (self._created_sdp.get(kind) == sdp or _parses_to(sdp, last)):
             return last
         raise InvalidModificationError(
             f"the {sdp_type.value} is not the one createOffer/createAnswer returned last"

@@ -134,8 +134,11 @@ class MediaSection(_Attributes):
         """The section as SDP lines, without line endings."""
         port = self.port if self.port_count is None else f"{self.port}/{self.port_count}"
         out = [f"m={self.kind} {port} {self.proto} {' '.join(self.formats)}"]
-        out += [str(line) for line in self.fields]
-        out += [str(attribute) for attribute in self.attributes]
+        # Inlined Field.__str__ / Attribute.__str__ (same text, fewer calls).
+        out += [f"{line.type}={line.value}" for line in self.fields]
+        out += [
+            f"a={a.name}" if a.value is None else f"a={a.name}:{a.value}" for a in self.attributes
+        ]
         return out
 
     @property
@@ -268,8 +271,11 @@ class SessionDescription(_Attributes):
     def lines(self) -> list[str]:
         """The description as SDP lines, without line endings."""
         out = ["v=0", f"o={self.origin}", f"s={self.name}"]
-        out += [str(line) for line in self.fields]
-        out += [str(attribute) for attribute in self.attributes]
+        # Inlined Field.__str__ / Attribute.__str__ (same text, fewer calls).
+        out += [f"{line.type}={line.value}" for line in self.fields]
+        out += [
+            f"a={a.name}" if a.value is None else f"a={a.name}:{a.value}" for a in self.attributes
+        ]
         for section in self.media:
             out += section.lines()
         return out
@@ -338,6 +344,20 @@ class SessionDescription(_Attributes):
             ice_options=section.ice_options or self.ice_options,
             fingerprints=section.fingerprints or self.fingerprints,
             setup=section.setup if section.setup is not None else self.setup,
+        )
+
+    def ice_credentials_of(self, index: int) -> tuple[str | None, str | None]:
+        """(ice-ufrag, ice-pwd) of media section ``index``; media level wins.
+
+        The same values as ``transport_attributes(index)`` gives, without
+        parsing the fingerprints and options (hot in negotiation).
+        """
+        section = self.media[index]
+        ufrag = section.ice_ufrag
+        pwd = section.ice_pwd
+        return (
+            ufrag if ufrag is not None else self.ice_ufrag,
+            pwd if pwd is not None else self.ice_pwd,
         )
 
     def with_media(self, index: int, section: MediaSection) -> SessionDescription:
