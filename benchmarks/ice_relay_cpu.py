@@ -17,15 +17,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from ice_common import HOST, ROOT, aioice_on_loopback, ratio, table
-from tests.support.coturn import free_port, relay_range
+from ice_common import HOST, aioice_on_loopback, ratio, table
+from turn_process_common import start_turn_server_process
 
 from rtcpeer.configuration.urls import IceServerUrl
 from rtcpeer.ice.runtime import IceTransport
@@ -34,45 +32,6 @@ from rtcpeer.ice.runtime import IceTransport
 PAYLOAD = bytes(95)
 WINDOW = 50
 
-
-def _start_server(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    low, high = relay_range()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "rtcpeer.turn.server",
-            "--listen",
-            HOST,
-            "--port",
-            str(port),
-            "--user",
-            "user:pass",
-            "--realm",
-            "bench",
-            "--allow-loopback-peers",
-            "--min-port",
-            str(low),
-            "--max-port",
-            str(high),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=open(workdir / "turn.log", "wb"),  # noqa: SIM115 - the child owns it
-    )
-    import socket
-
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex((HOST, port)) == 0:
-                return process, port
-        if process.poll() is not None:
-            break
-        time.sleep(0.02)
-    process.kill()
-    raise RuntimeError(f"TURN server did not start; see {workdir / 'turn.log'}")
 
 
 async def _pump(
@@ -153,7 +112,7 @@ async def aioice_round(port: int, count: int) -> tuple[float, int]:
 
 async def run(count: int, rounds: int) -> tuple[list[tuple[float, int]], list[tuple[float, int]]]:
     with tempfile.TemporaryDirectory() as tmp:
-        process, port = _start_server(Path(tmp))
+        process, port = start_turn_server_process(Path(tmp))
         try:
             ours, theirs = [], []
             for _ in range(rounds):

@@ -11,9 +11,11 @@ Running this file does nothing.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import statistics
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.support.coturn import Coturn  # noqa: E402
+from tests.support.netns import private_network  # noqa: E402
 from tests.support.signalling import AiortcSide, Bridge, RtcpeerSide, Side  # noqa: E402
 
 from rtcpeer import RTCPeerConnection  # noqa: E402
@@ -110,3 +113,22 @@ def ratio(a: float, b: float) -> str:
 
 def verdict(ok: bool) -> str:
     return "met" if ok else "**missed**"
+
+
+def bench_main(
+    doc: str,
+    script: str,
+    run: Callable[[int], Awaitable[Any]],
+    report: Callable[[Any, int, str], str],
+) -> None:
+    """The command line shared by the round-based benchmarks: ``--quick`` and
+    ``--rounds``; runs inside a private network namespace (only loopback)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a short run")
+    parser.add_argument("--rounds", type=int, default=None)
+    args = parser.parse_args()
+    rounds = args.rounds or (2 if args.quick else 7)
+    with private_network():
+        results = asyncio.run(run(rounds))
+    command = f".venv/bin/python benchmarks/{script}" + (" --quick" if args.quick else "")
+    print(report(results, rounds, command))

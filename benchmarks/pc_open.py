@@ -15,8 +15,6 @@ run). Runs in a private network namespace (needs root, as the tests do).
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import os
 import tempfile
 import time
@@ -26,6 +24,7 @@ from typing import Any
 from pc_common import (
     REGION_A,
     aiortc_config,
+    bench_main,
     median,
     open_pair,
     patch_aioice_loopback,
@@ -37,7 +36,6 @@ from pc_common import (
 )
 from tests.support.chromium import BrowserPage, chromium_page, trust_args
 from tests.support.coturn import Coturn, start_coturn
-from tests.support.netns import private_network
 
 from rtcpeer.pki import make_certificates
 
@@ -123,15 +121,7 @@ def report(results: dict[tuple[str, str], list[float]], rounds: int, command: st
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a short run")
-    parser.add_argument("--rounds", type=int, default=None)
-    args = parser.parse_args()
-    rounds = args.rounds or (2 if args.quick else 7)
-    with private_network():
-        results = asyncio.run(run(rounds))
-    command = ".venv/bin/python benchmarks/pc_open.py" + (" --quick" if args.quick else "")
-    print(report(results, rounds, command))
+    bench_main(__doc__ or "", "pc_open.py", run, report)
 
 
 if __name__ == "__main__":

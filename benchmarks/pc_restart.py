@@ -17,7 +17,6 @@ run). Runs in a private network namespace (needs root).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import tempfile
 import time
@@ -25,11 +24,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pc_common import REGION_A, REGION_B, TIMEOUT, median, open_pair, ratio, rtcpeer_pc, verdict
+from pc_common import (
+    REGION_A,
+    REGION_B,
+    TIMEOUT,
+    bench_main,
+    median,
+    open_pair,
+    ratio,
+    rtcpeer_pc,
+    verdict,
+)
 from pc_common import w3c_config as config_for
 from tests.support.chromium import BrowserPage, chromium_page
 from tests.support.coturn import Coturn, start_coturn
-from tests.support.netns import private_network
 from tests.support.signalling import RtcpeerSide
 
 from rtcpeer import RTCPeerConnection
@@ -192,15 +200,7 @@ def report(results: dict[str, list[Result]], rounds: int, command: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a short run")
-    parser.add_argument("--rounds", type=int, default=None)
-    args = parser.parse_args()
-    rounds = args.rounds or (2 if args.quick else 7)
-    with private_network():
-        results = asyncio.run(run(rounds))
-    command = ".venv/bin/python benchmarks/pc_restart.py" + (" --quick" if args.quick else "")
-    print(report(results, rounds, command))
+    bench_main(__doc__ or "", "pc_restart.py", run, report)
 
 
 if __name__ == "__main__":

@@ -22,9 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.coturn import free_port, relay_range, start_coturn  # noqa: E402
+from tests.support.coturn import start_coturn  # noqa: E402
+from turn_process_common import start_turn_server_process  # noqa: E402
 
 from rtcpeer.turn.client import TurnClient, TurnServer  # noqa: E402
 
@@ -136,31 +135,11 @@ async def _measure(
     )
 
 
-def _start_rtcpeer_server(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    low, high = relay_range()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rtcpeer.turn.server", "--listen", HOST, "--port", str(port),
-         "--user", "user:pass", "--realm", "example.test", "--allow-loopback-peers",
-         "--min-port", str(low), "--max-port", str(high)],
-        stdout=subprocess.DEVNULL, stderr=open(workdir / "rtcpeer-turn.log", "wb"),  # noqa: SIM115
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex((HOST, port)) == 0:
-                return process, port
-        if process.poll() is not None:
-            break
-        time.sleep(0.02)
-    process.kill()
-    raise RuntimeError(f"rtcpeer turn-server did not start; see {workdir / 'rtcpeer-turn.log'}")
-
 
 async def run(pings: int, burst: int, rounds: int) -> list[tuple[Result, Result]]:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        ours, port = _start_rtcpeer_server(workdir)
+        ours, port = start_turn_server_process(workdir, realm="example.test")
         coturn = start_coturn(workdir / "coturn")
         try:
             rtcpeer_target = TurnServer(HOST, port)
