@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 
+from rtcpeer import RTCIceCandidate, RTCIceCandidatePair
 from rtcpeer.demo import (
     DemoSummary,
     Endpoint,
@@ -13,6 +14,7 @@ from rtcpeer.demo import (
     Progress,
     SelectedPath,
     TimelineEntry,
+    pair_path,
     region_lookup,
     render_summary,
     selected_path,
@@ -99,6 +101,21 @@ def test_selected_path_is_none_without_a_selected_pair() -> None:
     del entries["T01"]["selectedCandidatePairId"]
     assert selected_path(entries, region_lookup(REGIONS)) is None
     assert selected_path({}, region_lookup(REGIONS)) is None
+
+
+def test_pair_path_reads_an_ice_transport_selected_pair() -> None:
+    local = RTCIceCandidate(
+        candidate="candidate:1 1 udp 16777215 127.0.0.1 31005 typ relay raddr 0.0.0.0 rport 0",
+        sdpMid="0",
+        relayProtocol="tcp",
+    )
+    remote = RTCIceCandidate(
+        candidate="candidate:2 1 udp 16777215 127.0.0.1 31150 typ relay raddr 0.0.0.0 rport 0",
+        sdpMid="0",
+    )
+    found = pair_path(RTCIceCandidatePair(local, remote), region_lookup(REGIONS))
+    assert found == selected_path(report(31005, 31150), region_lookup(REGIONS))
+    assert pair_path(None, region_lookup(REGIONS)) is None
 
 
 def test_plain_renderer_writes_one_timestamped_line_per_entry() -> None:

@@ -86,10 +86,22 @@ async def negotiate(
     await offerer.setRemoteDescription(answer.toJSON())
 
 
-
-
-
-
+async def open_channels(
+    offerer: RTCPeerConnection,
+    answerer: RTCPeerConnection,
+    link: Link,
+    label: str = "chat",
+    **options: Any,
+) -> tuple[Any, Any]:
+    """A data channel from ``offerer``, negotiated and open at both ends; (near, far)."""
+    channel = offerer.createDataChannel(label, **options)
+    remote: asyncio.Queue[Any] = asyncio.Queue()
+    answerer.on("datachannel", lambda event: remote.put_nowait(event.channel))
+    await negotiate(offerer, answerer)
+    await opened(channel)
+    far = await asyncio.wait_for(remote.get(), TIMEOUT)
+    await link.settle()
+    return channel, far
 
 
 async def start_region(certificates: CertificateFiles, relay_ports: tuple[int, int]) -> TurnServer:

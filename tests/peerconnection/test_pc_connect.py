@@ -18,7 +18,7 @@ from .support import (
     Link,
     in_region,
     negotiate,
-    opened,
+    open_channels,
     peer,
     poll,
     relay_config,
@@ -26,19 +26,6 @@ from .support import (
     start_region,
     until,
 )
-
-
-async def _channel_pair(
-    offerer: RTCPeerConnection, answerer: RTCPeerConnection, link: Link
-) -> tuple[Any, Any]:
-    channel = offerer.createDataChannel("chat", protocol="text")
-    remote: asyncio.Queue[Any] = asyncio.Queue()
-    answerer.on("datachannel", lambda event: remote.put_nowait(event.channel))
-    await negotiate(offerer, answerer)
-    await opened(channel)
-    far = await asyncio.wait_for(remote.get(), TIMEOUT)
-    await link.settle()
-    return channel, far
 
 
 async def _exchange(near: Any, far: Any) -> None:
@@ -68,7 +55,7 @@ async def test_host_candidates_either_side_offers(offering: str) -> None:
         events[name] = []
         offerer.on(name, lambda n=name, a=attribute: events[n].append(getattr(offerer, a)))
     try:
-        channel, far = await _channel_pair(offerer, answerer, link)
+        channel, far = await open_channels(offerer, answerer, link, protocol="text")
         assert far.label == "chat" and far.protocol == "text"
         await _exchange(channel, far)
         assert offerer.connectionState == answerer.connectionState == "connected"
@@ -114,7 +101,7 @@ async def test_relay_only_through_our_turn_server(
     events: list[Any] = []
     a.on("icecandidate", events.append)
     try:
-        channel, far = await _channel_pair(a, b, link)
+        channel, far = await open_channels(a, b, link, protocol="text")
         await _exchange(channel, far)
         relayed = [e for e in events if e.candidate is not None and e.candidate.candidate]
         assert relayed and all(e.url == config["iceServers"][0]["urls"] for e in relayed)
@@ -134,7 +121,14 @@ async def test_relay_only_through_our_turn_server(
         pair = report[transport_stats["selectedCandidatePairId"]]
         assert pair["state"] == "succeeded" and pair["nominated"] and pair["selected"]
         assert pair["bytesSent"] > 0 and pair["bytesReceived"] > 0
-        # (currentRoundTripTime is not measured through TURN yet: see the host test.)
+        # Measured on the checks, which went through TURN in Send/Data indications
+        # (the channel is bound only once the pair is selected), on both sides.
+        for pc in (a, b):
+            rtt_report = await pc.getStats()
+            (rtt_transport,) = rtt_report.of_type("transport")
+            rtt_pair = rtt_report[rtt_transport["selectedCandidatePairId"]]
+            assert 0 < rtt_pair["currentRoundTripTime"] < 1
+            assert rtt_pair["responsesReceived"] >= 1 and rtt_pair["totalRoundTripTime"] > 0
         assert report[pair["remoteCandidateId"]]["type"] == "remote-candidate"
         (channel_stats,) = report.of_type("data-channel")
         assert channel_stats["label"] == "chat" and channel_stats["state"] == "open"
@@ -173,7 +167,7 @@ async def test_add_ice_candidate_rules() -> None:
     a, b = peer(), peer()
     link = Link()
     link.connect(a, b)
-    channel, _ = await _channel_pair(a, b, link)
+    channel, _ = await open_channels(a, b, link, protocol="text")
     old_ufrag = b.remoteDescription.sdp.split("a=ice-ufrag:")[1].split()[0]  # type: ignore[union-attr]
     sample = next(c for c in link.sent[id(a)] if c is not None and c["candidate"])
     with pytest.raises(OperationError):
@@ -200,7 +194,7 @@ async def test_close_fires_nothing_and_closes_channels() -> None:
     a, b = peer(), peer()
     link = Link()
     link.connect(a, b)
-    channel, far = await _channel_pair(a, b, link)
+    channel, far = await open_channels(a, b, link, protocol="text")
     after_close: list[str] = []
     for name in ("connectionstatechange", "iceconnectionstatechange", "signalingstatechange",
                  "icecandidate", "negotiationneeded", "datachannel"):  # fmt: skip

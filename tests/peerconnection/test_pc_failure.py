@@ -17,7 +17,7 @@ from .support import (
     Link,
     in_region,
     negotiate,
-    opened,
+    open_channels,
     peer,
     poll,
     relay_config,
@@ -48,12 +48,7 @@ async def test_failed_ice_keeps_dtls_and_channels_for_a_restart(
     link = Link()
     link.connect(a, b)
     try:
-        channel = a.createDataChannel("survivor")
-        remote: asyncio.Queue[Any] = asyncio.Queue()
-        b.on("datachannel", lambda event: remote.put_nowait(event.channel))
-        await negotiate(a, b)
-        await opened(channel)
-        far = await asyncio.wait_for(remote.get(), TIMEOUT)
+        channel, far = await open_channels(a, b, link, "survivor")
         ssl_sessions = [pc._transports.dtls._ssl for pc in (a, b)]  # type: ignore[union-attr]
         states: list[str] = []
         a.on("connectionstatechange", lambda: states.append(a.connectionState))

@@ -51,9 +51,9 @@ def convert_enum(value: object, enum: type[_E], member: str) -> _E:
     """An IDL enum: one of the listed strings, exactly (case matters)."""
     if not isinstance(value, str):
         raise TypeError(f"{member}: expected a string, got {type_name(value)}")
-    for item in enum:
-        if item.value == value:
-            return item
+    item = enum._value2member_map_.get(value)  # the Enum's own value → member table
+    if item is not None and isinstance(item, enum):
+        return item
     allowed = ", ".join(repr(item.value) for item in enum)
     raise TypeError(f"{member}: {value!r} is not a valid value (expected one of {allowed})")
 

@@ -4,12 +4,13 @@
 regions (:mod:`.regions`); what happens goes to an :class:`Observer`
 (:mod:`.timeline`), drawn by :mod:`.render`, and ends in a
 :class:`DemoSummary` (:mod:`.summary`). Message accounting is in
-:mod:`.ledger`, reading the selected pair from getStats() in :mod:`.paths`.
+:mod:`.ledger`; :mod:`.paths` describes a selected pair (from an
+RTCIceTransport, or from getStats()).
 """
 
 from __future__ import annotations
 
-from rtcpeer.demo.paths import Endpoint, SelectedPath, region_lookup, selected_path
+from rtcpeer.demo.paths import Endpoint, SelectedPath, pair_path, region_lookup, selected_path
 from rtcpeer.demo.regions import Region, running_regions, start_embedded_region
 from rtcpeer.demo.render import LiveRenderer, PlainRenderer, renderer_for
 from rtcpeer.demo.scenario import DemoError, DemoOptions, run_demo
@@ -29,6 +30,7 @@ __all__ = [
     "Region",
     "SelectedPath",
     "TimelineEntry",
+    "pair_path",
     "region_lookup",
     "render_summary",
     "renderer_for",

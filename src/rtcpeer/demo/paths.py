@@ -1,4 +1,5 @@
-"""The selected candidate pair, read from a W3C stats report, with its TURN region.
+"""The selected candidate pair, with its TURN region: from an RTCIceTransport's
+``getSelectedCandidatePair()`` or from a W3C stats report.
 
 Both the terminal demo and the browser demo show "which relay is this side
 using, and in which region": a relay candidate's port falls in the relay
@@ -87,6 +88,27 @@ def _endpoint(stats: Mapping[str, Any], region_of: RegionOf) -> Endpoint:
     )
 
 
+def pair_path(pair: Any, region_of: RegionOf) -> SelectedPath | None:
+    """The path of an RTCIceCandidatePair (``getSelectedCandidatePair()``), or None."""
+    if pair is None:
+        return None
+    local = _candidate_endpoint(pair.local, region_of)
+    return SelectedPath(local, _candidate_endpoint(pair.remote, region_of))
+
+
+def _candidate_endpoint(candidate: Any, region_of: RegionOf) -> Endpoint:
+    kind = str(candidate.type or "?")
+    port = int(candidate.port or 0)
+    return Endpoint(
+        candidate_type=kind,
+        address=str(candidate.address or "?"),
+        port=port,
+        protocol=str(candidate.protocol or "?"),
+        region=region_of(port) if kind == "relay" else None,
+        relay_protocol=candidate.relayProtocol,
+    )
+
+
 def selected_path(
     report: Mapping[str, Mapping[str, Any]], region_of: RegionOf
 ) -> SelectedPath | None:
@@ -105,4 +127,11 @@ def selected_path(
     return SelectedPath(_endpoint(local, region_of), _endpoint(remote, region_of))
 
 
-__all__ = ["Endpoint", "RegionOf", "SelectedPath", "region_lookup", "selected_path"]
+__all__ = [
+    "Endpoint",
+    "RegionOf",
+    "SelectedPath",
+    "pair_path",
+    "region_lookup",
+    "selected_path",
+]

@@ -6,9 +6,11 @@ function calls carrying the JSON a signalling server would carry. The
 caller streams numbered data-channel messages every ``interval`` seconds.
 Part-way through, both peers do what MDN's setConfiguration() page shows --
 ``setConfiguration`` with region B's servers, then an ICE restart offer and
-answer -- while the stream keeps going. The selected pairs are read from
-getStats() (what an application can see) every few milliseconds, so the
-timeline shows the moment each side moves. At the end the stream drains and
+answer -- while the stream keeps going. Each side's selected pair comes from
+its RTCIceTransport (``pc.sctp.transport.iceTransport``) as
+``selectedcandidatepairchange`` fires, so the timeline shows the moment each
+side moves; getStats() is read every few milliseconds only for the states of
+the connectivity checks, which no event reports. At the end the stream drains and
 a :class:`DemoSummary` says whether every message arrived once and in order
 and whether both relays moved from A to B.
 """
@@ -22,11 +24,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rtcpeer.demo.ledger import MessageLedger
-from rtcpeer.demo.paths import SelectedPath, region_lookup, selected_path
+from rtcpeer.demo.paths import SelectedPath, pair_path, region_lookup
 from rtcpeer.demo.regions import DEFAULT_RELAY_PORTS, Region, running_regions
 from rtcpeer.demo.summary import SIDES, DemoSummary
 from rtcpeer.demo.timeline import Observer, Progress, Timeline
-from rtcpeer.peerconnection import RTCPeerConnection
+from rtcpeer.peerconnection import RTCIceTransport, RTCPeerConnection
 
 STATS_INTERVAL = 0.01
 PROGRESS_INTERVAL = 0.1
@@ -122,6 +124,8 @@ class _Scenario:
         self.tasks: set[asyncio.Future[Any]] = set()
         #: Last seen state of each (side, candidate-pair id).
         self.check_states: dict[tuple[str, str], str] = {}
+        #: wait_for()'s conditions on the selected pairs, re-checked as they change.
+        self.pair_waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
         self.summary = DemoSummary(
             turn=self.origin.kind,
             regions={r.name: _describe(r) for r in (self.origin, self.destination)},
@@ -157,7 +161,7 @@ class _Scenario:
             self.stop_streaming.set()
             await streamer
             await self.drain()
-            await self.refresh(peers)
+            await self.note_all_checks(peers)
             self.summary.after = dict(self.paths)
         finally:
             self.stop_streaming.set()
@@ -186,6 +190,8 @@ class _Scenario:
         started = self.loop.time()
         self.note("caller", "signalling", "createDataChannel('demo'), createOffer()")
         await self.negotiate(caller, callee, ice_restart=False)
+        self.follow_pair("caller", caller)
+        self.follow_pair("callee", callee)
         try:
             await asyncio.wait_for(opened, self.options.timeout)
         except asyncio.TimeoutError:
@@ -334,34 +340,25 @@ class _Scenario:
             f"received {self.ledger.received} of {self.ledger.sent} messages",
         )
 
-    # -- watching getStats -------------------------------------------------------------------
-    def both_on(self, region: str) -> Callable[[], bool]:
-        def check() -> bool:
-            return all(
-                (path := self.paths[side]) is not None
-                and path.local.candidate_type == "relay"
-                and path.local.region == region
-                for side in SIDES
-            )
+    # -- the selected pairs ------------------------------------------------------------------
+    def follow_pair(self, name: str, pc: RTCPeerConnection) -> None:
+        """Note ``pc``'s selected pair whenever its RTCIceTransport says it changed."""
+        sctp = pc.sctp
+        if sctp is None:
+            raise DemoError(f"the {name} negotiated no data channel")
+        ice = sctp.transport.iceTransport
+        ice.on("selectedcandidatepairchange", lambda: self.pair_changed(name, ice))
+        self.pair_changed(name, ice)  # ICE may have selected one already
 
-        return check
-
-    async def wait_for(self, predicate: Callable[[], bool], what: str) -> None:
-        deadline = self.loop.time() + self.options.timeout
-        while not predicate():
-            if self.loop.time() > deadline:
-                raise DemoError(f"timed out waiting for {what}")
-            await asyncio.sleep(STATS_INTERVAL)
-
-    async def refresh(self, peers: Mapping[str, RTCPeerConnection]) -> None:
-        """Read each side's selected pair from getStats(); note every change."""
-        for name, pc in peers.items():
-            report = await pc.getStats()
-            self.note_checks(name, report)
-            path = selected_path(report, self.region_of)
-            if path is not None and path != self.paths[name]:
-                self.paths[name] = path
-                self.note(name, "pair", f"selected pair: {path.label()}")
+    def pair_changed(self, name: str, ice: RTCIceTransport) -> None:
+        path = pair_path(ice.getSelectedCandidatePair(), self.region_of)
+        if path is None or path == self.paths[name]:
+            return
+        self.paths[name] = path
+        self.note(name, "pair", f"selected pair: {path.label()}")
+        for predicate, waiter in self.pair_waiters:
+            if not waiter.done() and predicate():
+                waiter.set_result(None)
         if (
             self.restart_began is not None
             and not self.moved.done()
@@ -375,6 +372,37 @@ class _Scenario:
                 f"both peers relay through region {self.destination.name}, "
                 f"{self.summary.restart_ms:.0f} ms after setConfiguration",
             )
+
+    def both_on(self, region: str) -> Callable[[], bool]:
+        def check() -> bool:
+            return all(
+                (path := self.paths[side]) is not None
+                and path.local.candidate_type == "relay"
+                and path.local.region == region
+                for side in SIDES
+            )
+
+        return check
+
+    async def wait_for(self, predicate: Callable[[], bool], what: str) -> None:
+        """Until ``predicate`` holds for the selected pairs (re-checked as they change)."""
+        if predicate():
+            return
+        waiter: asyncio.Future[None] = self.loop.create_future()
+        entry = (predicate, waiter)
+        self.pair_waiters.append(entry)
+        try:
+            await asyncio.wait_for(waiter, self.options.timeout)
+        except asyncio.TimeoutError:
+            raise DemoError(f"timed out waiting for {what}") from None
+        finally:
+            self.pair_waiters.remove(entry)
+
+    # -- watching the checks (getStats) -----------------------------------------------------
+    async def note_all_checks(self, peers: Mapping[str, RTCPeerConnection]) -> None:
+        """Read each side's candidate pairs from getStats(); note every state change."""
+        for name, pc in peers.items():
+            self.note_checks(name, await pc.getStats())
 
     def note_checks(self, name: str, report: Mapping[str, Mapping[str, Any]]) -> None:
         """A timeline entry whenever a candidate pair's check state changes."""
@@ -396,7 +424,7 @@ class _Scenario:
     async def monitor(self, peers: Mapping[str, RTCPeerConnection]) -> None:
         last_progress = last_rate = self.loop.time()
         while True:
-            await self.refresh(peers)
+            await self.note_all_checks(peers)
             now = self.loop.time()
             if now - last_progress >= PROGRESS_INTERVAL:
                 last_progress = now

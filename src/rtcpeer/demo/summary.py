@@ -2,8 +2,8 @@
 
 Success means the session moved -- both peers' selected pairs were relayed
 through region A before the restart and through region B after it, as
-getStats() reports them -- and the data channel delivered every message
-exactly once, in order.
+each side's RTCIceTransport reports them -- and the data channel delivered
+every message exactly once, in order.
 """
 
 from __future__ import annotations

@@ -107,6 +107,7 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
         self._state = IceTransportState.NEW
         self._closed = False
         self._restarted = False
+        self._rollback_to = None
         self._active_pair = None
         self._now = 0.0
         self._generation_count = 0
@@ -330,6 +331,7 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
         if old.remote_ufrag is not None:
             self._old_remote_ufrags.add(old.remote_ufrag)
         self._restarted = True
+        self._rollback_to = old
         self._gathering.discard_pool(now)
         self._generations.append(self._new_generation(credentials))
         for gen in self._generations[:-1]:
@@ -438,6 +440,14 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
 
     def next_event(self) -> IceEvent | None:
         return self._events.pop(0) if self._events else None
+
+    def take_events(self) -> list[IceEvent]:
+        """Drain every pending event at once (the runtime's per-packet path)."""
+        events = self._events
+        if not events:
+            return []
+        self._events = []
+        return events
 
 
     def get_timer(self) -> float | None:

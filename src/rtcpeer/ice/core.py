@@ -57,6 +57,8 @@ class AgentCore:
     _state: IceTransportState
     _closed: bool
     _restarted: bool
+    #: The generation the latest restart replaced (what a rollback returns to).
+    _rollback_to: Generation | None
     _active_pair: CandidatePair | None
     #: The latest ``now`` any input carried (for inputs that take none).
     _now: float
@@ -135,4 +137,7 @@ class AgentCore:
         raise NotImplementedError
 
     def _update_state(self, now: float) -> None:  # state_tracking
+        raise NotImplementedError
+
+    def gather(self, now: float) -> None:  # agent (the facade)
         raise NotImplementedError

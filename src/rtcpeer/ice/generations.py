@@ -3,7 +3,9 @@
 A restart appends a generation; when the new one selects a pair, the older
 ones retire: their checks stop, their selected path keeps delivering data for
 ``retired_grace`` seconds, their TURN allocations are released, and a
-:class:`GenerationRetired` event names the sockets given back.
+:class:`GenerationRetired` event names the sockets given back. A restart whose
+offer is rolled back before it selected a pair is undone the other way round:
+the new generation retires and the one before it is current again.
 """
 
 from __future__ import annotations
@@ -69,6 +71,41 @@ class Generations(AgentCore):
             self._sockets.pop(socket_id, None)
         self._events.append(GenerationRetired(gen.id, tuple(sorted(others))))
         self._announce_active_pair()
+
+    def roll_back_restart(self, now: float) -> bool:
+        """Undo the latest restart: the description that made it was rolled back.
+
+        RFC 9429 §5.7: what the abandoned description allocated is discarded
+        and the previous descriptions apply again. The restarted generation
+        retires with its TURN allocations, and the one it replaced is current
+        again -- as it was if it still carries the session (it had selected a
+        pair), else started afresh with its credentials and remote candidates,
+        since the restart retired it. False when there is nothing to undo: no
+        restart, or its generation has selected a pair.
+        """
+        self._now = now
+        previous, gen = self._rollback_to, self.generation
+        self._rollback_to = None
+        if previous is None or previous is gen or gen.selected is not None or self._closed:
+            return False
+        if previous in self._generations:
+            self._generations.remove(previous)
+            revived = previous
+        else:
+            revived = self._new_generation((previous.local_ufrag, previous.local_pwd))
+            revived.remote_ufrag, revived.remote_pwd = previous.remote_ufrag, previous.remote_pwd
+            revived.remote = [c for c in previous.remote if c.type != "prflx"]
+            revived.remote_end_of_candidates = previous.remote_end_of_candidates
+        self._generations.append(revived)
+        self._retire(gen, now)
+        if revived.remote_ufrag is not None:
+            self._old_remote_ufrags.discard(revived.remote_ufrag)
+        self._next_check_at = None
+        if revived is not previous:
+            self.gather(now)
+        self._schedule_checks(now)
+        self._update_state(now)
+        return True
 
     def _expire_retired(self, now: float) -> None:
         for path, expiry in list(self._retired_paths.items()):

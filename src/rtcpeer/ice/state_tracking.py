@@ -23,9 +23,10 @@ class StateTracking(AgentCore):
         consent = gen.consent
         started = gen.checks_started_at
         finished = gen.checklist.finished()  # once: this runs after every input
-        older_usable = any(
+        generations = self._generations
+        older_usable = len(generations) > 1 and any(
             g.selected is not None and g.consent is not None and not g.consent.unanswered(now)
-            for g in self._generations[:-1]
+            for g in generations[:-1]
         )
         facts = StateFacts(
             closed=self._closed,

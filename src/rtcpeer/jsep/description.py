@@ -35,14 +35,18 @@ DescriptionInit = Mapping[str, object] | _DescriptionLike
 _MISSING = object()
 
 
+#: Every RTCSdpType by its string (a dict: this runs for every description and candidate).
+_SDP_TYPES = {item.value: item for item in RTCSdpType}
+
+
 def convert_sdp_type(value: object, member: str = "type") -> RTCSdpType:
     """The RTCSdpType enum conversion: an exact string, else TypeError naming ``member``."""
     if not isinstance(value, str):
         got = "None" if value is None else type(value).__name__
         raise TypeError(f"{member}: expected a string, got {got}")
-    for item in RTCSdpType:
-        if item.value == value:
-            return item
+    item = _SDP_TYPES.get(value)
+    if item is not None:
+        return item
     allowed = ", ".join(repr(item.value) for item in RTCSdpType)
     raise TypeError(f"{member}: {value!r} is not a valid RTCSdpType (expected one of {allowed})")
 

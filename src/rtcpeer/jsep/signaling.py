@@ -96,11 +96,15 @@ def next_state(
     Raises InvalidStateError naming the state and the call when webrtc-pc
     forbids it (always when ``closed``).
     """
-    state = RTCSignalingState(state)
-    source = Source(source)
-    sdp_type = RTCSdpType(sdp_type)
-    call = f"{_CALL[source]}({sdp_type.value})"
+    # type() checks first: Enum(member) is a slow call, and callers pass members.
+    if type(state) is not RTCSignalingState:
+        state = RTCSignalingState(state)
+    if type(source) is not Source:
+        source = Source(source)
+    if type(sdp_type) is not RTCSdpType:
+        sdp_type = RTCSdpType(sdp_type)
     if state is _S.CLOSED:
+        call = f"{_CALL[source]}({sdp_type.value})"
         raise InvalidStateError(f"{call} is not allowed: the RTCPeerConnection is closed")
     target = TRANSITIONS.get((state, source, sdp_type))
     if target is not None:
@@ -112,6 +116,7 @@ def next_state(
         if rolled_back is not None:
             after = TRANSITIONS[(rolled_back, _R, _T.OFFER)]
             return Transition(state, after, implicit_rollback=True)
+    call = f"{_CALL[source]}({sdp_type.value})"
     raise InvalidStateError(f"{call} is not allowed in signaling state {state.value!r}")
 
 

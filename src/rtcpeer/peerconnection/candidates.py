@@ -60,19 +60,36 @@ def candidate_events(
     index = local.data_section()
     if index is None:
         return []
-    mid = local.description.media[index].mid
     if candidate is None:
+        mid = local.description.media[index].mid
         end = RTCIceCandidate(candidate="", sdpMid=mid, sdpMLineIndex=index, usernameFragment=ufrag)
         return [RTCPeerConnectionIceEvent(end), RTCPeerConnectionIceEvent(None)]
-    w3c = RTCIceCandidate(
+    w3c = w3c_candidate(candidate, local, ufrag, url=url, local=True)
+    return [RTCPeerConnectionIceEvent(w3c, url)]
+
+
+def w3c_candidate(
+    candidate: Candidate,
+    description: Applied | None,
+    ufrag: str | None,
+    *,
+    url: str | None = None,
+    local: bool,
+) -> RTCIceCandidate:
+    """``candidate`` as an RTCIceCandidate of ``description``'s data section.
+
+    Local candidates carry ``relayProtocol`` and ``url``, as webrtc-pc has it.
+    """
+    index = None if description is None else description.data_section()
+    mid = None if index is None or description is None else description.description.media[index].mid
+    return RTCIceCandidate(
         candidate=candidate.to_sdp(),
         sdpMid=mid,
         sdpMLineIndex=index,
-        usernameFragment=ufrag,
-        relayProtocol=relay_protocol(candidate),
-        url=url,
+        usernameFragment=ufrag or candidate.ufrag,
+        relayProtocol=relay_protocol(candidate) if local else None,
+        url=url if local else None,
     )
-    return [RTCPeerConnectionIceEvent(w3c, url)]
 
 
 def remote_candidate(value: str, ufrag: str) -> Candidate | None:
@@ -86,4 +103,4 @@ def remote_candidate(value: str, ufrag: str) -> Candidate | None:
     return candidate
 
 
-__all__ = ["Gathered", "HeldCandidates", "candidate_events", "remote_candidate"]
+__all__ = ["Gathered", "HeldCandidates", "candidate_events", "remote_candidate", "w3c_candidate"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Any
 
 from aiortc import RTCDataChannel
 from pyee.asyncio import AsyncIOEventEmitter
@@ -44,7 +43,13 @@ from rtcpeer.jsep import (
     parse_remote_description,
 )
 from rtcpeer.jsep.description import DescriptionInit
-from rtcpeer.peerconnection.candidates import HeldCandidates, candidate_events, remote_candidate
+from rtcpeer.jsep.remote import DEFAULT_REMOTE_MAX_MESSAGE_SIZE
+from rtcpeer.peerconnection.candidates import (
+    HeldCandidates,
+    candidate_events,
+    remote_candidate,
+    w3c_candidate,
+)
 from rtcpeer.peerconnection.datachannels import DataChannelRegistry, data_channel_parameters
 from rtcpeer.peerconnection.events import (
     RTCDataChannelEvent,
@@ -53,8 +58,14 @@ from rtcpeer.peerconnection.events import (
 from rtcpeer.peerconnection.negotiation import Applied, Negotiation
 from rtcpeer.peerconnection.operations import OperationsChain
 from rtcpeer.peerconnection.states import connection_state, ice_connection_state
-from rtcpeer.peerconnection.stats import RTCStatsReport, build_report
+from rtcpeer.peerconnection.stats import RTCStatsReport, build_report, check_selector
 from rtcpeer.peerconnection.transports import DtlsStart, IceSettings, TransportStack
+from rtcpeer.peerconnection.w3c_transports import (
+    RTCSctpTransport,
+    TransportContext,
+    W3CTransports,
+    build_transports,
+)
 from rtcpeer.sdp import Fingerprint
 
 CandidateLike = RTCIceCandidate | RTCIceCandidateInit | Mapping[str, object] | None
@@ -106,9 +117,13 @@ class RTCPeerConnection(AsyncIOEventEmitter):
         self._host_addresses = _host_addresses
         self._signaling = SignalingStateMachine()
         self._negotiation = Negotiation()
+        #: The last description with candidates: (applied, candidates, complete, its SDP).
+        self._described: tuple[Applied, tuple[str, ...], bool, str] | None = None
         self._chain = OperationsChain(on_empty=self._update_negotiation_needed)
         self._channels = DataChannelRegistry()
         self._transports: TransportStack | None = None
+        #: pc.sctp and the chain under it, built when first asked for.
+        self._w3c: W3CTransports | None = None
         self._last_ice_settings: IceSettings | None = None
         self._remote_dtls: tuple[tuple[Fingerprint, ...], int, int] | None = None
         self._negotiation_needed = False
@@ -156,13 +171,25 @@ class RTCPeerConnection(AsyncIOEventEmitter):
         if index is not None and stack is not None and credentials is not None:
             ice = stack.ice
             if credentials.ufrag == ice.local_ufrag:
+                values = self._candidate_values()
+                complete = ice.gathering_state == "complete"
+                cached = self._described
+                if (
+                    cached is not None
+                    and cached[0] is applied  # identity: Applied compares by value
+                    and cached[1] == values
+                    and cached[2] == complete
+                ):
+                    return RTCSessionDescription(applied.type.value, cached[3])
                 section = description.media[index]
-                for value in self._candidate_values():
+                for value in values:
                     if value not in section.candidates:
                         section = section.with_candidate(value)
-                if ice.gathering_state == "complete" and not section.end_of_candidates:
+                if complete and not section.end_of_candidates:
                     section = section.with_end_of_candidates()
-                description = description.with_media(index, section)
+                sdp = description.with_media(index, section).to_sdp()
+                self._described = (applied, values, complete, sdp)  # read often
+                return RTCSessionDescription(applied.type.value, sdp)
         return RTCSessionDescription(applied.type.value, description.to_sdp())
 
     @property
@@ -198,11 +225,40 @@ class RTCPeerConnection(AsyncIOEventEmitter):
         return remote.remote.supports_trickle
 
     @property
-    def sctp(self) -> Any:
-        """aiortc's RTCSctpTransport once data channels are negotiated, else None."""
-        if self._transports is None or not self._negotiation.has_negotiated_data():
+    def sctp(self) -> RTCSctpTransport | None:
+        """The W3C RTCSctpTransport once data channels are negotiated, else None.
+
+        ``sctp.transport`` is the RTCDtlsTransport and ``sctp.transport.iceTransport``
+        the RTCIceTransport: the same objects for the life of the connection.
+        (aiortc's own SCTP object stays private, in ``_transports.sctp``.)
+        """
+        stack = self._transports
+        if stack is None or not self._negotiation.has_negotiated_data():
             return None
-        return self._transports.sctp
+        if self._w3c is None:
+            context = TransportContext(
+                is_closed=lambda: self._is_closed,
+                describe=self._describe_candidate,
+                remote_max_message_size=self._remote_max_message_size,
+            )
+            self._w3c = build_transports(stack.ice, stack.dtls, stack.sctp, context)
+        return self._w3c.sctp
+
+    def _describe_candidate(self, candidate: Candidate, local: bool) -> RTCIceCandidate:
+        negotiation, stack = self._negotiation, self._transports
+        if local:
+            ufrag = stack.ice.local_ufrag if stack is not None else None
+            url = self._candidate_url(candidate)
+            return w3c_candidate(candidate, negotiation.local, ufrag, url=url, local=True)
+        remote = negotiation.remote
+        credentials = None if remote is None else remote.credentials()
+        ufrag = None if credentials is None else credentials.ufrag
+        return w3c_candidate(candidate, remote, ufrag, local=False)
+
+    def _remote_max_message_size(self) -> int:
+        remote = self._negotiation.remote
+        data = None if remote is None or remote.remote is None else remote.remote.data_channel
+        return DEFAULT_REMOTE_MAX_MESSAGE_SIZE if data is None else data.max_message_size
 
     # -- configuration --------------------------------------------------------------
     def getConfiguration(self) -> RTCConfiguration:
@@ -391,7 +447,7 @@ class RTCPeerConnection(AsyncIOEventEmitter):
             sdp_type = implicit_local_type(self._signaling.state)
         if sdp_type is RTCSdpType.ROLLBACK:
             self._signaling.apply(Source.LOCAL, sdp_type)
-            self._negotiation.rollback()
+            self._roll_back()
             self._emit_state("signalingstatechange")
             return
         self._signaling.check(Source.LOCAL, sdp_type)
@@ -405,6 +461,7 @@ class RTCPeerConnection(AsyncIOEventEmitter):
         self._signaling.apply(Source.LOCAL, sdp_type)
         applied = self._negotiation.apply_local(sdp_type, description)
         self._local_description_set = True
+        self._stable_clears_negotiation_needed()
         # Candidates surface after the operation resolves, as in a browser: the
         # caller can signal the description before any of its candidates.
         self._held.holding = True
@@ -430,6 +487,26 @@ class RTCPeerConnection(AsyncIOEventEmitter):
         if applied.type is not RTCSdpType.OFFER:
             self._transports_negotiated(local_setup=applied.setup())
 
+    def _roll_back(self) -> None:
+        """Back to the last stable state: descriptions, and ICE's credentials with them.
+
+        A pending description that restarted ICE (ours with new credentials, or
+        the peer's) leaves a generation nobody will negotiate: it is dropped, and
+        the credentials of the current local description are in force again,
+        with the session still on their pair (RFC 9429 §5.7). restartIce()'s
+        [[LocalIceCredentialsToReplace]] is untouched, as webrtc-pc says, so the
+        next offer still restarts if it asked for one.
+        """
+        self._negotiation.rollback()
+        self._stable_clears_negotiation_needed()
+        stack, current = self._transports, self._negotiation.current_local
+        credentials = None if current is None else current.credentials()
+        if stack is None or credentials is None:
+            return
+        ice = stack.ice
+        if (credentials.ufrag, credentials.pwd) != (ice.local_ufrag, ice.local_pwd):
+            ice.roll_back_restart()
+
     # -- setRemoteDescription -------------------------------------------------------
     async def setRemoteDescription(self, description: DescriptionInit) -> None:
         """Apply the peer's offer/answer (object or ``{"type", "sdp"}`` dict), or roll back."""
@@ -445,7 +522,7 @@ class RTCPeerConnection(AsyncIOEventEmitter):
         self._check_open()
         if desc.type is RTCSdpType.ROLLBACK:
             self._signaling.apply(Source.REMOTE, desc.type)
-            self._negotiation.rollback()
+            self._roll_back()
             self._emit_state("signalingstatechange")
             return
         self._signaling.check(Source.REMOTE, desc.type)
@@ -458,9 +535,10 @@ class RTCPeerConnection(AsyncIOEventEmitter):
         remote = parse_remote_description(desc, offer=offer)
         transition = self._signaling.apply(Source.REMOTE, desc.type)
         if transition.implicit_rollback:
-            self._negotiation.rollback()
+            self._roll_back()
         first_offer = self._negotiation.current_local is None and desc.type is RTCSdpType.OFFER
         applied = self._negotiation.apply_remote(remote)
+        self._stable_clears_negotiation_needed()
         await self._apply_remote_to_transports(applied, first_offer=first_offer)
         self._emit_state("signalingstatechange")
 
@@ -555,6 +633,12 @@ class RTCPeerConnection(AsyncIOEventEmitter):
             return
         self._negotiation.restart_ice()
         self._update_negotiation_needed()
+
+    def _stable_clears_negotiation_needed(self) -> None:
+        """webrtc-pc: a description that makes the state stable clears the flag;
+        the update when the operation ends sets it (and fires) again if still needed."""
+        if self._signaling.state.value == "stable":
+            self._negotiation_needed = False
 
     def _is_negotiation_needed(self) -> bool:
         if self._negotiation.to_replace:
@@ -655,7 +739,11 @@ class RTCPeerConnection(AsyncIOEventEmitter):
         )
 
     def _on_gathering_state(self, state: str) -> None:
-        if self._is_closed or state == self._ice_gathering_state:
+        if self._is_closed:
+            return
+        if self._w3c is not None:
+            self._w3c.ice._gathering_state_changed()
+        if state == self._ice_gathering_state:
             return
         self._ice_gathering_state = state
         self._emit_state("icegatheringstatechange")
@@ -663,6 +751,8 @@ class RTCPeerConnection(AsyncIOEventEmitter):
     def _on_ice_state(self, state: str) -> None:
         if self._is_closed:
             return
+        if self._w3c is not None:
+            self._w3c.ice._state_changed()
         new = ice_connection_state(state)
         if new != self._ice_connection_state:
             self._ice_connection_state = new
@@ -672,8 +762,11 @@ class RTCPeerConnection(AsyncIOEventEmitter):
         self._update_connection_state()
 
     def _on_dtls_state(self, state: str) -> None:
-        if not self._is_closed:
-            self._update_connection_state()
+        if self._is_closed:
+            return
+        if self._w3c is not None:
+            self._w3c.dtls._state_changed()
+        self._update_connection_state()
 
     def _update_connection_state(self) -> None:
         stack = self._transports
@@ -698,7 +791,12 @@ class RTCPeerConnection(AsyncIOEventEmitter):
 
     # -- stats ----------------------------------------------------------------------
     async def getStats(self, selector: object | None = None) -> RTCStatsReport:
-        """W3C stats: peer-connection, transport, candidate-pair, candidates, data-channel."""
+        """W3C stats: peer-connection, transport, candidate-pair, candidates, data-channel.
+
+        ``selector`` None gives the whole report; a MediaStreamTrack is an
+        InvalidAccessError (no sender or receiver has it), anything else a TypeError.
+        """
+        check_selector(selector)
         stack = self._transports
         return build_report(
             ice_entries=stack.ice.get_stats() if stack is not None else (),

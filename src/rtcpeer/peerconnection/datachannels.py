@@ -42,6 +42,8 @@ class CountingSctpTransport(RTCSctpTransport):
 
     #: The owner's handler (None: pyee listeners only).
     on_datachannel: Callable[[RTCDataChannel], object] | None = None
+    #: Told when ``state`` changes (aiortc emits no event for it); None: nobody asked.
+    on_statechange: Callable[[], object] | None = None
 
     def __init__(self, transport: Any, port: int = 5000) -> None:
         super().__init__(transport, port)
@@ -62,6 +64,13 @@ class CountingSctpTransport(RTCSctpTransport):
         if callback is not None and event == "datachannel":
             callback(*args)
         return bool(super().emit(event, *args, **kwargs))
+
+    def _set_state(self, state: Any) -> None:
+        before = self.state
+        super()._set_state(state)
+        callback = self.on_statechange
+        if callback is not None and self.state != before:
+            callback()
 
     async def _data_channel_receive(self, stream_id: int, pp_id: int, data: bytes) -> None:
         if pp_id != _PPID_DCEP:

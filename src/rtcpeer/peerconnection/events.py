@@ -3,7 +3,8 @@
 W3C event names and members, emitted pyee-style: ``icecandidate`` gets an
 :class:`RTCPeerConnectionIceEvent`, ``icecandidateerror`` an
 :class:`RTCPeerConnectionIceErrorEvent`, ``datachannel`` an
-:class:`RTCDataChannelEvent`. The state-change events and
+:class:`RTCDataChannelEvent`, and the DTLS transport's ``error`` an
+:class:`RTCErrorEvent`. The state-change events and
 ``negotiationneeded`` carry nothing: listeners read the attribute, as in a
 browser (and as aiortc does).
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rtcpeer.jsep import RTCIceCandidate
+from rtcpeer.jsep import RTCError, RTCIceCandidate
 
 
 @dataclass(frozen=True)
@@ -50,4 +51,17 @@ class RTCDataChannelEvent:
     channel: Any
 
 
-__all__ = ["RTCDataChannelEvent", "RTCPeerConnectionIceErrorEvent", "RTCPeerConnectionIceEvent"]
+@dataclass(frozen=True)
+class RTCErrorEvent:
+    """An error on a transport (webrtc-pc §11.2), e.g. DTLS fingerprint failure."""
+
+    #: The RTCError; ``errorDetail`` says what failed.
+    error: RTCError
+
+
+__all__ = [
+    "RTCDataChannelEvent",
+    "RTCErrorEvent",
+    "RTCPeerConnectionIceErrorEvent",
+    "RTCPeerConnectionIceEvent",
+]

@@ -13,6 +13,9 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from aiortc.mediastreams import MediaStreamTrack
+
+from rtcpeer.errors import InvalidAccessError
 from rtcpeer.peerconnection.datachannels import CountingSctpTransport, DataChannelRegistry
 
 
@@ -41,6 +44,21 @@ def _data_channel_entry(
         "messagesReceived": counters.messages_received if counters else 0,
         "bytesReceived": counters.bytes_received if counters else 0,
     }
+
+
+def check_selector(selector: object) -> None:
+    """webrtc-pc getStats() steps 3-4 for a connection with no RTP senders or receivers.
+
+    ``null`` selects the whole report. A MediaStreamTrack must be the track
+    of exactly one of our senders or receivers, and a data-channel-only
+    connection has none: InvalidAccessError. Anything else fails WebIDL's
+    conversion to ``MediaStreamTrack?`` before the steps run: TypeError.
+    """
+    if selector is None:
+        return
+    if isinstance(selector, MediaStreamTrack):
+        raise InvalidAccessError("no RTCRtpSender or RTCRtpReceiver has this track")
+    raise TypeError(f"getStats() selector must be a MediaStreamTrack or None, not {selector!r}")
 
 
 def build_report(
@@ -79,4 +97,4 @@ def build_report(
     return report
 
 
-__all__ = ["RTCStatsReport", "build_report"]
+__all__ = ["RTCStatsReport", "build_report", "check_selector"]

@@ -4,10 +4,10 @@ The agent counts nothing; the runtime sees every datagram, so it keeps the
 counters here: application bytes per path (a path is the local socket plus
 the remote address, which is what a candidate pair sends over), round-trip
 times of connectivity and consent checks (matched by STUN transaction id,
-retransmitted transactions excluded as in Karn's algorithm), and how often
-the selected pair changed. :func:`build_stats` turns them, with the agent's
-candidates and pairs, into ``candidate-pair``, ``local-candidate``,
-``remote-candidate`` and ``transport`` dictionaries.
+whether they travel raw, as ChannelData or inside TURN Send/Data
+indications), and how often the selected pair changed. :func:`build_stats`
+turns them, with the agent's candidates and pairs, into ``candidate-pair``,
+``local-candidate``, ``remote-candidate`` and ``transport`` dictionaries.
 """
 
 from __future__ import annotations
@@ -25,6 +25,10 @@ CandidateKey = tuple[str, str, Address]
 _RELAY_BY_RANK = {rank: name for name, rank in RELAY_PROTOCOL_PREFERENCES.items()}
 _BINDING_REQUEST = b"\x00\x01"
 _BINDING_SUCCESS = b"\x01\x01"
+#: TURN Send and Data indications (RFC 8656 §11): a relayed check travels in one
+#: of these until the selected pair's ChannelBind succeeds.
+_INDICATIONS = (b"\x00\x16", b"\x00\x17")
+_DATA_ATTRIBUTE = 0x0013
 
 
 @dataclass(slots=True)
@@ -40,8 +44,22 @@ class PathCounters:
 
 
 @dataclass(slots=True)
+class PairRoundTrips:
+    """Check round trips on one pair (webrtc-stats RTCIceCandidatePairStats members)."""
+
+    #: Latest unambiguous sample (Karn: retransmitted requests give none).
+    current: float | None = None
+    #: Sum over every response; a retransmitted request is timed from its last
+    #: transmission (as libwebrtc does), so total / responses is the average.
+    total: float = 0.0
+    responses: int = 0
+    #: Requests sent, retransmissions not counted.
+    requests: int = 0
+
+
+@dataclass(slots=True)
 class _Pending:
-    path: tuple[int, Address, Address]
+    round_trips: PairRoundTrips
     sent_at: float
     retransmitted: bool = False
 
@@ -51,8 +69,10 @@ class TransportStats:
     """Counters the runtime updates as data goes by."""
 
     paths: dict[PathKey, PathCounters] = field(default_factory=dict)
-    #: Latest RTT per pair key (socket, local address, remote address).
-    rtts: dict[tuple[int, Address, Address], float] = field(default_factory=dict)
+    #: Round trips per pair key (socket, local address, remote address).
+    round_trips: dict[tuple[int, Address, Address], PairRoundTrips] = field(
+        default_factory=dict
+    )
     selected_pair_changes: int = 0
     #: Server URL and relay protocol of srflx/relay candidates, by (type, transport, address).
     candidate_urls: dict[CandidateKey, str] = field(default_factory=dict)
@@ -80,37 +100,72 @@ class TransportStats:
 
     # -- round-trip times ------------------------------------------------------
     def check_sent(self, agent: IceAgent, data: bytes, now: float) -> None:
-        """Note a Binding request leaving (raw, or inside ChannelData)."""
-        message = _inner_stun(data)
-        if message is None or message[:2] != _BINDING_REQUEST:
+        """Note a Binding request leaving (raw, in ChannelData or in a Send indication)."""
+        header = _stun_header(data)
+        if header is None or header[:2] != _BINDING_REQUEST:
             return
-        tid = bytes(message[8:20])
+        tid = header[8:20]
         pending = self._pending.get(tid)
         if pending is not None:
             pending.retransmitted = True
+            pending.sent_at = now
             return
         check = getattr(agent, "_checks", {}).get(tid)
         if check is not None:
-            self._pending[tid] = _Pending(check.pair.key, now)
+            key = check.pair.key
+            round_trips = self.round_trips.get(key)
+            if round_trips is None:
+                round_trips = self.round_trips[key] = PairRoundTrips()
+            round_trips.requests += 1
+            self._pending[tid] = _Pending(round_trips, now)
             if len(self._pending) > 1000:  # unanswered checks: forget the oldest
                 self._pending.pop(next(iter(self._pending)))
 
     def response_received(self, data: bytes, now: float) -> None:
         """A Binding success response arrived: one RTT sample if it matches."""
-        message = _inner_stun(data)
-        if message is None or message[:2] != _BINDING_SUCCESS:
+        header = _stun_header(data)
+        if header is None or header[:2] != _BINDING_SUCCESS:
             return
-        pending = self._pending.pop(bytes(message[8:20]), None)
-        if pending is not None and not pending.retransmitted:
-            self.rtts[pending.path] = now - pending.sent_at
+        pending = self._pending.pop(header[8:20], None)
+        if pending is None:
+            return
+        rtt = now - pending.sent_at
+        round_trips = pending.round_trips
+        round_trips.total += rtt
+        round_trips.responses += 1
+        if not pending.retransmitted:
+            round_trips.current = rtt
 
 
-def _inner_stun(data: bytes) -> bytes | None:
-    """The STUN message in a datagram: itself, or the payload of ChannelData."""
+def _stun_header(data: bytes) -> bytes | None:
+    """The 20-byte header of the STUN message in a datagram, wherever it sits.
+
+    Itself, the payload of ChannelData, or the DATA attribute of a TURN Send
+    or Data indication: before the selected pair's channel is bound, every
+    relayed check and its response travel in indications.
+    """
     if len(data) >= 20 and data[0] < 2:
-        return data
+        if data[:2] in _INDICATIONS:
+            return _indication_payload_header(data)
+        return data[:20]
     if len(data) >= 24 and 0x40 <= data[0] <= 0x4F and data[4] < 2:
-        return data[4:]
+        return data[4:24]
+    return None
+
+
+def _indication_payload_header(data: bytes) -> bytes | None:
+    """The STUN header inside an indication's DATA attribute (None for other payloads)."""
+    end = min(len(data), 20 + int.from_bytes(data[2:4], "big"))
+    offset = 20
+    while offset + 4 <= end:
+        kind = int.from_bytes(data[offset : offset + 2], "big")
+        length = int.from_bytes(data[offset + 2 : offset + 4], "big")
+        start = offset + 4
+        if kind == _DATA_ATTRIBUTE:
+            if length < 20 or start + 20 > end or data[start] >= 2:
+                return None  # application data (DTLS, SRTP), not a check
+            return data[start : start + 20]
+        offset = start + ((length + 3) & ~3)
     return None
 
 
@@ -208,9 +263,16 @@ def build_stats(
                 "packetsSent": path.packets_sent if is_selected or pair.valid else 0,
                 "packetsReceived": path.packets_received if is_selected or pair.valid else 0,
             }
-            rtt = counters.rtts.get(pair.key)
-            if rtt is not None and pair.state == PairState.SUCCEEDED:
-                entry["currentRoundTripTime"] = rtt
+            round_trips = counters.round_trips.get(pair.key)
+            if round_trips is not None:
+                entry["requestsSent"] = round_trips.requests
+                entry["responsesReceived"] = round_trips.responses
+                entry["totalRoundTripTime"] = round_trips.total
+                if round_trips.current is not None and pair.state == PairState.SUCCEEDED:
+                    entry["currentRoundTripTime"] = round_trips.current
+            else:
+                entry["requestsSent"] = entry["responsesReceived"] = 0
+                entry["totalRoundTripTime"] = 0.0
             add(entry)
     transport: dict[str, Any] = {
         "id": "T01",

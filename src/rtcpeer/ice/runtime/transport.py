@@ -256,6 +256,22 @@ class IceTransport(AsyncIOEventEmitter):
         self._agent.restart(self._now(), credentials=credentials)
         self._service()
 
+    def roll_back_restart(self) -> bool:
+        """Undo the latest :meth:`restart` (its description was rolled back).
+
+        The previous credentials are in force again; False if nothing was undone.
+        """
+        self._check_open()
+        if not self._agent.roll_back_restart(self._now()):
+            return False
+        self._service()
+        # The generation in force again gathered long ago: no second end-of-candidates.
+        state = self._agent.gathering_state.value
+        if state != self._gathering_state:
+            self._gathering_state = state
+            self._notify("gatheringstatechange", state)
+        return True
+
     def _give_servers(self, resolved: list[ResolvedServer]) -> None:
         self._agent.set_servers(
             resolved, policy=_policy(self._policy), pool_size=self._pool_size, now=self._now()
@@ -473,23 +489,22 @@ class IceTransport(AsyncIOEventEmitter):
                             rearm = True
                             stats.check_sent(agent, data, self._now())
                         sock.send(data, transmit.destination)
-                handled, signalling = self._service_events()
-                rearm = rearm or signalling
-                if not handled and not transmits:
+                events = agent.take_events()
+                for event in events:
+                    if type(event) is DataReceived:  # the per-packet case, inline
+                        stats.data_received(
+                            event.socket_id, event.source, len(event.data), self._now()
+                        )
+                        self._put(event.data)
+                    else:
+                        rearm = True
+                        self._handle(event)
+                if not events and not transmits:
                     break
         finally:
             self._servicing = False
         if rearm or self._timer is None:
             self._arm_timer()
-
-    def _service_events(self) -> tuple[bool, bool]:
-        """Handle every pending event: (any handled, any other than DataReceived)."""
-        handled = signalling = False
-        while (event := self._agent.next_event()) is not None:
-            handled = True
-            signalling = signalling or not isinstance(event, DataReceived)
-            self._handle(event)
-        return handled, signalling
 
     def _arm_timer(self) -> None:
         when = None if self._closed else self._agent.get_timer()
