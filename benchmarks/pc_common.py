@@ -127,7 +127,7 @@ def bench_main(
     parser.add_argument("--quick", action="store_true", help="a short run")
     parser.add_argument("--rounds", type=int, default=None)
     args = parser.parse_args()
-    rounds = args.rounds or (2 if args.quick else 7)
+    rounds = args.rounds or (2 if args.quick else 15)
     with private_network():
         results = asyncio.run(run(rounds))
     command = f".venv/bin/python benchmarks/{script}" + (" --quick" if args.quick else "")

@@ -122,7 +122,7 @@ def main() -> None:
         return
     from tests.support.netns import private_network
 
-    rounds = args.rounds or (1 if args.quick else 3)
+    rounds = args.rounds or (1 if args.quick else 9)
     results: dict[str, list[dict[str, float]]] = {s: [] for s in STACKS}
     with private_network():  # the worker processes inherit the namespace
         for _ in range(rounds):

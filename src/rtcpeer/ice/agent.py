@@ -51,6 +51,7 @@ from rtcpeer.ice.servers import ResolvedServer
 from rtcpeer.ice.state_tracking import StateTracking
 from rtcpeer.ice.states import IceGatheringState, IceTransportState
 from rtcpeer.ice.transport import Address, LocalSocket, OutboxSink, Transmit
+from rtcpeer.stun.framing import carries_stun
 from rtcpeer.stun.message import is_stun
 
 __all__ = ["Gatherer", "IceAgent", "IceAgentConfig", "MdnsResolver", "TransportPolicy"]
@@ -417,7 +418,8 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
             return
         if self._gathering.owns(socket_id):
             self._gathering.receive(socket_id, source, data, now)
-            self._update_state(now)
+            if carries_stun(data):  # relayed application data cannot move the state
+                self._update_state(now)
             return
         sock = self._sockets.get(socket_id)
         # Only STUN moves the state; time-driven moves come with handle_timer.

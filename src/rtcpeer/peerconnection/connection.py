@@ -12,7 +12,6 @@ import asyncio
 from collections.abc import Mapping
 
 from aiortc import RTCDataChannel
-from pyee.asyncio import AsyncIOEventEmitter
 
 from rtcpeer.configuration import (
     AlgorithmIdentifier,
@@ -24,6 +23,7 @@ from rtcpeer.configuration import (
     check_certificates,
     set_configuration,
 )
+from rtcpeer.emitter import EventEmitter
 from rtcpeer.errors import InvalidStateError, OperationError
 from rtcpeer.ice import Candidate, CandidateError, IceAgentConfig
 from rtcpeer.ice.runtime import IceTransportCallbacks
@@ -71,7 +71,7 @@ from rtcpeer.sdp import Fingerprint
 CandidateLike = RTCIceCandidate | RTCIceCandidateInit | Mapping[str, object] | None
 
 
-class RTCPeerConnection(AsyncIOEventEmitter):
+class RTCPeerConnection(EventEmitter):
     """A WebRTC peer connection (W3C names, asyncio style, pyee events).
 
     ``RTCPeerConnection(configuration)`` accepts an :class:`RTCConfiguration`

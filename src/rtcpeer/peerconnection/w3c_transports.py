@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding
-from pyee.asyncio import AsyncIOEventEmitter
 
+from rtcpeer.emitter import EventEmitter
 from rtcpeer.ice import Candidate
 from rtcpeer.ice.runtime import IceTransport
 from rtcpeer.jsep import RTCError, RTCIceCandidate
@@ -62,7 +62,7 @@ class TransportContext:
     remote_max_message_size: Callable[[], int]
 
 
-class RTCIceTransport(AsyncIOEventEmitter):
+class RTCIceTransport(EventEmitter):
     """The ICE transport of the session, across every restart.
 
     Events: ``statechange``, ``gatheringstatechange``, ``selectedcandidatepairchange``.
@@ -142,7 +142,7 @@ class RTCIceTransport(AsyncIOEventEmitter):
             self.emit("selectedcandidatepairchange")
 
 
-class RTCDtlsTransport(AsyncIOEventEmitter):
+class RTCDtlsTransport(EventEmitter):
     """The DTLS transport (aiortc's underneath). Events: ``statechange``, ``error``."""
 
     def __init__(self, dtls: Any, ice: RTCIceTransport, context: TransportContext) -> None:
@@ -181,7 +181,7 @@ class RTCDtlsTransport(AsyncIOEventEmitter):
         self.emit("statechange")
 
 
-class RTCSctpTransport(AsyncIOEventEmitter):
+class RTCSctpTransport(EventEmitter):
     """The SCTP association of every data channel (aiortc's). Event: ``statechange``."""
 
     def __init__(

@@ -99,3 +99,17 @@ class StreamFramer:
             if frame[0] >= 64:
                 frame = frame[: 4 + struct.unpack("!H", frame[2:4])[0]]
             frames.append(frame)
+
+
+_COOKIE = b"\x21\x12\xa4\x42"
+
+
+def carries_stun(data: bytes) -> bool:
+    """A STUN message, or TURN ChannelData whose payload is one (cheap: first
+    byte and magic cookie only). False means application data: it cannot
+    start or answer a transaction, so the per-packet paths skip that work."""
+    if len(data) >= 20 and data[0] < 2:
+        return data[4:8] == _COOKIE
+    if len(data) >= 24 and 0x40 <= data[0] <= 0x4F and data[4] < 2:
+        return data[8:12] == _COOKIE
+    return False

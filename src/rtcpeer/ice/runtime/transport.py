@@ -22,9 +22,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from pyee.asyncio import AsyncIOEventEmitter
-
 from rtcpeer.configuration.urls import IceServerUrl
+from rtcpeer.emitter import EventEmitter
 from rtcpeer.ice.agent import IceAgent, IceAgentConfig, TransportPolicy
 from rtcpeer.ice.candidate import Candidate
 from rtcpeer.ice.events import (
@@ -57,8 +56,7 @@ from rtcpeer.ice.runtime.sockets import (
 from rtcpeer.ice.runtime.stats import TransportStats, build_stats
 from rtcpeer.ice.servers import ResolvedServer
 from rtcpeer.ice.states import IceGatheringState, IceTransportState
-
-_MAGIC_COOKIE = b"\x21\x12\xa4\x42"
+from rtcpeer.stun.framing import carries_stun
 
 
 class IceTransportCallbacks(NamedTuple):
@@ -79,7 +77,7 @@ class IceTransportCallbacks(NamedTuple):
     gatheringstatechange: Callable[[str], object]
 
 
-class IceTransport(AsyncIOEventEmitter):
+class IceTransport(EventEmitter):
     """One ICE component over real sockets, across restarts.
 
     Events: ``icecandidate`` (Candidate, or None at the end of gathering),
@@ -449,7 +447,7 @@ class IceTransport(AsyncIOEventEmitter):
         if data and (data[0] < 2 or 0x40 <= data[0] <= 0x4F):
             self.stats.response_received(data, now)
         self._agent.receive(socket_id, source, data, now)
-        self._service(data_only=not _carries_stun(data))
+        self._service(data_only=not carries_stun(data))
 
     def _on_socket_lost(self, socket_id: int, reason: str) -> None:
         self._sockets.pop(socket_id, None)
@@ -485,7 +483,7 @@ class IceTransport(AsyncIOEventEmitter):
                     sock = sockets.get(transmit.socket_id)
                     if sock is not None:
                         data = transmit.data
-                        if _carries_stun(data):
+                        if carries_stun(data):
                             rearm = True
                             stats.check_sent(agent, data, self._now())
                         sock.send(data, transmit.destination)
@@ -616,15 +614,6 @@ class IceTransport(AsyncIOEventEmitter):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
-
-
-def _carries_stun(data: bytes) -> bool:
-    """A STUN message, or ChannelData whose payload is one (first byte and magic cookie)."""
-    if len(data) >= 20 and data[0] < 2:
-        return data[4:8] == _MAGIC_COOKIE
-    if len(data) >= 24 and 0x40 <= data[0] <= 0x4F and data[4] < 2:
-        return data[8:12] == _MAGIC_COOKIE
-    return False
 
 
 def _policy(policy: str) -> TransportPolicy:
