@@ -21,6 +21,7 @@ from OpenSSL import SSL
 from rtcpeer.stun.attributes import Address, StunDecodeError
 from rtcpeer.stun.framing import StreamFramer
 from rtcpeer.turn.client.target import TurnServerTarget, transport_name
+from rtcpeer.turn.client.tls_sessions import ResumingContext, opening, resuming_client_context
 from rtcpeer.turn.dtls import DtlsEndpoint, DtlsError, client_context
 from rtcpeer.turn.errors import UNREACHABLE, TurnError
 
@@ -172,11 +173,17 @@ class _StreamLink(Link, asyncio.Protocol):
     def __init__(self) -> None:
         super().__init__()
         self._framer = StreamFramer()
+        #: TLS: hands the session to the context that resumes it (TLS 1.2 has it
+        #: after the handshake, TLS 1.3 once the first bytes from the server came).
+        self.remember_session: Callable[[object], None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport
 
     def data_received(self, data: bytes) -> None:
+        if self.remember_session is not None and self._transport is not None:
+            self.remember_session(self._transport.get_extra_info("ssl_object"))
+            self.remember_session = None
         try:
             frames = self._framer.feed(data)
         except StunDecodeError as exc:
@@ -197,7 +204,8 @@ class _StreamLink(Link, asyncio.Protocol):
 
 
 def default_tls_context(cafile: str | None = None) -> ssl.SSLContext:
-    """A verifying client context trusting ``cafile`` (else the system store).
+    """A verifying client context trusting ``cafile`` (else the system store),
+    resuming TLS sessions with servers it has connected to before.
 
     Shared by every TLS link with the same trust: building one parses the
     whole CA bundle (about a millisecond per connection for a one-CA file,
@@ -213,7 +221,7 @@ def default_tls_context(cafile: str | None = None) -> ssl.SSLContext:
 
 @functools.lru_cache(maxsize=16)
 def _tls_context(key: tuple[str, int, int] | None) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=None if key is None else key[0])
+    return resuming_client_context(None if key is None else key[0])
 
 
 async def open_link(
@@ -284,13 +292,16 @@ async def _open(
     tls: ssl.SSLContext | None = None
     if kind == "tls":
         tls = ssl_context or default_tls_context(cafile)
-    _, stream = await loop.create_connection(
-        _StreamLink,
-        target.host,
-        target.port,
-        ssl=tls,
-        server_hostname=hostname if tls is not None else None,
-        local_addr=local_address,
-        family=family,
-    )
+    with opening(remote):  # a ResumingContext offers this server's last session
+        _, stream = await loop.create_connection(
+            _StreamLink,
+            target.host,
+            target.port,
+            ssl=tls,
+            server_hostname=hostname if tls is not None else None,
+            local_addr=local_address,
+            family=family,
+        )
+    if isinstance(tls, ResumingContext):
+        stream.remember_session = functools.partial(tls.remember, hostname, remote)
     return stream
