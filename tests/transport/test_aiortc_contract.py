@@ -150,3 +150,17 @@ async def test_data_channel_survives_a_path_interruption_without_a_new_handshake
     assert channel.readyState == remote.readyState == "open"
     for transport in dtls:
         await transport.stop()
+
+
+def test_the_sctp_internals_delayed_sack_relies_on_are_still_there() -> None:
+    """rtcpeer.peerconnection.sctp_ack overrides ``_send_sack`` and reads the
+    SACK bookkeeping; an aiortc that renames them must fail here, not silently
+    fall back to a SACK per packet (or never acknowledge)."""
+    source = inspect.getsource(RTCSctpTransport)
+    assert "async def _send_sack(self)" in source
+    # _handle_data sends the SACK through the overridable method, when needed.
+    handle = inspect.getsource(RTCSctpTransport._handle_data)
+    assert "if self._sack_needed:" in handle and "await self._send_sack()" in handle
+    for member in ("_sack_needed", "_sack_misordered", "_sack_duplicates", "_association_state"):
+        assert f"self.{member}" in source, member
+    assert RTCSctpTransport.State.ESTABLISHED
