@@ -15,7 +15,10 @@ run). Runs in a private network namespace (needs root, as the tests do).
 
 from __future__ import annotations
 
+import asyncio
+import math
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -55,6 +58,10 @@ async def _python_pair(stack: str, config: dict[str, Any], cafile: str) -> float
         start = time.perf_counter()
         await open_pair(side_a, side_b, a, b)
         return (time.perf_counter() - start) * 1000
+    except (TimeoutError, asyncio.TimeoutError):
+        states = [(pc.signalingState, pc.iceConnectionState, pc.connectionState) for pc in (a, b)]
+        print(f"pc_open: {stack} pair stuck in {states}", file=sys.stderr)
+        raise
     finally:
         await a.close()
         await b.close()
@@ -63,10 +70,15 @@ async def _python_pair(stack: str, config: dict[str, Any], cafile: str) -> float
 async def _one(
     stack: str, scenario: str, coturn: Coturn, browser: BrowserPage, cafile: str
 ) -> float:
+    """One open, in ms; NaN (counted and reported as a failure) if it timed out."""
     config = w3c_config(None if scenario == "host" else coturn, scenario)
-    if stack == "chromium":
-        return float(await browser.call("benchOpen", config))
-    return await _python_pair(stack, config, cafile)
+    try:
+        if stack == "chromium":
+            return float(await browser.call("benchOpen", config))
+        return await _python_pair(stack, config, cafile)
+    except (TimeoutError, asyncio.TimeoutError):
+        print(f"pc_open: {stack} {scenario} did not open in time", file=sys.stderr)
+        return math.nan
 
 
 async def run(rounds: int) -> dict[tuple[str, str], list[float]]:
@@ -91,6 +103,10 @@ async def run(rounds: int) -> dict[tuple[str, str], list[float]]:
     return results
 
 
+def _opened(values: list[float]) -> list[float]:
+    return [v for v in values if not math.isnan(v)]
+
+
 def report(results: dict[tuple[str, str], list[float]], rounds: int, command: str) -> str:
     lines = [
         "### Peer connection open: createOffer to data channel open (ms)",
@@ -103,7 +119,7 @@ def report(results: dict[tuple[str, str], list[float]], rounds: int, command: st
         "|---|---|---|---|---|---|---|---|",
     ]
     for scenario in SCENARIOS:
-        ours, aio, chrome = (median(results[(s, scenario)]) for s in STACKS)
+        ours, aio, chrome = (median(_opened(results[(s, scenario)])) for s in STACKS)
         if scenario == "host":
             target, ok = "≤ 0.6x aiortc", ours <= 0.6 * aio
         else:
@@ -114,9 +130,17 @@ def report(results: dict[tuple[str, str], list[float]], rounds: int, command: st
             f"| {ratio(ours, chrome)} | {target} | {verdict(ok)} |"
         )
     spread = ", ".join(
-        f"{stack}/{scenario}: {min(v):.0f}-{max(v):.0f}" for (stack, scenario), v in results.items()
+        f"{stack}/{scenario}: {min(_opened(v)):.0f}-{max(_opened(v)):.0f}"
+        for (stack, scenario), v in results.items()
+        if _opened(v)
+    )
+    failed = ", ".join(
+        f"{stack}/{scenario}: {len(v) - len(_opened(v))}"
+        for (stack, scenario), v in results.items()
+        if len(_opened(v)) < len(v)
     )
     lines += ["", f"Range (min-max, ms): {spread}."]
+    lines += ["", f"Opens that timed out (left out of the medians): {failed or 'none'}."]
     return "\n".join(lines) + "\n"
 
 
