@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 
 from rtcpeer.configuration import RTCCertificate
+from rtcpeer.transport.dtls_context import SharedContextCertificate, install_identity
 
 #: Every attribute aiortc's RTCDtlsTransport reads from its ICE transport.
 AIORTC_ICE_SURFACE = frozenset({"role", "_recv", "_send"})
@@ -61,16 +62,29 @@ class AiortcIceTransportAdapter:
 
 
 class ObservedDtlsTransport(RTCDtlsTransport):
-    """aiortc's RTCDtlsTransport that tells its owner about state changes directly.
+    """aiortc's RTCDtlsTransport that tells its owner about state changes
+    directly, and whose SSL connection comes from a shared context.
 
     ``on_statechange`` runs before the pyee listeners of ``statechange``: an
     attribute instead of a pyee handler table (an OrderedDict) per connection.
+    aiortc's ``start()`` builds the SSL connection from the certificate's
+    context and then enters ``connecting`` before the first handshake step;
+    that state change is where the connection gets its own certificate and
+    key (:mod:`rtcpeer.transport.dtls_context`).
     """
 
     #: The owner's handler (None: pyee listeners only).
     on_statechange: Callable[[], object] | None = None
 
+    def __init__(self, transport: Any, certificate: SharedContextCertificate) -> None:
+        super().__init__(transport, [certificate])
+        self._identity: SharedContextCertificate | None = certificate
+
     def emit(self, event: str, *args: Any, **kwargs: Any) -> bool:
+        identity = self._identity
+        if identity is not None and event == "statechange" and self._ssl is not None:
+            self._identity = None
+            install_identity(self._ssl, identity)
         callback = self.on_statechange
         if callback is not None and event == "statechange":
             callback()
@@ -88,8 +102,9 @@ def create_dtls_transport(
     if dtls_role not in ("client", "server"):
         raise ValueError(f"dtls_role must be 'client' or 'server', not {dtls_role!r}")
     dtls = ObservedDtlsTransport(
-        AiortcIceTransportAdapter(transport),  # type: ignore[arg-type]
-        [certificate._to_aiortc()],
+        AiortcIceTransportAdapter(transport),
+        # aiortc types the key as EC only; an RSA key builds (see RTCCertificate._to_aiortc).
+        SharedContextCertificate(key=certificate.private_key, cert=certificate.x509),  # type: ignore[arg-type]
     )
     dtls._set_role(dtls_role)
     return dtls
