@@ -85,3 +85,33 @@ def test_aiortc_builds_the_connection_before_entering_connecting() -> None:
     handshake = start.index("await self._do_handshake()")
     assert built < connecting < handshake
     assert "_create_ssl_context(" in start[built:connecting]
+
+
+def test_without_srtp_sessions_aiortc_ignores_rtp_and_still_reports_connected() -> None:
+    """ObservedDtlsTransport skips aiortc's SRTP setup (no media in rtcpeer)."""
+    start = inspect.getsource(RTCDtlsTransport.start)
+    assert "self._setup_srtp()" in start
+    receive = inspect.getsource(RTCDtlsTransport._recv_next)
+    assert "and self._rx_srtp:" in receive  # None: the datagram is ignored, not decrypted
+
+
+class _Receiver:
+    def __init__(self) -> None:
+        self.data: asyncio.Queue[bytes] = asyncio.Queue()
+
+    async def _handle_data(self, data: bytes) -> None:
+        await self.data.put(data)
+
+
+async def test_an_rtp_datagram_is_ignored_on_a_connection_without_srtp() -> None:
+    client, server = RTCCertificate.generate("ECDSA"), RTCCertificate.generate("ECDSA")
+    a, b = await _handshake(client, server)
+    assert a._rx_srtp is None and b._rx_srtp is None
+    receiver = _Receiver()
+    b._data_receiver = receiver  # type: ignore[assignment]
+    await a.transport._send(bytes([0x80, 96]) + bytes(30))  # looks like RTP
+    await a._send_data(b"after")  # DTLS application data behind it, in order
+    assert await asyncio.wait_for(receiver.data.get(), TIMEOUT) == b"after"
+    assert a.state == b.state == "connected"
+    for transport in (a, b):
+        await transport.stop()

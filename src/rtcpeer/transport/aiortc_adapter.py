@@ -70,7 +70,8 @@ class ObservedDtlsTransport(RTCDtlsTransport):
     aiortc's ``start()`` builds the SSL connection from the certificate's
     context and then enters ``connecting`` before the first handshake step;
     that state change is where the connection gets its own certificate and
-    key (:mod:`rtcpeer.transport.dtls_context`).
+    key (:mod:`rtcpeer.transport.dtls_context`). rtcpeer carries data
+    channels only, so no SRTP keys are exported and no libsrtp sessions made.
     """
 
     #: The owner's handler (None: pyee listeners only).
@@ -89,6 +90,9 @@ class ObservedDtlsTransport(RTCDtlsTransport):
         if callback is not None and event == "statechange":
             callback()
         return bool(super().emit(event, *args, **kwargs))
+
+    def _setup_srtp(self) -> None:
+        """No RTP here: aiortc drops SRTP-looking datagrams while ``_rx_srtp`` is None."""
 
 
 def create_dtls_transport(
