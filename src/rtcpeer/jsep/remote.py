@@ -17,7 +17,14 @@ from rtcpeer.errors import InvalidAccessError, OperationError
 from rtcpeer.jsep.credentials import IceCredentials, credentials_problem
 from rtcpeer.jsep.description import RTCSdpType, RTCSessionDescription
 from rtcpeer.jsep.errors import sdp_syntax_error
-from rtcpeer.sdp import Fingerprint, MediaSection, SdpParseError, SessionDescription, parse_sdp
+from rtcpeer.sdp import (
+    Fingerprint,
+    Group,
+    MediaSection,
+    SdpParseError,
+    SessionDescription,
+    parse_sdp,
+)
 
 #: RFC 8841: no a=sctp-port means 5000; no a=max-message-size means 64 KiB.
 DEFAULT_REMOTE_SCTP_PORT = 5000
@@ -88,19 +95,22 @@ def _invalid(index: int | None, reason: str) -> InvalidAccessError:
     return InvalidAccessError(where + reason)
 
 
-def _check_structure(description: SessionDescription) -> None:
+def _check_mids(mids: list[str | None]) -> None:
     seen: set[str] = set()
-    for index, section in enumerate(description.media):
-        mid = section.mid
+    for index, mid in enumerate(mids):
         if mid is None:
             continue
         if mid in seen:
             raise _invalid(index, f"duplicate a=mid:{mid}")
         seen.add(mid)
+
+
+def _check_bundle_groups(mids: list[str | None], bundle_groups: tuple[Group, ...]) -> None:
+    known = set(mids)
     grouped: set[str] = set()
-    for group in description.bundle_groups:
+    for group in bundle_groups:
         for mid in group.mids:
-            if mid not in seen:
+            if mid not in known:
                 raise _invalid(None, f"a=group:BUNDLE names unknown mid {mid!r}")
             if mid in grouped:
                 raise _invalid(None, f"mid {mid!r} is in two BUNDLE groups")
@@ -124,7 +134,10 @@ def _check_against_offer(answer: SessionDescription, offer: SessionDescription) 
 
 
 def _transport(
-    description: SessionDescription, indexes: tuple[int, ...], sdp_type: RTCSdpType
+    description: SessionDescription,
+    mids: list[str | None],
+    indexes: tuple[int, ...],
+    sdp_type: RTCSdpType,
 ) -> RemoteTransport:
     tag = indexes[0]
     values = description.transport_attributes(tag)
@@ -144,7 +157,7 @@ def _transport(
     section = description.media[tag]
     return RemoteTransport(
         indexes=indexes,
-        mids=tuple(description.media[i].mid for i in indexes),
+        mids=tuple([mids[i] for i in indexes]),
         credentials=IceCredentials(values.ice_ufrag, values.ice_pwd),
         ice_options=values.ice_options,
         fingerprints=values.fingerprints,
@@ -158,15 +171,19 @@ def _live(section: MediaSection) -> bool:
     return not section.is_rejected
 
 
-def _transport_groups(description: SessionDescription) -> list[tuple[int, ...]]:
+def _transport_groups(
+    description: SessionDescription, mids: list[str | None], bundle_groups: tuple[Group, ...]
+) -> list[tuple[int, ...]]:
     """Indexes per transport: each BUNDLE group's live sections, tag first; then the rest."""
     groups: list[tuple[int, ...]] = []
     bundled: set[int] = set()
-    for group in description.bundle_groups:
+    for group in bundle_groups:
         indexes = []
         for mid in group.mids:
-            index = description.index_of_mid(mid)
-            if index is not None and _live(description.media[index]):
+            # _check_bundle_groups made sure the mid is there; the first
+            # section with it, as SessionDescription.index_of_mid gives.
+            index = mids.index(mid)
+            if _live(description.media[index]):
                 indexes.append(index)
         if indexes:
             groups.append(tuple(indexes))
@@ -178,7 +195,7 @@ def _transport_groups(description: SessionDescription) -> list[tuple[int, ...]]:
 
 
 def _data_channel(
-    description: SessionDescription, transports: list[RemoteTransport]
+    description: SessionDescription, mids: list[str | None], transports: list[RemoteTransport]
 ) -> RemoteDataChannel | None:
     for index, section in enumerate(description.media):
         if not section.is_data_channel or section.is_rejected:
@@ -188,7 +205,7 @@ def _data_channel(
         size = section.max_message_size
         return RemoteDataChannel(
             index=index,
-            mid=section.mid,
+            mid=mids[index],
             sctp_port=DEFAULT_REMOTE_SCTP_PORT if port is None else port,
             max_message_size=DEFAULT_REMOTE_MAX_MESSAGE_SIZE if size is None else size,
             transport=transport,
@@ -223,19 +240,27 @@ def validate_remote_description(
     parsed: SessionDescription, sdp_type: RTCSdpType | str, *, offer: SessionDescription | None
 ) -> RemoteDescription:
     """:func:`parse_remote_description` for an already parsed description."""
-    sdp_type = RTCSdpType(sdp_type)
-    _check_structure(parsed)
+    if not isinstance(sdp_type, RTCSdpType):
+        sdp_type = RTCSdpType(sdp_type)
+    # The views every check below needs, each read once.
+    mids = [section.mid for section in parsed.media]
+    _check_mids(mids)
+    bundle_groups = parsed.bundle_groups
+    _check_bundle_groups(mids, bundle_groups)
     if offer is not None and sdp_type is not RTCSdpType.OFFER:
         _check_against_offer(parsed, offer)
     for index, section in enumerate(parsed.media):
         if section.is_rtp and _live(section) and not section.rtcp_mux:
             raise _invalid(index, "RTP without a=rtcp-mux (rtcpMuxPolicy is 'require')")
-    transports = [_transport(parsed, indexes, sdp_type) for indexes in _transport_groups(parsed)]
+    transports = [
+        _transport(parsed, mids, indexes, sdp_type)
+        for indexes in _transport_groups(parsed, mids, bundle_groups)
+    ]
     return RemoteDescription(
         type=sdp_type,
         description=parsed,
         transports=tuple(transports),
-        data_channel=_data_channel(parsed, transports),
+        data_channel=_data_channel(parsed, mids, transports),
         ice_lite=parsed.ice_lite,
     )
 

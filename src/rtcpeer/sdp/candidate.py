@@ -8,13 +8,14 @@ expose its read-only fields ("parse a candidate attribute" in webrtc-pc).
 
 from __future__ import annotations
 
-import re
+import string
 from dataclasses import dataclass
 
 from rtcpeer.sdp.errors import SdpValueError
 from rtcpeer.sdp.grammar import is_token, uint
 
-_ICE_CHARS = re.compile(r"[A-Za-z0-9+/]{1,32}")
+#: ice-char (RFC 8839); a foundation is 1 to 32 of them.
+_ICE_CHARS = frozenset(string.ascii_letters + string.digits + "+/")
 
 
 @dataclass(frozen=True)
@@ -41,27 +42,32 @@ class CandidateFields:
         return None
 
 
-def parse_candidate_value(text: str) -> CandidateFields:
-    """Parse the text after ``a=candidate:`` (no ``candidate:`` prefix)."""
+def _parse(text: str, *, build: bool) -> CandidateFields | None:
+    """Check ``text`` against the grammar; build the fields only when asked.
+
+    The SDP parser checks every ``a=candidate`` value but keeps it raw, so it
+    skips building the dataclass. Errors come in the same order either way.
+    """
     words = text.split()
     if len(words) < 8:
         raise SdpValueError("a candidate needs at least 8 fields")
     if words[6] != "typ":
         raise SdpValueError("the 7th candidate field must be 'typ'")
-    foundation, component, transport, priority, address, port = words[:6]
-    if _ICE_CHARS.fullmatch(foundation) is None:
+    foundation, component, transport, priority, address, port, _, type_ = words[:8]
+    if not (1 <= len(foundation) <= 32 and _ICE_CHARS.issuperset(foundation)):
         raise SdpValueError(f"invalid candidate foundation {foundation!r}")
     if not is_token(transport):
         raise SdpValueError(f"invalid candidate transport {transport!r}")
-    if not is_token(words[7]):
-        raise SdpValueError(f"invalid candidate type {words[7]!r}")
-    rest = words[8:]
-    if len(rest) % 2:
+    if not is_token(type_):
+        raise SdpValueError(f"invalid candidate type {type_!r}")
+    if len(words) % 2:  # 8 fixed fields, then name/value pairs
         raise SdpValueError("candidate extensions must come in name/value pairs")
     related_address: str | None = None
     related_port: int | None = None
     extensions: list[tuple[str, str]] = []
-    for name, value in zip(rest[::2], rest[1::2], strict=True):
+    for index in range(8, len(words), 2):
+        name = words[index]
+        value = words[index + 1]
         if name == "raddr" and related_address is None:
             related_address = value
         elif name == "rport" and related_port is None:
@@ -70,18 +76,35 @@ def parse_candidate_value(text: str) -> CandidateFields:
             extensions.append((name, value))
         else:
             raise SdpValueError(f"invalid candidate extension name {name!r}")
+    component_id = uint(component, "component id", max_digits=3)
+    priority_value = uint(priority, "priority", max_digits=10)
+    port_number = uint(port, "port", max_digits=5, maximum=65535)
+    if not build:
+        return None
     return CandidateFields(
         foundation=foundation,
-        component=uint(component, "component id", max_digits=3),
+        component=component_id,
         transport=transport,
-        priority=uint(priority, "priority", max_digits=10),
+        priority=priority_value,
         address=address,
-        port=uint(port, "port", max_digits=5, maximum=65535),
-        type=words[7],
+        port=port_number,
+        type=type_,
         related_address=related_address,
         related_port=related_port,
         extensions=tuple(extensions),
     )
 
 
-__all__ = ["CandidateFields", "parse_candidate_value"]
+def parse_candidate_value(text: str) -> CandidateFields:
+    """Parse the text after ``a=candidate:`` (no ``candidate:`` prefix)."""
+    fields = _parse(text, build=True)
+    assert fields is not None
+    return fields
+
+
+def check_candidate_value(text: str) -> None:
+    """Raise :class:`SdpValueError` exactly when :func:`parse_candidate_value` would."""
+    _parse(text, build=False)
+
+
+__all__ = ["CandidateFields", "check_candidate_value", "parse_candidate_value"]

@@ -3,19 +3,23 @@
 Each function takes the raw text after ``x=`` (or after ``a=name:``) and
 returns a typed value, or raises :class:`SdpValueError`. The parser calls
 them once to validate, and the model's typed views call them again, so a
-description that parsed can never fail when read.
+description that parsed can never fail when read. Where building the typed
+value costs more than checking it, a ``*_fields`` function does the checking
+and returns the plain parts: the parser validates with it, and ``parse_*``
+builds on it, so both accept exactly the same text.
 """
 
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 
 from rtcpeer.sdp.errors import SdpValueError
 
-# RFC 8866 token: visible ASCII except a few separators.
-_TOKEN = re.compile(r"[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]+")
-_DIGITS = re.compile(r"[0-9]+")
+# RFC 8866 token: visible ASCII except a few separators. A set, not a regex:
+# tokens are short and membership is cheaper than a match call.
+_TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`{|}~")
 _HEX_PAIRS = re.compile(r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2})*")
 
 SETUP_ROLES = frozenset({"active", "passive", "actpass", "holdconn"})
@@ -24,12 +28,13 @@ DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
 
 def is_token(text: str) -> bool:
     """True when ``text`` is an RFC 8866 token."""
-    return _TOKEN.fullmatch(text) is not None
+    return text != "" and _TOKEN_CHARS.issuperset(text)
 
 
 def uint(text: str, what: str, *, max_digits: int = 20, maximum: int | None = None) -> int:
     """An unsigned decimal integer (ASCII digits only, bounded length)."""
-    if _DIGITS.fullmatch(text) is None:
+    # isdigit() alone would also accept non-ASCII digits such as "\u0661".
+    if not (text.isascii() and text.isdigit()):
         raise SdpValueError(f"{what} must be a decimal number, got {text!r}")
     if len(text) > max_digits:
         raise SdpValueError(f"{what} has more than {max_digits} digits")
@@ -92,12 +97,17 @@ class ConnectionData:
         return f"{self.net_type} {self.addr_type} {self.address}"
 
 
-def parse_connection(text: str) -> ConnectionData:
-    """``c=<nettype> <addrtype> <connection-address>``."""
+def connection_fields(text: str) -> list[str]:
+    """The fields of a ``c=`` value, checked (what :func:`parse_connection` builds from)."""
     words = text.split()
     if len(words) != 3:
         raise SdpValueError(f"c= needs 3 fields, got {len(words)}")
-    return ConnectionData(*words)
+    return words
+
+
+def parse_connection(text: str) -> ConnectionData:
+    """``c=<nettype> <addrtype> <connection-address>``."""
+    return ConnectionData(*connection_fields(text))
 
 
 def parse_timing(text: str) -> tuple[int, int]:
@@ -119,20 +129,26 @@ class MediaLine:
     formats: tuple[str, ...]
 
 
-def parse_media_line(text: str) -> MediaLine:
-    """``m=<media> <port>[/<count>] <proto> <fmt> ...`` (at least one fmt)."""
+def media_line_fields(text: str) -> tuple[str, int, int | None, str, tuple[str, ...]]:
+    """The fields of an ``m=`` value, checked, in :class:`MediaLine` order."""
     words = text.split()
     if len(words) < 4:
         raise SdpValueError("m= needs media, port, proto and at least one format")
-    kind, port_text, proto, *formats = words
+    kind, port_text, proto = words[:3]
     if not is_token(kind):
         raise SdpValueError(f"invalid media type {kind!r}")
     port_part, slash, count_part = port_text.partition("/")
     port = uint(port_part, "port", max_digits=5, maximum=65535)
     count = uint(count_part, "port count", max_digits=5) if slash else None
-    if not all(is_token(part) for part in proto.split("/")):
-        raise SdpValueError(f"invalid transport protocol {proto!r}")
-    return MediaLine(kind, port, count, proto, tuple(formats))
+    for part in proto.split("/"):
+        if not is_token(part):
+            raise SdpValueError(f"invalid transport protocol {proto!r}")
+    return kind, port, count, proto, tuple(words[3:])
+
+
+def parse_media_line(text: str) -> MediaLine:
+    """``m=<media> <port>[/<count>] <proto> <fmt> ...`` (at least one fmt)."""
+    return MediaLine(*media_line_fields(text))
 
 
 @dataclass(frozen=True)
@@ -157,8 +173,8 @@ class Fingerprint:
         )
 
 
-def parse_fingerprint(text: str) -> Fingerprint:
-    """``a=fingerprint:<hash-func> <XX:XX:...>`` (RFC 8122)."""
+def fingerprint_fields(text: str) -> tuple[str, str]:
+    """The hash function and value of an ``a=fingerprint`` value, checked."""
     words = text.split()
     if len(words) != 2:
         raise SdpValueError("fingerprint needs a hash function and a value")
@@ -167,7 +183,12 @@ def parse_fingerprint(text: str) -> Fingerprint:
         raise SdpValueError(f"invalid fingerprint hash function {algorithm!r}")
     if _HEX_PAIRS.fullmatch(value) is None:
         raise SdpValueError("fingerprint value must be colon-separated hex pairs")
-    return Fingerprint(algorithm, value)
+    return algorithm, value
+
+
+def parse_fingerprint(text: str) -> Fingerprint:
+    """``a=fingerprint:<hash-func> <XX:XX:...>`` (RFC 8122)."""
+    return Fingerprint(*fingerprint_fields(text))
 
 
 def parse_setup(text: str) -> str:
@@ -189,11 +210,17 @@ class Group:
         return " ".join((self.semantics, *self.mids))
 
 
-def parse_group(text: str) -> Group:
-    """``a=group:<semantics> <mid> ...``."""
+def group_fields(text: str) -> list[str]:
+    """The semantics and mids of an ``a=group`` value, checked."""
     words = tokens(text, "group")
     if not is_token(words[0]):
         raise SdpValueError(f"invalid group semantics {words[0]!r}")
+    return words
+
+
+def parse_group(text: str) -> Group:
+    """``a=group:<semantics> <mid> ...``."""
+    words = group_fields(text)
     return Group(words[0], tuple(words[1:]))
 
 
@@ -228,7 +255,11 @@ __all__ = [
     "Group",
     "MediaLine",
     "Origin",
+    "connection_fields",
+    "fingerprint_fields",
+    "group_fields",
     "is_token",
+    "media_line_fields",
     "parse_connection",
     "parse_fingerprint",
     "parse_group",

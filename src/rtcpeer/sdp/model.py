@@ -101,7 +101,7 @@ class _Attributes:
     @property
     def fingerprints(self) -> tuple[Fingerprint, ...]:
         """Every ``a=fingerprint`` at this level, in order."""
-        return tuple(parse_fingerprint(v) for v in self.attribute_values("fingerprint"))
+        return tuple([parse_fingerprint(v) for v in self.attribute_values("fingerprint")])
 
     @property
     def setup(self) -> str | None:
@@ -300,12 +300,12 @@ class SessionDescription(_Attributes):
     @property
     def groups(self) -> tuple[Group, ...]:
         """Every ``a=group`` line (RFC 5888)."""
-        return tuple(parse_group(v) for v in self.attribute_values("group"))
+        return tuple([parse_group(v) for v in self.attribute_values("group")])
 
     @property
     def bundle_groups(self) -> tuple[Group, ...]:
         """The ``a=group:BUNDLE`` lines (RFC 8843)."""
-        return tuple(g for g in self.groups if g.semantics == "BUNDLE")
+        return tuple([g for g in self.groups if g.semantics == "BUNDLE"])
 
     def bundle_group_of(self, mid: str) -> Group | None:
         """The BUNDLE group listing ``mid``, if any."""
@@ -337,13 +337,25 @@ class SessionDescription(_Attributes):
         # Not cached here: a cache would give every description kept for the
         # life of a connection its own __dict__ (~1 KiB per connection); the
         # hot callers keep what they need (negotiation.Applied).
+        # Each view is read once, in the order the rule above names them.
         section = self.media[index]
+        ufrag = section.ice_ufrag
+        if ufrag is None:
+            ufrag = self.ice_ufrag
+        pwd = section.ice_pwd
+        if pwd is None:
+            pwd = self.ice_pwd
+        options = section.ice_options or self.ice_options
+        fingerprints = section.fingerprints or self.fingerprints
+        setup = section.setup
+        if setup is None:
+            setup = self.setup
         return TransportAttributes(
-            ice_ufrag=section.ice_ufrag if section.ice_ufrag is not None else self.ice_ufrag,
-            ice_pwd=section.ice_pwd if section.ice_pwd is not None else self.ice_pwd,
-            ice_options=section.ice_options or self.ice_options,
-            fingerprints=section.fingerprints or self.fingerprints,
-            setup=section.setup if section.setup is not None else self.setup,
+            ice_ufrag=ufrag,
+            ice_pwd=pwd,
+            ice_options=options,
+            fingerprints=fingerprints,
+            setup=setup,
         )
 
     def ice_credentials_of(self, index: int) -> tuple[str | None, str | None]:

@@ -9,19 +9,20 @@ else unknown is kept verbatim.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import string
+from collections.abc import Callable, Iterator
 
-from rtcpeer.sdp.candidate import parse_candidate_value
+from rtcpeer.sdp.candidate import check_candidate_value
 from rtcpeer.sdp.errors import SdpParseError, SdpValueError
 from rtcpeer.sdp.grammar import (
     DIRECTIONS,
+    connection_fields,
+    fingerprint_fields,
+    group_fields,
     is_token,
-    parse_connection,
-    parse_fingerprint,
-    parse_group,
+    media_line_fields,
     parse_ice_options,
     parse_max_message_size,
-    parse_media_line,
     parse_origin,
     parse_sctp_port,
     parse_setup,
@@ -32,8 +33,11 @@ from rtcpeer.sdp.model import Attribute, Field, MediaSection, SessionDescription
 
 #: Line types allowed only at session level (RFC 8866 §5).
 _SESSION_ONLY = frozenset("vosuepzrt")
+
+# The checks raise SdpValueError for a value the model's typed view could not
+# read; they check without building the typed value where the grammar allows.
 _FIELD_CHECKS: dict[str, Callable[[str], object]] = {
-    "c": parse_connection,
+    "c": connection_fields,
     "t": parse_timing,
 }
 
@@ -43,42 +47,52 @@ _ATTRIBUTE_CHECKS: dict[str, Callable[[str], object]] = {
     "ice-ufrag": lambda v: parse_single_word(v, "ice-ufrag"),
     "ice-pwd": lambda v: parse_single_word(v, "ice-pwd"),
     "ice-options": parse_ice_options,
-    "fingerprint": parse_fingerprint,
+    "fingerprint": fingerprint_fields,
     "setup": parse_setup,
-    "group": parse_group,
+    "group": group_fields,
     "sctp-port": parse_sctp_port,
     "max-message-size": parse_max_message_size,
-    "candidate": parse_candidate_value,
+    "candidate": check_candidate_value,
 }
-#: Attributes that must carry a value when present.
-_NEEDS_VALUE = frozenset(_ATTRIBUTE_CHECKS)
 
 
 def _split_lines(text: str) -> list[tuple[int, str]]:
-    numbered: list[tuple[int, str]] = []
-    for number, raw in enumerate(text.split("\n"), start=1):
-        line = raw[:-1] if raw.endswith("\r") else raw
-        if not line:
-            continue
-        if "\r" in line:
-            raise SdpParseError(number, "carriage return inside a line", line)
-        if "\x00" in line:
-            raise SdpParseError(number, "NUL character in a line", line)
-        numbered.append((number, line))
-    return numbered
+    """The non-blank lines with their 1-based numbers, line endings (CRLF or LF) removed."""
+    # Drop the CR of every CRLF (and of a last line without LF); any CR or
+    # NUL left is inside a line, which the slow loop below locates.
+    stripped = text.replace("\r\n", "\n")
+    if stripped.endswith("\r"):
+        stripped = stripped[:-1]
+    lines = stripped.split("\n")
+    if "\r" in stripped or "\x00" in stripped:
+        for number, line in enumerate(lines, start=1):
+            if "\r" in line:
+                raise SdpParseError(number, "carriage return inside a line", line)
+            if "\x00" in line:
+                raise SdpParseError(number, "NUL character in a line", line)
+    return [(number, line) for number, line in enumerate(lines, start=1) if line]
 
 
-def _split_type(number: int, line: str) -> tuple[str, str]:
-    if len(line) < 2 or line[1] != "=" or not ("a" <= line[0] <= "z"):
-        raise SdpParseError(number, "expected '<letter>=<value>'", line)
-    return line[0], line[2:]
+#: How every line starts: a lower-case type letter and "=".
+_LINE_STARTS = frozenset(f"{letter}=" for letter in string.ascii_lowercase)
 
 
-#: Attribute names a WebRTC description repeats: a parsed one shares these
-#: strings instead of holding its own copy of each name (parsed descriptions
-#: stay in memory for the life of a connection).
-_COMMON_NAMES = {
-    name: name
+def _check_line_types(lines: list[tuple[int, str]]) -> None:
+    """Every line is ``<letter>=<value>``.
+
+    After this check, ``line[0]`` is a line's type and ``line[2:]`` its value.
+    """
+    for number, line in lines:
+        if line[:2] not in _LINE_STARTS:
+            raise SdpParseError(number, "expected '<letter>=<value>'", line)
+
+
+#: Attribute names a WebRTC description repeats, each with the string a
+#: parsed description shares instead of holding its own copy (descriptions
+#: stay in memory for the life of a connection) and its value check, if any.
+#: A checked attribute must carry a value.
+_KNOWN_ATTRIBUTES: dict[str, tuple[str, Callable[[str], object] | None]] = {
+    name: (name, _ATTRIBUTE_CHECKS.get(name))
     for name in (
         *_ATTRIBUTE_CHECKS,
         "end-of-candidates",
@@ -93,16 +107,20 @@ _COMMON_NAMES = {
 }
 
 
-def _attribute(number: int, line: str, value: str) -> Attribute:
-    name, colon, rest = value.partition(":")
-    name = _COMMON_NAMES.get(name, name)
-    if not is_token(name):
+def _attribute(number: int, line: str) -> Attribute:
+    head, colon, rest = line.partition(":")  # the first colon ends the name
+    name = head[2:]
+    known = _KNOWN_ATTRIBUTES.get(name)
+    if known is not None:
+        name, check = known  # a known name is a token
+    elif is_token(name):
+        check = None
+    else:
         raise SdpParseError(number, "invalid attribute name", line)
     if not colon:
-        if name in _NEEDS_VALUE:
+        if check is not None:
             raise SdpParseError(number, f"a={name} needs a value", line)
         return Attribute(name)
-    check = _ATTRIBUTE_CHECKS.get(name)
     if check is not None:
         try:
             check(rest)
@@ -111,7 +129,9 @@ def _attribute(number: int, line: str, value: str) -> Attribute:
     return Attribute(name, rest)
 
 
-def _field(number: int, line: str, type_: str, value: str) -> Field:
+def _field(number: int, line: str) -> Field:
+    type_ = line[0]
+    value = line[2:]
     check = _FIELD_CHECKS.get(type_)
     if check is not None:
         try:
@@ -121,31 +141,37 @@ def _field(number: int, line: str, type_: str, value: str) -> Field:
     return Field(type_, value)
 
 
-def _media_section(number: int, line: str, value: str, body: list[tuple[int, str]]) -> MediaSection:
+def _media_line(number: int, line: str) -> tuple[str, int, int | None, str, tuple[str, ...]]:
     try:
-        m_line = parse_media_line(value)
+        return media_line_fields(line[2:])
     except SdpValueError as error:
         raise SdpParseError(number, f"m=: {error}", line) from None
-    fields: list[Field] = []
-    attributes: list[Attribute] = []
-    for body_number, body_line in body:
-        type_, body_value = _split_type(body_number, body_line)
+
+
+def _read_lines(
+    lines: Iterator[tuple[int, str]],
+    fields: list[Field],
+    attributes: list[Attribute],
+    *,
+    media_level: bool,
+) -> tuple[int, str] | None:
+    """Read ``lines`` into ``fields`` and ``attributes`` up to the next m= line.
+
+    Returns that m= line, or None when ``lines`` ran out.
+    """
+    for number, line in lines:
+        type_ = line[0]
         if type_ == "a":
-            attributes.append(_attribute(body_number, body_line, body_value))
-        elif type_ in _SESSION_ONLY:
-            reason = f"{type_}= is not allowed in a media section"
-            raise SdpParseError(body_number, reason, body_line)
+            attributes.append(_attribute(number, line))
+        elif type_ == "m":
+            return number, line
+        elif media_level and type_ in _SESSION_ONLY:
+            raise SdpParseError(number, f"{type_}= is not allowed in a media section", line)
+        elif not media_level and type_ in "vos":
+            raise SdpParseError(number, f"a second {type_}= line", line)
         else:
-            fields.append(_field(body_number, body_line, type_, body_value))
-    return MediaSection(
-        kind=m_line.kind,
-        port=m_line.port,
-        port_count=m_line.port_count,
-        proto=m_line.proto,
-        formats=m_line.formats,
-        fields=tuple(fields),
-        attributes=tuple(attributes),
-    )
+            fields.append(_field(number, line))
+    return None
 
 
 def parse_sdp(text: str) -> SessionDescription:
@@ -159,44 +185,45 @@ def parse_sdp(text: str) -> SessionDescription:
     lines = _split_lines(text)
     if len(lines) < 3:
         raise SdpParseError(0, "an SDP needs at least v=, o= and s= lines")
-    typed = [(number, line, *_split_type(number, line)) for number, line in lines]
-    for (number, line, type_, _), expected in zip(typed[:3], "vos", strict=True):
-        if type_ != expected:
+    _check_line_types(lines)
+    for (number, line), expected in zip(lines[:3], "vos", strict=True):
+        if line[0] != expected:
             raise SdpParseError(number, f"expected the {expected}= line here", line)
-    v_number, v_line, _, version = typed[0]
-    if version != "0":
+    v_number, v_line = lines[0]
+    if v_line[2:] != "0":
         raise SdpParseError(v_number, "only SDP version 0 is defined", v_line)
-    o_number, o_line, _, o_value = typed[1]
+    o_number, o_line = lines[1]
     try:
-        origin = parse_origin(o_value)
+        origin = parse_origin(o_line[2:])
     except SdpValueError as error:
         raise SdpParseError(o_number, f"o=: {error}", o_line) from None
-    name = typed[2][3]
+    name = lines[2][1][2:]
 
+    # One pass over the other lines: the session's, then each m= line's section.
+    remaining = iter(lines[3:])
     fields: list[Field] = []
     attributes: list[Attribute] = []
-    index = 3
-    while index < len(typed) and typed[index][2] != "m":
-        number, line, type_, value = typed[index]
-        if type_ in "vos":
-            raise SdpParseError(number, f"a second {type_}= line", line)
-        if type_ == "a":
-            attributes.append(_attribute(number, line, value))
-        else:
-            fields.append(_field(number, line, type_, value))
-        index += 1
+    m_line = _read_lines(remaining, fields, attributes, media_level=False)
     if not any(f.type == "t" for f in fields):
         raise SdpParseError(0, "the session has no t= line")
 
     media: list[MediaSection] = []
-    while index < len(typed):
-        number, line, _, value = typed[index]
-        end = index + 1
-        while end < len(typed) and typed[end][2] != "m":
-            end += 1
-        body = [(n, raw) for n, raw, _, _ in typed[index + 1 : end]]
-        media.append(_media_section(number, line, value, body))
-        index = end
+    while m_line is not None:
+        kind, port, port_count, proto, formats = _media_line(*m_line)
+        section_fields: list[Field] = []
+        section_attributes: list[Attribute] = []
+        m_line = _read_lines(remaining, section_fields, section_attributes, media_level=True)
+        media.append(
+            MediaSection(
+                kind=kind,
+                port=port,
+                port_count=port_count,
+                proto=proto,
+                formats=formats,
+                fields=tuple(section_fields),
+                attributes=tuple(section_attributes),
+            )
+        )
     return SessionDescription(
         origin=origin,
         name=name,
