@@ -115,3 +115,28 @@ async def test_an_rtp_datagram_is_ignored_on_a_connection_without_srtp() -> None
     assert a.state == b.state == "connected"
     for transport in (a, b):
         await transport.stop()
+
+
+async def test_an_rsa_certificate_never_shares_the_template_nor_presents_its_identity() -> None:
+    """RSA keeps aiortc's own context; its ECDSA-only ciphers then fail the handshake
+    (as before the shared context): the throwaway certificate is never on the wire."""
+    rsa = RTCCertificate.generate("RSASSA-PKCS1-v1_5")
+    ecdsa = RTCCertificate.generate("ECDSA")
+    path = MemoryPath()
+    left, right = MemoryTransport("controlling", path), MemoryTransport("controlled", path)
+    left.peer, right.peer = right, left
+    client = create_dtls_transport(left, ecdsa, dtls_role="client")
+    server = create_dtls_transport(right, rsa, dtls_role="server")
+    await asyncio.wait_for(
+        asyncio.gather(
+            client.start(_parameters(rsa)), server.start(_parameters(ecdsa)),
+            return_exceptions=True,
+        ),
+        TIMEOUT,
+    )
+    assert server._ssl is not None and client._ssl is not None
+    assert server._ssl.get_context() is not template_context(aiortc.rtcdtlstransport.SRTP_PROFILES)
+    assert client._ssl.get_peer_certificate() is None  # no certificate ever reached it
+    assert "connected" not in (client.state, server.state)
+    for transport in (client, server):
+        await transport.stop()

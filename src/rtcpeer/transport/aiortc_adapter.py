@@ -79,7 +79,7 @@ class ObservedDtlsTransport(RTCDtlsTransport):
 
     def __init__(self, transport: Any, certificate: SharedContextCertificate) -> None:
         super().__init__(transport, [certificate])
-        self._identity: SharedContextCertificate | None = certificate
+        self._identity = certificate if certificate.shares_context else None
 
     def emit(self, event: str, *args: Any, **kwargs: Any) -> bool:
         identity = self._identity

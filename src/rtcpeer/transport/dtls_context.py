@@ -21,6 +21,7 @@ import threading
 from typing import Any
 
 from aiortc.rtcdtlstransport import RTCCertificate as AiortcCertificate
+from cryptography.hazmat.primitives.asymmetric import ec
 from OpenSSL import SSL
 
 _templates = threading.local()
@@ -45,10 +46,22 @@ class SharedContextCertificate(AiortcCertificate):
     """aiortc's RTCCertificate (fingerprints, key) whose DTLS context is the shared template.
 
     The connection built from it presents the template's throwaway identity
-    until :func:`install_identity` gives it this certificate's.
+    until :func:`install_identity` gives it this certificate's. Only ECDSA
+    identities share it: OpenSSL keeps one certificate per key type, so an
+    RSA identity installed over the template's ECDSA one would leave the
+    throwaway certificate in place beside it. An RSA certificate gets
+    aiortc's own context, as before (whose ECDSA-only cipher list cannot
+    complete that handshake; see RTCCertificate._to_aiortc).
     """
 
+    @property
+    def shares_context(self) -> bool:
+        """True when connections come from the template (and need :func:`install_identity`)."""
+        return isinstance(self._key, ec.EllipticCurvePrivateKey)
+
     def _create_ssl_context(self, srtp_profiles: list[Any]) -> SSL.Context:
+        if not self.shares_context:
+            return super()._create_ssl_context(srtp_profiles)
         return template_context(srtp_profiles)
 
 
