@@ -27,14 +27,23 @@ def _parameters(certificate: RTCCertificate) -> RTCDtlsParameters:
     return RTCDtlsParameters(fingerprints=certificate._to_aiortc().getFingerprints())
 
 
-async def _handshake(
+def _pair(
     client: RTCCertificate, server: RTCCertificate
 ) -> tuple[RTCDtlsTransport, RTCDtlsTransport]:
+    """A DTLS client and server over an in-memory path, not yet started."""
     path = MemoryPath()
     left, right = MemoryTransport("controlling", path), MemoryTransport("controlled", path)
     left.peer, right.peer = right, left
-    dtls_a = create_dtls_transport(left, client, dtls_role="client")
-    dtls_b = create_dtls_transport(right, server, dtls_role="server")
+    return (
+        create_dtls_transport(left, client, dtls_role="client"),
+        create_dtls_transport(right, server, dtls_role="server"),
+    )
+
+
+async def _handshake(
+    client: RTCCertificate, server: RTCCertificate
+) -> tuple[RTCDtlsTransport, RTCDtlsTransport]:
+    dtls_a, dtls_b = _pair(client, server)
     await asyncio.wait_for(
         asyncio.gather(dtls_a.start(_parameters(server)), dtls_b.start(_parameters(client))),
         TIMEOUT,
@@ -122,14 +131,11 @@ async def test_an_rsa_certificate_never_shares_the_template_nor_presents_its_ide
     (as before the shared context): the throwaway certificate is never on the wire."""
     rsa = RTCCertificate.generate("RSASSA-PKCS1-v1_5")
     ecdsa = RTCCertificate.generate("ECDSA")
-    path = MemoryPath()
-    left, right = MemoryTransport("controlling", path), MemoryTransport("controlled", path)
-    left.peer, right.peer = right, left
-    client = create_dtls_transport(left, ecdsa, dtls_role="client")
-    server = create_dtls_transport(right, rsa, dtls_role="server")
+    client, server = _pair(ecdsa, rsa)
     await asyncio.wait_for(
         asyncio.gather(
-            client.start(_parameters(rsa)), server.start(_parameters(ecdsa)),
+            client.start(_parameters(rsa)),
+            server.start(_parameters(ecdsa)),
             return_exceptions=True,
         ),
         TIMEOUT,
