@@ -15,7 +15,7 @@ from typing import Any
 
 from aiortc import RTCDataChannel, RTCDataChannelParameters
 
-from rtcpeer.peerconnection.sctp_ack import DelayedSackSctpTransport
+from rtcpeer.peerconnection.sctp_flush import EagerFlushSctpTransport
 
 #: SCTP payload protocol ids (RFC 8831 §8): DCEP, and the two "empty message" forms.
 _PPID_DCEP = 50
@@ -34,8 +34,8 @@ class ChannelCounters:
     bytes_received: int = 0
 
 
-class CountingSctpTransport(DelayedSackSctpTransport):
-    """aiortc's SCTP transport (with delayed SACKs), counting data-channel messages per channel.
+class CountingSctpTransport(EagerFlushSctpTransport):
+    """aiortc's SCTP (delayed SACKs, eager flush), counting data-channel messages per channel.
 
     ``on_datachannel`` (the owner's handler for an incoming channel) runs
     before the pyee listeners of ``datachannel``: an attribute instead of a

@@ -8,20 +8,36 @@ pair in tests — through exactly that surface, so DTLS, SCTP and data
 channels run unchanged above an ICE layer that restarts underneath them.
 ``tests/transport/test_aiortc_contract.py`` fails loudly if an aiortc
 upgrade starts relying on anything else.
+
+Once DTLS is connected, a transport that has a ``deliver`` hook hands each
+application-data record to the adapter as it arrives, and aiortc's own
+per-datagram step (``_recv_next``: decrypt, then SCTP, then the data
+channel's ``message`` event) runs right there instead of one loop iteration
+later in the DTLS task (:mod:`rtcpeer.transport.eager`). Handshake records,
+alerts and anything arriving while datagrams are still queued go the usual
+way, so the order of datagrams never changes.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 
 from rtcpeer.configuration import RTCCertificate
 from rtcpeer.transport.dtls_context import SharedContextCertificate, install_identity
+from rtcpeer.transport.eager import run_now
+
+logger = logging.getLogger(__name__)
 
 #: Every attribute aiortc's RTCDtlsTransport reads from its ICE transport.
 AIORTC_ICE_SURFACE = frozenset({"role", "_recv", "_send"})
+
+#: The DTLS record content type of application data (RFC 6347 §4.1, RFC 5246 §6.2.1).
+APPLICATION_DATA = 23
 
 
 class DatagramTransport(Protocol):
@@ -49,13 +65,52 @@ class AiortcIceTransportAdapter:
 
     def __init__(self, transport: DatagramTransport) -> None:
         self._transport = transport
+        self._dtls: ObservedDtlsTransport | None = None
+        #: The datagram :meth:`deliver` is handing to aiortc's ``_recv_next``.
+        self._delivering: bytes | None = None
+        #: Deliveries that suspended after all (never seen with aiortc 1.16).
+        self._unfinished: set[asyncio.Task[None]] = set()
 
     @property
     def role(self) -> str:
         return self._transport.role
 
     async def _recv(self) -> bytes:
+        data = self._delivering
+        if data is not None:
+            self._delivering = None
+            return data
         return await self._transport.receive()
+
+    def deliver(self, data: bytes) -> bool:
+        """Process an arriving datagram now; False: queue it for the DTLS task.
+
+        Only application data of a connected, finished handshake qualifies
+        (its ``_recv_next`` then waits for no timer), only when nothing else
+        is being delivered or still running, and the caller only offers a
+        datagram when none is queued before it.
+        """
+        dtls = self._dtls
+        if (
+            dtls is None
+            or self._delivering is not None
+            or self._unfinished
+            or data[0] != APPLICATION_DATA
+            or not dtls.handshake_finished
+        ):
+            return False
+        self._delivering = data
+        try:
+            task = run_now(dtls._recv_next())
+        except Exception:  # an established session outlives one bad datagram
+            logger.exception("DTLS/SCTP failed on an incoming datagram; dropped")
+            task = None
+        finally:
+            self._delivering = None
+        if task is not None:
+            self._unfinished.add(task)
+            task.add_done_callback(self._unfinished.discard)
+        return True
 
     async def _send(self, data: bytes) -> None:
         self._transport.send(data)
@@ -81,6 +136,13 @@ class ObservedDtlsTransport(RTCDtlsTransport):
         super().__init__(transport, [certificate])
         self._identity = certificate if certificate.shares_context else None
 
+    @property
+    def handshake_finished(self) -> bool:
+        """Connected, and aiortc's receive step no longer waits on a handshake timer."""
+        return self._state is State.CONNECTED and bool(
+            getattr(self, "_RTCDtlsTransport__handshake_done", False)
+        )
+
     def emit(self, event: str, *args: Any, **kwargs: Any) -> bool:
         identity = self._identity
         if identity is not None and event == "statechange" and self._ssl is not None:
@@ -105,10 +167,14 @@ def create_dtls_transport(
     """
     if dtls_role not in ("client", "server"):
         raise ValueError(f"dtls_role must be 'client' or 'server', not {dtls_role!r}")
+    adapter = AiortcIceTransportAdapter(transport)
     dtls = ObservedDtlsTransport(
-        AiortcIceTransportAdapter(transport),
+        adapter,
         # aiortc types the key as EC only; an RSA key builds (see RTCCertificate._to_aiortc).
         SharedContextCertificate(key=certificate.private_key, cert=certificate.x509),  # type: ignore[arg-type]
     )
     dtls._set_role(dtls_role)
+    if hasattr(transport, "deliver"):
+        adapter._dtls = dtls
+        transport.deliver = adapter.deliver
     return dtls

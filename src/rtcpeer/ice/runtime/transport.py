@@ -117,6 +117,7 @@ class IceTransport(EventEmitter):
         "_tasks",
         "_timer",
         "_timer_at",
+        "deliver",
         "stats",
     )
 
@@ -163,6 +164,9 @@ class IceTransport(EventEmitter):
         self._inbox: list[bytes | None] = []
         #: Readers waiting in :meth:`receive` for the inbox to fill.
         self._readers: list[asyncio.Future[None]] = []
+        #: Offered each datagram that would land in an empty inbox; True: it
+        #: was handled right there (the DTLS adapter), False: queue it.
+        self.deliver: Callable[[bytes], bool] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._pending_remote: list[asyncio.Task[Any]] = []
         self._closed = False
@@ -372,6 +376,9 @@ class IceTransport(EventEmitter):
         this runs for every packet, and a Queue costs several deques, an
         Event and its bookkeeping per transport.
         """
+        deliver = self.deliver
+        if deliver is not None and data is not None and not self._inbox and deliver(data):
+            return
         self._inbox.append(data)
         readers, self._readers = self._readers, []
         for waiter in readers:
