@@ -42,6 +42,34 @@ async def test_a_cancelled_reader_leaves_no_waiter_behind() -> None:
     await transport.close()
 
 
+async def test_the_deliver_hook_is_offered_only_what_would_land_in_an_empty_inbox() -> None:
+    """The DTLS adapter's hand-off: taken datagrams skip the inbox; once one
+    is queued, later ones queue behind it (order), and the end marker always
+    queues."""
+    transport = IceTransport(controlling=True)
+    offered: list[bytes] = []
+    accept = True
+
+    def deliver(data: bytes) -> bool:
+        offered.append(data)
+        return accept
+
+    transport.deliver = deliver
+    transport._put(b"taken")
+    assert offered == [b"taken"] and transport._inbox == []
+    accept = False
+    transport._put(b"declined")
+    accept = True
+    transport._put(b"behind")
+    assert offered == [b"taken", b"declined"]  # "behind" was never offered
+    assert transport._inbox == [b"declined", b"behind"]
+    assert await transport.receive() == b"declined"
+    assert await transport.receive() == b"behind"
+    transport._put(None)
+    assert offered == [b"taken", b"declined"] and transport._inbox == [None]
+    await transport.close()
+
+
 def test_unseeded_agents_draw_from_the_operating_system() -> None:
     """Unpredictable credentials and tie-breakers; a seeded agent still repeats."""
     agent = IceAgent(True)

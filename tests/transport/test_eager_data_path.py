@@ -1,0 +1,230 @@
+"""The data path without task hops (``AiortcIceTransportAdapter.deliver`` and
+``EagerFlushSctpTransport``), over aiortc's real DTLS and SCTP.
+
+An arriving application-data record is decrypted and its message emitted
+inside the transport's hand-off; ``channel.send()`` puts the datagram on the
+transport before it returns. Handshake records and anything behind a queued
+datagram still go through aiortc's DTLS task, so order never changes, and a
+datagram that fails is dropped without taking the session down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from typing import Any
+
+import pytest
+from aiortc import RTCDataChannel, RTCDataChannelParameters
+from aiortc.rtcdtlstransport import RTCDtlsParameters, RTCDtlsTransport
+from aiortc.rtcsctptransport import RTCSctpTransport
+
+from rtcpeer.configuration import RTCCertificate
+from rtcpeer.peerconnection.datachannels import CountingSctpTransport
+from rtcpeer.transport import create_dtls_transport
+from rtcpeer.transport.aiortc_adapter import APPLICATION_DATA
+
+TIMEOUT = 10.0
+
+
+class DeliveringMemory:
+    """An in-memory transport with IceTransport's hand-off: ``deliver`` is
+    offered each datagram that would land in an empty inbox. Datagrams
+    travel one loop turn (``call_soon``), like a network."""
+
+    def __init__(self, role: str) -> None:
+        self._role = role
+        self._inbox: list[bytes] = []
+        self._readers: list[asyncio.Future[None]] = []
+        self.deliver: Any = None
+        self.peer: DeliveringMemory | None = None
+        self.sent = 0
+        self.delivered = 0
+        self.queued = 0
+        self.handing_off = False
+        self.hold = False  # queue everything (as if the DTLS task were behind)
+
+    @property
+    def role(self) -> str:
+        return self._role
+
+    async def receive(self) -> bytes:
+        while not self._inbox:
+            waiter = asyncio.get_running_loop().create_future()
+            self._readers.append(waiter)
+            await waiter
+        return self._inbox.pop(0)
+
+    def send(self, data: bytes) -> None:
+        assert self.peer is not None
+        self.sent += 1
+        asyncio.get_running_loop().call_soon(self.peer.put, data)
+
+    def put(self, data: bytes) -> None:
+        deliver = self.deliver
+        self.handing_off = True
+        try:
+            if not self.hold and deliver is not None and not self._inbox and deliver(data):
+                self.delivered += 1
+                return
+        finally:
+            self.handing_off = False
+        self.queued += 1
+        self._inbox.append(data)
+        readers, self._readers = self._readers, []
+        for waiter in readers:
+            if not waiter.done():
+                waiter.set_result(None)
+
+
+def _parameters(certificate: RTCCertificate) -> RTCDtlsParameters:
+    return RTCDtlsParameters(fingerprints=certificate._to_aiortc().getFingerprints())
+
+
+@pytest.fixture(scope="module")
+def certificates() -> tuple[RTCCertificate, RTCCertificate]:
+    return RTCCertificate.generate("ECDSA"), RTCCertificate.generate("ECDSA")
+
+
+async def _open_channel(
+    certificates: tuple[RTCCertificate, RTCCertificate],
+) -> tuple[list[DeliveringMemory], list[RTCDtlsTransport], RTCDataChannel, RTCDataChannel]:
+    left, right = DeliveringMemory("controlling"), DeliveringMemory("controlled")
+    left.peer, right.peer = right, left
+    dtls_a = create_dtls_transport(left, certificates[0], dtls_role="client")
+    dtls_b = create_dtls_transport(right, certificates[1], dtls_role="server")
+    assert left.deliver is not None and right.deliver is not None  # the adapter hooked in
+    await asyncio.wait_for(
+        asyncio.gather(
+            dtls_a.start(_parameters(certificates[1])), dtls_b.start(_parameters(certificates[0]))
+        ),
+        TIMEOUT,
+    )
+    sctp_a, sctp_b = CountingSctpTransport(dtls_a), CountingSctpTransport(dtls_b)
+    incoming: asyncio.Future[RTCDataChannel] = asyncio.get_running_loop().create_future()
+    sctp_b.on("datachannel", lambda channel: incoming.done() or incoming.set_result(channel))
+    await sctp_a.start(sctp_b.getCapabilities(), sctp_b.port)
+    await sctp_b.start(sctp_a.getCapabilities(), sctp_a.port)
+    channel = RTCDataChannel(sctp_a, RTCDataChannelParameters(label="eager"))
+    remote = await asyncio.wait_for(incoming, TIMEOUT)
+    opened = asyncio.get_running_loop().create_future()
+    if channel.readyState == "open":
+        opened.set_result(None)
+    channel.on("open", lambda: opened.done() or opened.set_result(None))
+    await asyncio.wait_for(opened, TIMEOUT)
+    return [left, right], [dtls_a, dtls_b], channel, remote
+
+
+async def _collect(remote: RTCDataChannel, count: int, memory: DeliveringMemory) -> list[Any]:
+    """Resolves with (message, was it emitted inside the hand-off) once ``count`` arrived."""
+    got: list[tuple[str, bool]] = []
+    done = asyncio.get_running_loop().create_future()
+
+    def on_message(message: str) -> None:
+        got.append((message, memory.handing_off))
+        if len(got) == count and not done.done():
+            done.set_result(got)
+
+    remote.on("message", on_message)
+    return list(await asyncio.wait_for(done, TIMEOUT))
+
+
+async def test_messages_are_emitted_as_their_datagrams_arrive(
+    certificates: tuple[RTCCertificate, RTCCertificate],
+) -> None:
+    memories, dtls, channel, remote = await _open_channel(certificates)
+    handshake_queued = memories[1].queued
+    assert handshake_queued > 0  # handshake records took aiortc's task path
+    collecting = asyncio.ensure_future(_collect(remote, 20, memories[1]))
+    await asyncio.sleep(0)
+    for index in range(20):
+        channel.send(f"m{index}")
+    got = await collecting
+    assert [message for message, _ in got] == [f"m{index}" for index in range(20)]
+    assert all(inside for _, inside in got), "a message waited for the DTLS task"
+    assert memories[1].queued == handshake_queued
+    for transport in dtls:
+        await transport.stop()
+
+
+async def test_send_puts_the_datagram_on_the_transport_before_returning(
+    certificates: tuple[RTCCertificate, RTCCertificate],
+) -> None:
+    memories, dtls, channel, _ = await _open_channel(certificates)
+    before = memories[0].sent
+    channel.send("now")
+    assert memories[0].sent == before + 1
+    for transport in dtls:
+        await transport.stop()
+
+
+async def test_order_holds_while_datagrams_queue_behind_the_dtls_task(
+    certificates: tuple[RTCCertificate, RTCCertificate],
+) -> None:
+    memories, dtls, channel, remote = await _open_channel(certificates)
+    receiver = memories[1]
+    collecting = asyncio.ensure_future(_collect(remote, 60, receiver))
+    await asyncio.sleep(0)
+    queued_before = receiver.queued
+    receiver.hold = True
+    for index in range(30):
+        channel.send(f"m{index}")
+    await asyncio.sleep(0)  # the first datagrams land, queued
+    receiver.hold = False  # deliver is offered again, but only to an empty inbox
+    for index in range(30, 60):
+        channel.send(f"m{index}")
+    got = await collecting
+    assert [message for message, _ in got] == [f"m{index}" for index in range(60)]
+    assert receiver.queued > queued_before, "nothing queued: the test proved nothing"
+    for transport in dtls:
+        await transport.stop()
+
+
+async def test_a_datagram_that_fails_is_dropped_and_the_session_goes_on(
+    certificates: tuple[RTCCertificate, RTCCertificate],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    memories, dtls, channel, remote = await _open_channel(certificates)
+    receiver, dtls_b = memories[1], dtls[1]
+    # Garbage that claims to be application data: OpenSSL rejects it, nothing is emitted.
+    assert receiver.deliver(bytes([APPLICATION_DATA]) + b"\xfe\xfd" + bytes(40)) is True
+    # A failure inside SCTP is logged, not raised into the ICE transport.
+    sctp = dtls_b._data_receiver
+    original = sctp._handle_data
+
+    async def broken(data: bytes) -> None:
+        sctp._handle_data = original
+        raise RuntimeError("SCTP bug")
+
+    sctp._handle_data = broken
+    collecting = asyncio.ensure_future(_collect(remote, 3, receiver))
+    await asyncio.sleep(0)
+    for index in range(3):
+        channel.send(f"m{index}")
+    got = await collecting  # the first DATA is lost with the failure; SCTP retransmits it
+    assert [message for message, _ in got] == ["m0", "m1", "m2"]
+    assert "DTLS/SCTP failed on an incoming datagram" in caplog.text and "SCTP bug" in caplog.text
+    assert dtls_b.state == "connected" and remote.readyState == "open"
+    for transport in dtls:
+        await transport.stop()
+
+
+def test_the_aiortc_internals_the_hand_off_relies_on_are_still_there(
+    certificates: tuple[RTCCertificate, RTCCertificate],
+) -> None:
+    """``deliver`` calls ``_recv_next`` and reads the name-mangled handshake
+    flag; the eager flush relies on ``_data_channel_flush`` being scheduled
+    through ``ensure_future`` or awaited, never run as a bare coroutine."""
+    receive_step = inspect.getsource(RTCDtlsTransport._recv_next)
+    assert "data = await self.transport._recv()" in receive_step
+    assert "self.__handshake_done = True" in receive_step
+    assert "self._data_receiver._handle_data(data)" in receive_step
+    memory = DeliveringMemory("controlling")
+    dtls = create_dtls_transport(memory, certificates[0], dtls_role="client")
+    assert dtls._RTCDtlsTransport__handshake_done is False
+    assert dtls.handshake_finished is False
+    source = inspect.getsource(RTCSctpTransport)
+    calls = source.count("self._data_channel_flush()")
+    scheduled = source.count("asyncio.ensure_future(self._data_channel_flush())")
+    awaited = source.count("await self._data_channel_flush()")
+    assert calls == scheduled + awaited, "aiortc calls _data_channel_flush some other way"
