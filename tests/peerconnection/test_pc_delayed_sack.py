@@ -7,9 +7,9 @@ import asyncio
 from typing import Any
 
 import pytest
-from aiortc.rtcsctptransport import RTCSctpTransport
+from aiortc.rtcsctptransport import USERDATA_MAX_LENGTH, DataChunk, RTCSctpTransport, parse_packet
 
-from rtcpeer.peerconnection.sctp_ack import SACK_DELAY
+from rtcpeer.peerconnection.sctp_ack import MAX_BUNDLED_CHUNKS_LENGTH, SACK_DELAY
 
 from .support import TIMEOUT, Link, open_channels, peer, poll
 
@@ -72,6 +72,78 @@ async def test_gaps_and_duplicates_are_acknowledged_at_once() -> None:
         sctp._packets_unacknowledged = 0
         assert sctp._may_delay_sack() is True  # the first packet waits...
         assert sctp._may_delay_sack() is False  # ...the second is acknowledged
+    finally:
+        await a.close()
+        await b.close()
+
+
+def _record_packets(pc: Any) -> list[list[str]]:
+    """The chunk types of every SCTP packet ``pc`` sends, in order."""
+    packets: list[list[str]] = []
+    dtls = pc._transports.dtls
+    original = dtls._send_data
+
+    async def recording(data: bytes) -> None:
+        packets.append([type(chunk).__name__ for chunk in parse_packet(data)[3]])
+        await original(data)
+
+    dtls._send_data = recording
+    return packets
+
+
+async def test_with_data_flowing_both_ways_the_sacks_ride_on_data() -> None:
+    """RFC 4960 §6.1/§6.10: a delayed SACK is bundled before our next DATA chunk."""
+    a, b = peer(), peer()
+    link = Link()
+    link.connect(a, b)
+    try:
+        channel, far = await open_channels(a, b, link)
+        packets = {"a": _record_packets(a), "b": _record_packets(b)}
+        got: dict[str, list[str]] = {"a": [], "b": []}
+        far.on("message", got["b"].append)
+        channel.on("message", got["a"].append)
+        for index in range(40):
+            channel.send(f"a{index}")
+            far.send(f"b{index}")
+            await asyncio.sleep(0.005)
+        await poll(lambda: len(got["a"]) == len(got["b"]) == 40)
+        assert got["b"] == [f"a{index}" for index in range(40)]
+        assert got["a"] == [f"b{index}" for index in range(40)]
+        for side in ("a", "b"):
+            sent = packets[side]
+            bundled = sent.count(["SackChunk", "DataChunk"])
+            sack_only = sent.count(["SackChunk"])
+            data_only = sent.count(["DataChunk"])
+            assert bundled >= 30, sent  # each pending SACK left with the next message
+            assert sack_only <= 3, sent  # not one SACK packet per two messages (~20)
+            assert bundled + data_only == 40
+        # Nothing stays unacknowledged once the streams stop.
+        for pc in (a, b):
+            sctp = pc._transports.sctp  # type: ignore[union-attr]
+            await poll(lambda sctp=sctp: sctp._flight_size == 0, timeout=SACK_DELAY + TIMEOUT)
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_a_sack_too_large_to_share_a_packet_goes_on_its_own() -> None:
+    a, b = peer(), peer()
+    link = Link()
+    link.connect(a, b)
+    try:
+        channel, far = await open_channels(a, b, link)
+        got: list[bytes] = []
+        channel.on("message", got.append)
+        packets = _record_packets(b)
+        channel.send("x")  # b now owes a delayed SACK
+        sctp = b._transports.sctp  # type: ignore[union-attr]
+        await poll(lambda: sctp._sack_timer is not None)
+        full = bytes(USERDATA_MAX_LENGTH)  # a full DATA chunk: no room beside it
+        assert len(bytes(DataChunk())) + len(full) == MAX_BUNDLED_CHUNKS_LENGTH
+        far.send(full)
+        await poll(lambda: len(got) == 1)
+        assert got == [full]
+        assert packets[:2] == [["SackChunk"], ["DataChunk"]]
     finally:
         await a.close()
         await b.close()

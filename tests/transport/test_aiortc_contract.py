@@ -164,3 +164,9 @@ def test_the_sctp_internals_delayed_sack_relies_on_are_still_there() -> None:
     for member in ("_sack_needed", "_sack_misordered", "_sack_duplicates", "_association_state"):
         assert f"self.{member}" in source, member
     assert RTCSctpTransport.State.ESTABLISHED
+    # Bundling a SACK with DATA frames the packet as aiortc's _send_chunk does.
+    send_chunk = inspect.getsource(RTCSctpTransport._send_chunk)
+    for member in ("_local_port", "_remote_port", "_remote_verification_tag", "serialize_packet"):
+        assert member in send_chunk, member
+    build_sack = inspect.getsource(RTCSctpTransport._send_sack)
+    assert "await self._send_chunk(sack)" in build_sack  # the SACK goes through _send_chunk

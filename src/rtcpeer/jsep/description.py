@@ -59,6 +59,8 @@ def _convert_sdp(value: object) -> str:
 
 
 def _members(init: object) -> tuple[object, object]:
+    if type(init) is RTCSessionDescription:  # ours: skip the ABC and Protocol checks (~100 µs)
+        return init._type, init._sdp
     if isinstance(init, Mapping):
         return init.get("type", _MISSING), init.get("sdp", "")
     if isinstance(init, _DescriptionLike):
