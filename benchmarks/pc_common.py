@@ -120,6 +120,7 @@ def bench_main(
     script: str,
     run: Callable[[int], Awaitable[Any]],
     report: Callable[[Any, int, str], str],
+    default_rounds: int = 15,
 ) -> None:
     """The command line shared by the round-based benchmarks: ``--quick`` and
     ``--rounds``; runs inside a private network namespace (only loopback)."""
@@ -127,7 +128,7 @@ def bench_main(
     parser.add_argument("--quick", action="store_true", help="a short run")
     parser.add_argument("--rounds", type=int, default=None)
     args = parser.parse_args()
-    rounds = args.rounds or (2 if args.quick else 15)
+    rounds = args.rounds or (2 if args.quick else default_rounds)
     with private_network():
         results = asyncio.run(run(rounds))
     command = f".venv/bin/python benchmarks/{script}" + (" --quick" if args.quick else "")
