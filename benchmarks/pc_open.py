@@ -28,6 +28,7 @@ from pc_common import (
     REGION_A,
     aiortc_config,
     bench_main,
+    fresh_heap,
     median,
     open_pair,
     patch_aioice_loopback,
@@ -54,6 +55,7 @@ async def _python_pair(stack: str, config: dict[str, Any], cafile: str) -> float
 
         a, b = RTCPeerConnection(aiortc_config(config)), RTCPeerConnection(aiortc_config(config))
     side_a, side_b = sides(stack, a, b)
+    fresh_heap()
     try:
         start = time.perf_counter()
         await open_pair(side_a, side_b, a, b)

@@ -29,6 +29,7 @@ from pc_common import (
     REGION_B,
     TIMEOUT,
     bench_main,
+    fresh_heap,
     median,
     open_pair,
     ratio,
@@ -109,6 +110,7 @@ async def _switched(pc: RTCPeerConnection) -> float:
 
 
 async def rtcpeer_restart(region_a: Coturn, region_b: Coturn) -> Result:
+    fresh_heap()
     a, b = rtcpeer_pc(config_for(region_a)), rtcpeer_pc(config_for(region_a))
     try:
         side_a, side_b = RtcpeerSide(a), RtcpeerSide(b)
