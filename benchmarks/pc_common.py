@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import random
 import statistics
 import sys
 from collections.abc import Awaitable, Callable
@@ -114,6 +115,20 @@ def fresh_heap() -> None:
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+def median_ratio_interval(
+    ours: list[float], theirs: list[float], resamples: int = 2000
+) -> tuple[float, float]:
+    """A 95% bootstrap interval for median(ours) / median(theirs): rounds are
+    resampled with replacement (seeded, so a report can be reproduced)."""
+    rng = random.Random(5)
+    ratios = sorted(
+        statistics.median(rng.choices(ours, k=len(ours)))
+        / statistics.median(rng.choices(theirs, k=len(theirs)))
+        for _ in range(resamples)
+    )
+    return ratios[int(0.025 * resamples)], ratios[int(0.975 * resamples) - 1]
 
 
 def ratio(a: float, b: float) -> str:
