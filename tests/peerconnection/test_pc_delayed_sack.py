@@ -1,9 +1,12 @@
 """SCTP under our data channels acknowledges every second packet, or after 200 ms,
-and at once when it has a gap or duplicate to report (RFC 4960 §6.2)."""
+and at once when it has a gap or duplicate to report (RFC 4960 §6.2); a
+delayed SACK rides on the next DATA chunk (RFC 4960 §6.1/§6.10)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -12,6 +15,29 @@ from aiortc.rtcsctptransport import USERDATA_MAX_LENGTH, DataChunk, RTCSctpTrans
 from rtcpeer.peerconnection.sctp_ack import MAX_BUNDLED_CHUNKS_LENGTH, SACK_DELAY
 
 from .support import TIMEOUT, Link, open_channels, peer, poll
+
+
+@dataclass
+class Pair:
+    """Two connected peers and the two ends of their data channel."""
+
+    a: Any
+    b: Any
+    channel: Any
+    far: Any
+
+
+@pytest.fixture
+async def pair() -> AsyncIterator[Pair]:
+    a, b = peer(), peer()
+    link = Link()
+    link.connect(a, b)
+    try:
+        channel, far = await open_channels(a, b, link)
+        yield Pair(a, b, channel, far)
+    finally:
+        await a.close()
+        await b.close()
 
 
 @pytest.fixture
@@ -29,52 +55,36 @@ def sacks_sent(monkeypatch: pytest.MonkeyPatch) -> dict[int, int]:
 
 
 async def test_a_steady_stream_gets_a_sack_for_every_second_packet(
-    sacks_sent: dict[int, int],
+    sacks_sent: dict[int, int], pair: Pair
 ) -> None:
-    a, b = peer(), peer()
-    link = Link()
-    link.connect(a, b)
-    try:
-        channel, far = await open_channels(a, b, link)
-        got: list[str] = []
-        far.on("message", got.append)
-        receiver = b._transports.sctp  # type: ignore[union-attr]
-        before = sacks_sent.get(id(receiver), 0)
-        for index in range(40):
-            channel.send(str(index))
-            await asyncio.sleep(0.005)
-        await poll(lambda: len(got) == 40)
-        assert got == [str(index) for index in range(40)]
-        sacks = sacks_sent.get(id(receiver), 0) - before
-        assert 15 <= sacks <= 25  # aiortc alone sends one per packet: 40
-        sender = a._transports.sctp  # type: ignore[union-attr]
-        # The last lone packet is acknowledged by the timer: nothing stays in flight.
-        await poll(lambda: sender._flight_size == 0, timeout=SACK_DELAY + TIMEOUT)
-    finally:
-        await a.close()
-        await b.close()
+    got: list[str] = []
+    pair.far.on("message", got.append)
+    receiver = pair.b._transports.sctp
+    before = sacks_sent.get(id(receiver), 0)
+    for index in range(40):
+        pair.channel.send(str(index))
+        await asyncio.sleep(0.005)
+    await poll(lambda: len(got) == 40)
+    assert got == [str(index) for index in range(40)]
+    sacks = sacks_sent.get(id(receiver), 0) - before
+    assert 15 <= sacks <= 25  # aiortc alone sends one per packet: 40
+    sender = pair.a._transports.sctp
+    # The last lone packet is acknowledged by the timer: nothing stays in flight.
+    await poll(lambda: sender._flight_size == 0, timeout=SACK_DELAY + TIMEOUT)
 
 
-async def test_gaps_and_duplicates_are_acknowledged_at_once() -> None:
-    a, b = peer(), peer()
-    link = Link()
-    link.connect(a, b)
-    try:
-        await open_channels(a, b, link)
-        sctp = b._transports.sctp  # type: ignore[union-attr]
-        sctp._packets_unacknowledged = 0
-        sctp._sack_misordered.add(12345)
-        assert sctp._may_delay_sack() is False
-        sctp._sack_misordered.clear()
-        sctp._sack_duplicates.append(7)
-        assert sctp._may_delay_sack() is False
-        sctp._sack_duplicates.clear()
-        sctp._packets_unacknowledged = 0
-        assert sctp._may_delay_sack() is True  # the first packet waits...
-        assert sctp._may_delay_sack() is False  # ...the second is acknowledged
-    finally:
-        await a.close()
-        await b.close()
+async def test_gaps_and_duplicates_are_acknowledged_at_once(pair: Pair) -> None:
+    sctp = pair.b._transports.sctp
+    sctp._packets_unacknowledged = 0
+    sctp._sack_misordered.add(12345)
+    assert sctp._may_delay_sack() is False
+    sctp._sack_misordered.clear()
+    sctp._sack_duplicates.append(7)
+    assert sctp._may_delay_sack() is False
+    sctp._sack_duplicates.clear()
+    sctp._packets_unacknowledged = 0
+    assert sctp._may_delay_sack() is True  # the first packet waits...
+    assert sctp._may_delay_sack() is False  # ...the second is acknowledged
 
 
 def _record_packets(pc: Any) -> list[list[str]]:
@@ -91,59 +101,43 @@ def _record_packets(pc: Any) -> list[list[str]]:
     return packets
 
 
-async def test_with_data_flowing_both_ways_the_sacks_ride_on_data() -> None:
+async def test_with_data_flowing_both_ways_the_sacks_ride_on_data(pair: Pair) -> None:
     """RFC 4960 §6.1/§6.10: a delayed SACK is bundled before our next DATA chunk."""
-    a, b = peer(), peer()
-    link = Link()
-    link.connect(a, b)
-    try:
-        channel, far = await open_channels(a, b, link)
-        packets = {"a": _record_packets(a), "b": _record_packets(b)}
-        got: dict[str, list[str]] = {"a": [], "b": []}
-        far.on("message", got["b"].append)
-        channel.on("message", got["a"].append)
-        for index in range(40):
-            channel.send(f"a{index}")
-            far.send(f"b{index}")
-            await asyncio.sleep(0.005)
-        await poll(lambda: len(got["a"]) == len(got["b"]) == 40)
-        assert got["b"] == [f"a{index}" for index in range(40)]
-        assert got["a"] == [f"b{index}" for index in range(40)]
-        for side in ("a", "b"):
-            sent = packets[side]
-            bundled = sent.count(["SackChunk", "DataChunk"])
-            sack_only = sent.count(["SackChunk"])
-            data_only = sent.count(["DataChunk"])
-            assert bundled >= 30, sent  # each pending SACK left with the next message
-            assert sack_only <= 3, sent  # not one SACK packet per two messages (~20)
-            assert bundled + data_only == 40
-        # Nothing stays unacknowledged once the streams stop.
-        for pc in (a, b):
-            sctp = pc._transports.sctp  # type: ignore[union-attr]
-            await poll(lambda sctp=sctp: sctp._flight_size == 0, timeout=SACK_DELAY + TIMEOUT)
-    finally:
-        await a.close()
-        await b.close()
+    packets = {"a": _record_packets(pair.a), "b": _record_packets(pair.b)}
+    got: dict[str, list[str]] = {"a": [], "b": []}
+    pair.far.on("message", got["b"].append)
+    pair.channel.on("message", got["a"].append)
+    for index in range(40):
+        pair.channel.send(f"a{index}")
+        pair.far.send(f"b{index}")
+        await asyncio.sleep(0.005)
+    await poll(lambda: len(got["a"]) == len(got["b"]) == 40)
+    assert got["b"] == [f"a{index}" for index in range(40)]
+    assert got["a"] == [f"b{index}" for index in range(40)]
+    for side in ("a", "b"):
+        sent = packets[side]
+        bundled = sent.count(["SackChunk", "DataChunk"])
+        sack_only = sent.count(["SackChunk"])
+        data_only = sent.count(["DataChunk"])
+        assert bundled >= 30, sent  # each pending SACK left with the next message
+        assert sack_only <= 3, sent  # not one SACK packet per two messages (~20)
+        assert bundled + data_only == 40
+    # Nothing stays unacknowledged once the streams stop.
+    for pc in (pair.a, pair.b):
+        sctp = pc._transports.sctp
+        await poll(lambda sctp=sctp: sctp._flight_size == 0, timeout=SACK_DELAY + TIMEOUT)
 
 
-async def test_a_sack_too_large_to_share_a_packet_goes_on_its_own() -> None:
-    a, b = peer(), peer()
-    link = Link()
-    link.connect(a, b)
-    try:
-        channel, far = await open_channels(a, b, link)
-        got: list[bytes] = []
-        channel.on("message", got.append)
-        packets = _record_packets(b)
-        channel.send("x")  # b now owes a delayed SACK
-        sctp = b._transports.sctp  # type: ignore[union-attr]
-        await poll(lambda: sctp._sack_timer is not None)
-        full = bytes(USERDATA_MAX_LENGTH)  # a full DATA chunk: no room beside it
-        assert len(bytes(DataChunk())) + len(full) == MAX_BUNDLED_CHUNKS_LENGTH
-        far.send(full)
-        await poll(lambda: len(got) == 1)
-        assert got == [full]
-        assert packets[:2] == [["SackChunk"], ["DataChunk"]]
-    finally:
-        await a.close()
-        await b.close()
+async def test_a_sack_too_large_to_share_a_packet_goes_on_its_own(pair: Pair) -> None:
+    got: list[bytes] = []
+    pair.channel.on("message", got.append)
+    packets = _record_packets(pair.b)
+    pair.channel.send("x")  # b now owes a delayed SACK
+    sctp = pair.b._transports.sctp
+    await poll(lambda: sctp._sack_timer is not None)
+    full = bytes(USERDATA_MAX_LENGTH)  # a full DATA chunk: no room beside it
+    assert len(bytes(DataChunk())) + len(full) == MAX_BUNDLED_CHUNKS_LENGTH
+    pair.far.send(full)
+    await poll(lambda: len(got) == 1)
+    assert got == [full]
+    assert packets[:2] == [["SackChunk"], ["DataChunk"]]
