@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -115,6 +116,20 @@ async def _open_channel(
     return [left, right], [dtls_a, dtls_b], channel, remote
 
 
+Session = tuple[list[DeliveringMemory], list[RTCDtlsTransport], RTCDataChannel, RTCDataChannel]
+
+
+@pytest.fixture
+async def session(certificates: tuple[RTCCertificate, RTCCertificate]) -> AsyncIterator[Session]:
+    """An open channel over the delivering transports; DTLS stopped afterwards."""
+    opened = await _open_channel(certificates)
+    try:
+        yield opened
+    finally:
+        for transport in opened[1]:
+            await transport.stop()
+
+
 async def _collect(remote: RTCDataChannel, count: int, memory: DeliveringMemory) -> list[Any]:
     """Resolves with (message, was it emitted inside the hand-off) once ``count`` arrived."""
     got: list[tuple[str, bool]] = []
@@ -130,9 +145,9 @@ async def _collect(remote: RTCDataChannel, count: int, memory: DeliveringMemory)
 
 
 async def test_messages_are_emitted_as_their_datagrams_arrive(
-    certificates: tuple[RTCCertificate, RTCCertificate],
+    session: Session,
 ) -> None:
-    memories, dtls, channel, remote = await _open_channel(certificates)
+    memories, _, channel, remote = session
     handshake_queued = memories[1].queued
     assert handshake_queued > 0  # handshake records took aiortc's task path
     collecting = asyncio.ensure_future(_collect(remote, 20, memories[1]))
@@ -143,25 +158,21 @@ async def test_messages_are_emitted_as_their_datagrams_arrive(
     assert [message for message, _ in got] == [f"m{index}" for index in range(20)]
     assert all(inside for _, inside in got), "a message waited for the DTLS task"
     assert memories[1].queued == handshake_queued
-    for transport in dtls:
-        await transport.stop()
 
 
 async def test_send_puts_the_datagram_on_the_transport_before_returning(
-    certificates: tuple[RTCCertificate, RTCCertificate],
+    session: Session,
 ) -> None:
-    memories, dtls, channel, _ = await _open_channel(certificates)
+    memories, _, channel, _ = session
     before = memories[0].sent
     channel.send("now")
     assert memories[0].sent == before + 1
-    for transport in dtls:
-        await transport.stop()
 
 
 async def test_order_holds_while_datagrams_queue_behind_the_dtls_task(
-    certificates: tuple[RTCCertificate, RTCCertificate],
+    session: Session,
 ) -> None:
-    memories, dtls, channel, remote = await _open_channel(certificates)
+    memories, _, channel, remote = session
     receiver = memories[1]
     collecting = asyncio.ensure_future(_collect(remote, 60, receiver))
     await asyncio.sleep(0)
@@ -176,15 +187,13 @@ async def test_order_holds_while_datagrams_queue_behind_the_dtls_task(
     got = await collecting
     assert [message for message, _ in got] == [f"m{index}" for index in range(60)]
     assert receiver.queued > queued_before, "nothing queued: the test proved nothing"
-    for transport in dtls:
-        await transport.stop()
 
 
 async def test_a_datagram_that_fails_is_dropped_and_the_session_goes_on(
-    certificates: tuple[RTCCertificate, RTCCertificate],
+    session: Session,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    memories, dtls, channel, remote = await _open_channel(certificates)
+    memories, dtls, channel, remote = session
     receiver, dtls_b = memories[1], dtls[1]
     # Garbage that claims to be application data: OpenSSL rejects it, nothing is emitted.
     assert receiver.deliver(bytes([APPLICATION_DATA]) + b"\xfe\xfd" + bytes(40)) is True
@@ -205,8 +214,6 @@ async def test_a_datagram_that_fails_is_dropped_and_the_session_goes_on(
     assert [message for message, _ in got] == ["m0", "m1", "m2"]
     assert "DTLS/SCTP failed on an incoming datagram" in caplog.text and "SCTP bug" in caplog.text
     assert dtls_b.state == "connected" and remote.readyState == "open"
-    for transport in dtls:
-        await transport.stop()
 
 
 def test_the_aiortc_internals_the_hand_off_relies_on_are_still_there(
