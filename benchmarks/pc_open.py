@@ -34,7 +34,9 @@ from pc_common import (
     patch_aioice_loopback,
     ratio,
     rtcpeer_pc,
+    serve_promptly,
     sides,
+    turn_setup,
     verdict,
     w3c_config,
 )
@@ -89,7 +91,9 @@ async def run(rounds: int) -> dict[tuple[str, str], list[float]]:
     with tempfile.TemporaryDirectory() as tmp:
         certs = make_certificates(Path(tmp) / "pki")
         os.environ["SSL_CERT_FILE"] = str(certs.ca) # aioice's turns: uses the default context
-        coturn = start_coturn(Path(tmp) / "coturn", relay_ports=REGION_A, certs=certs)
+        coturn = serve_promptly(
+            start_coturn(Path(tmp) / "coturn", relay_ports=REGION_A, certs=certs)
+        )
         try:
             async with chromium_page(trust_args(certs.cert)) as browser:
                 for scenario in SCENARIOS:  # one warm-up each, not counted
@@ -114,7 +118,7 @@ def report(results: dict[tuple[str, str], list[float]], rounds: int, command: st
         "### Peer connection open: createOffer to data channel open (ms)",
         "",
         f"Command: `{command}` ({rounds} interleaved rounds after a warm-up, medians; "
-        "relay rows are relay-only through one coturn on loopback).",
+        f"relay rows are relay-only through one coturn on loopback, {turn_setup()}).",
         "",
         "| scenario | rtcpeer | aiortc | Chromium | rtcpeer / aiortc | rtcpeer / Chromium "
         "| target | met? |",

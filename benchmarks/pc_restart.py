@@ -36,6 +36,8 @@ from pc_common import (
     open_pair,
     ratio,
     rtcpeer_pc,
+    serve_promptly,
+    turn_setup,
     verdict,
 )
 from pc_common import w3c_config as config_for
@@ -156,8 +158,10 @@ async def chromium_restart(browser: BrowserPage, region_a: Coturn, region_b: Cot
 async def run(rounds: int) -> dict[str, list[Result]]:
     results: dict[str, list[Result]] = {"rtcpeer": [], "chromium": []}
     with tempfile.TemporaryDirectory() as tmp:
-        region_a = start_coturn(Path(tmp) / "a", relay_ports=REGION_A)
-        region_b = start_coturn(Path(tmp) / "b", relay_ports=REGION_B, certs=region_a.certs)
+        region_a = serve_promptly(start_coturn(Path(tmp) / "a", relay_ports=REGION_A))
+        region_b = serve_promptly(
+            start_coturn(Path(tmp) / "b", relay_ports=REGION_B, certs=region_a.certs)
+        )
         try:
             async with chromium_page() as browser:
                 await rtcpeer_restart(region_a, region_b)  # warm-up
@@ -183,7 +187,7 @@ def report(results: dict[str, list[Result]], rounds: int, command: str) -> str:
         "### ICE restart from TURN region A to region B under a 5 ms stream each way",
         "",
         f"Command: `{command}` ({rounds} interleaved rounds after a warm-up, medians; "
-        "two coturn processes on loopback, relay-only over UDP).",
+        f"two coturn processes on loopback, relay-only over UDP; {turn_setup()}).",
         "",
         "| measure | rtcpeer | Chromium | rtcpeer / Chromium | target | met? |",
         "|---|---|---|---|---|---|",
