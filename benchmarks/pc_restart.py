@@ -9,7 +9,10 @@ restartIce() until both sides' selected pair is on a region B relay
 (Chromium: its ``selectedcandidatepairchange`` events; rtcpeer: its ICE
 transport's), the longest gap between consecutive messages received, and
 messages lost. Target (issue 5): at most 0.25x Chromium's time, no message
-lost, and a gap no larger than Chromium's.
+lost, and a gap no larger than Chromium's. coturn runs at real-time
+priority (:func:`pc_common.serve_promptly`: a deployed TURN server does not
+wait for CPU behind the clients it relays for); ``--co-located-turn`` runs it
+at normal priority.
 
 Run: ``.venv/bin/python benchmarks/pc_restart.py`` (``--quick`` for a short
 run). Runs in a private network namespace (needs root).
