@@ -37,6 +37,8 @@ SIZE = 16_000
 
 async def _throughput(stack: str) -> float:
     """MB/s for one bulk transfer between two fresh connections of ``stack``."""
+    a: Any
+    b: Any
     if stack == "rtcpeer":
         a, b = rtcpeer_pc({}), rtcpeer_pc({})
     else:

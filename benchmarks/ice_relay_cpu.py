@@ -85,15 +85,18 @@ async def aioice_round(port: int, count: int) -> tuple[float, int]:
     import aioice
 
     with aioice_on_loopback():
-        kwargs = {
-            "turn_server": (HOST, port),
-            "turn_username": "user",
-            "turn_password": "pass",
-            "transport_policy": aioice.TransportPolicy.RELAY,
-            "use_ipv6": False,
-        }
-        a = aioice.Connection(ice_controlling=True, **kwargs)
-        b = aioice.Connection(ice_controlling=False, **kwargs)
+
+        def connection(controlling: bool) -> aioice.Connection:
+            return aioice.Connection(
+                ice_controlling=controlling,
+                turn_server=(HOST, port),
+                turn_username="user",
+                turn_password="pass",
+                transport_policy=aioice.TransportPolicy.RELAY,
+                use_ipv6=False,
+            )
+
+        a, b = connection(True), connection(False)
         try:
             await asyncio.gather(a.gather_candidates(), b.gather_candidates())
             a.remote_username, a.remote_password = b.local_username, b.local_password

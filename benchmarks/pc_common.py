@@ -18,7 +18,7 @@ import os
 import random
 import statistics
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +68,7 @@ def patch_aioice_loopback() -> None:
     """aioice never offers 127.0.0.1 by itself (TESTING-NOTES.md)."""
     import aioice.ice
 
-    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]  # type: ignore[assignment]
+    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
 
 
 def rtcpeer_pc(config: dict[str, Any], cafile: str | None = None) -> RTCPeerConnection:
@@ -81,8 +81,13 @@ def rtcpeer_pc(config: dict[str, Any], cafile: str | None = None) -> RTCPeerConn
 async def wait_open(channel: Any) -> None:
     if channel.readyState == "open":
         return
-    done = asyncio.get_running_loop().create_future()
-    channel.once("open", lambda: done.done() or done.set_result(None))
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def opened() -> None:
+        if not done.done():
+            done.set_result(None)
+
+    channel.once("open", opened)
     await asyncio.wait_for(done, TIMEOUT)
 
 
@@ -90,8 +95,12 @@ async def open_pair(a: Side, b: Side, a_pc: Any, b_pc: Any) -> tuple[Bridge, Any
     """createDataChannel + offer/answer from ``a``; returns when both ends are open."""
     bridge = Bridge(a, b)
     remote: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-    b_pc.on("datachannel", lambda event: remote.done() or remote.set_result(
-        getattr(event, "channel", event)))
+
+    def arrived(event: Any) -> None:
+        if not remote.done():
+            remote.set_result(getattr(event, "channel", event))
+
+    b_pc.on("datachannel", arrived)
     channel = a_pc.createDataChannel("bench")
     await bridge.negotiate(a, b)
     far = await asyncio.wait_for(remote, TIMEOUT)
@@ -175,7 +184,7 @@ def verdict(ok: bool) -> str:
 def bench_main(
     doc: str,
     script: str,
-    run: Callable[[int], Awaitable[Any]],
+    run: Callable[[int], Coroutine[Any, Any, Any]],
     report: Callable[[Any, int, str], str],
     default_rounds: int = 15,
 ) -> None:
@@ -194,7 +203,7 @@ def bench_main(
     global PROMPT_TURN
     PROMPT_TURN = not args.co_located_turn
     with private_network():
-        results = asyncio.run(run(rounds))
+        results: Any = asyncio.run(run(rounds))
     flags = [
         ("--quick", args.quick),
         (f"--rounds {rounds}", args.rounds is not None),

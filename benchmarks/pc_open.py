@@ -50,6 +50,8 @@ STACKS = ("rtcpeer", "aiortc", "chromium")
 
 
 async def _python_pair(stack: str, config: dict[str, Any], cafile: str) -> float:
+    a: Any
+    b: Any
     if stack == "rtcpeer":
         a, b = rtcpeer_pc(config, cafile), rtcpeer_pc(config, cafile)
     else:

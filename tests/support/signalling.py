@@ -13,6 +13,7 @@ offer's candidates can surface before the answerer has applied it).
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -193,9 +194,7 @@ class Bridge:
             self._ready[id(target)] = False
             self._held[id(target)] = []
             self._locks[id(target)] = asyncio.Lock()
-            source.on_candidate(
-                lambda c, key=key, target=target: self._on_candidate(key, target, c)
-            )
+            source.on_candidate(functools.partial(self._on_candidate, key, target))
 
     def _on_candidate(self, key: str, target: Side, candidate: CandidateInit) -> None:
         self.produced[key].append(candidate)
