@@ -56,8 +56,8 @@ async def test_in_process_run_moves_from_a_to_b_losing_nothing() -> None:
 class LossyPeer(RTCPeerConnection):
     """Drops message "10" before it reaches the data channel."""
 
-    def createDataChannel(self, label: str, **options: Any) -> Any:
-        channel = super().createDataChannel(label, **options)
+    def createDataChannel(self, label: str, *args: Any, **options: Any) -> Any:
+        channel: Any = super().createDataChannel(label, *args, **options)
         send = channel.send
 
         def lossy_send(data: Any) -> None:

@@ -58,7 +58,9 @@ def test_ledger_rates_cover_the_last_second() -> None:
     assert received == 200  # received at 0.502 .. 1.497
 
 
-def report(local_port: int, remote_port: int, remote_type: str = "relay") -> dict[str, dict]:
+def report(
+    local_port: int, remote_port: int, remote_type: str = "relay"
+) -> dict[str, dict[str, object]]:
     return {
         "T01": {"type": "transport", "id": "T01", "selectedCandidatePairId": "CP1"},
         "CP1": {

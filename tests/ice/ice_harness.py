@@ -13,6 +13,7 @@ import heapq
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar, cast
 
 from rtcpeer.ice import (
     Candidate,
@@ -30,6 +31,8 @@ from rtcpeer.ice import (
 )
 
 Address = tuple[str, int]
+#: An event class, for ``Peer.of_type``.
+E = TypeVar("E")
 
 
 @dataclass
@@ -46,7 +49,7 @@ class Peer:
     #: Forward LocalCandidate / end-of-candidates to ``other`` automatically.
     auto_trickle: bool = True
 
-    def of_type(self, kind: type) -> list[IceEvent]:
+    def of_type(self, kind: type[E]) -> list[E]:
         return [e for _, e in self.events if isinstance(e, kind)]
 
     @property
@@ -212,14 +215,14 @@ class Net:
         while self._queue and self._queue[0][0] <= self.now:
             _, _, kind, item = heapq.heappop(self._queue)
             if kind == "packet":
-                source, destination, data = item  # type: ignore[misc]
+                source, destination, data = cast("tuple[Address, Address, bytes]", item)
                 inside = {v: k for k, v in self.nat.items()}
                 target = self.endpoints.get(inside.get(destination, destination))
                 if target is not None:
                     peer, socket_id = target
                     peer.agent.receive(socket_id, source, data, self.now)
             else:
-                item()  # type: ignore[operator]
+                cast("Callable[[], object]", item)()
             self.pump()
         for peer in self.peers:
             timer = peer.agent.get_timer()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from ice_harness import Net, connected, host_pair
 
@@ -142,7 +144,7 @@ def test_trickle_checks_start_before_end_of_candidates() -> None:
     assert net.run_until(lambda: a.agent.state == S.COMPLETED, 10.0)
 
 
-def _two_socket_peers(seed: int, **config: object) -> tuple[Net, object, object]:
+def _two_socket_peers(seed: int, **config: object) -> tuple[Net, Any, Any]:
     net = Net(seed)
     a = net.peer("a", controlling=True, config=IceAgentConfig(**config))  # type: ignore[arg-type]
     b = net.peer("b", controlling=False)
@@ -157,34 +159,32 @@ def _two_socket_peers(seed: int, **config: object) -> tuple[Net, object, object]
 
 def test_aggressive_nomination_accepted_by_controlled_side() -> None:
     net, a, b = _two_socket_peers(13, aggressive_nomination=True)
-    assert net.run_until(connected(a, b), 2.0)  # type: ignore[attr-defined]
+    assert net.run_until(connected(a, b), 2.0)
     assert all(  # every check the controlling side sent carried USE-CANDIDATE
         decode_message(p.data).has(Attr.USE_CANDIDATE)
         for p in net.sent
         if p.source[0] == "192.0.2.1" or p.source[0] == "192.0.2.11"
         if p.data[:2] == b"\x00\x01"
     )
-    b_pair = b.agent.selected_pair  # type: ignore[attr-defined]
+    b_pair = b.agent.selected_pair
     assert b_pair.nominated and b_pair.valid
-    a.agent.send(b"via-aggressive", net.now)  # type: ignore[attr-defined]
-    net.run_until(lambda: bool(b.received), 1.0)  # type: ignore[attr-defined]
-    assert b.received == [b"via-aggressive"]  # type: ignore[attr-defined]
+    a.agent.send(b"via-aggressive", net.now)
+    net.run_until(lambda: bool(b.received), 1.0)
+    assert b.received == [b"via-aggressive"]
 
 
 def test_renomination_switches_the_controlled_side() -> None:
     net, a, b = _two_socket_peers(17)
-    assert net.run_until(connected(a, b), 2.0)  # type: ignore[attr-defined]
-    first = b.selected  # type: ignore[attr-defined]
+    assert net.run_until(connected(a, b), 2.0)
+    first = b.selected
     other_local = next(
-        addr
-        for addr in (("192.0.2.1", 5000), ("192.0.2.11", 5001))
-        if addr != a.selected[0]  # type: ignore[attr-defined]
+        addr for addr in (("192.0.2.1", 5000), ("192.0.2.11", 5001)) if addr != a.selected[0]
     )
-    assert a.agent.nominate(other_local, ("198.51.100.2", 6000), net.now)  # type: ignore[attr-defined]
-    assert net.run_until(lambda: b.selected != first, 2.0)  # type: ignore[attr-defined]
-    assert b.selected == (("198.51.100.2", 6000), other_local)  # type: ignore[attr-defined]
-    assert a.selected == (other_local, ("198.51.100.2", 6000))  # type: ignore[attr-defined]
-    switches = b.of_type(SelectedPairChanged)  # type: ignore[attr-defined]
+    assert a.agent.nominate(other_local, ("198.51.100.2", 6000), net.now)
+    assert net.run_until(lambda: b.selected != first, 2.0)
+    assert b.selected == (("198.51.100.2", 6000), other_local)
+    assert a.selected == (other_local, ("198.51.100.2", 6000))
+    switches = b.of_type(SelectedPairChanged)
     assert len(switches) == 2
 
 

@@ -105,10 +105,10 @@ def test_restart_keeps_old_pair_until_new_one_is_selected_and_loses_nothing() ->
         assert S.CHECKING not in during and S.DISCONNECTED not in during
         assert during == [S.CONNECTED, S.COMPLETED]
     # The selected pair moved to generation 1, and generation 0 was retired.
-    assert a.of_type(SelectedPairChanged)[-1].generation_id == 1  # type: ignore[union-attr]
+    assert a.of_type(SelectedPairChanged)[-1].generation_id == 1
     assert [g.id for g in a.agent.generations] == [1]
     assert a.of_type(GenerationRetired) == [GenerationRetired(0, ())]
-    new_candidates = [e.candidate for e in a.of_type(LocalCandidate) if e.generation_id == 1]  # type: ignore[union-attr]
+    new_candidates = [e.candidate for e in a.of_type(LocalCandidate) if e.generation_id == 1]
     assert {c.address for c in new_candidates} == {("192.0.2.1", 5000), ("192.0.2.21", 5002)}
     assert all(c.ufrag == a.agent.local_ufrag and c.generation == 1 for c in new_candidates)
 

@@ -5,6 +5,8 @@ Every test runs on the harness's virtual clock; Tr defaults to 39.5 s.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ice_harness import Net, Peer, connected
 
 from rtcpeer.ice import (
@@ -27,7 +29,7 @@ def _failed_at(peer: Peer) -> float | None:
 
 
 def _pair_without_end_of_candidates(
-    seed: int, *, withhold: int | None = None, **config: float
+    seed: int, *, withhold: int | None = None, **config: Any
 ) -> tuple[Net, Peer, Peer]:
     """Two agents whose candidates are trickled but who never signal end-of-candidates.
 
@@ -48,7 +50,7 @@ def _pair_without_end_of_candidates(
     net.pump()
     for src, dst in ((a, b), (b, a)):
         for event in src.of_type(LocalCandidate):
-            candidate = event.candidate  # type: ignore[attr-defined]
+            candidate = event.candidate
             if candidate.port != withhold:
                 dst.agent.add_remote_candidate(candidate, net.now)
     return net, a, b
@@ -139,7 +141,7 @@ def test_an_unpairable_remote_and_end_of_candidates_fail_only_at_tr() -> None:
     a.agent.handle_timer(TR - 0.001)
     assert a.agent.state == S.CHECKING
     a.agent.handle_timer(TR)
-    assert a.agent.state == S.FAILED
+    assert a.agent.state == S.FAILED  # type: ignore[comparison-overlap]
 
 
 def test_connecting_late_within_tr_is_not_failed_first() -> None:
@@ -152,7 +154,7 @@ def test_connecting_late_within_tr_is_not_failed_first() -> None:
     net.cut = False
     # b's withheld candidate is trickled late; the checks on it succeed.
     late = next(
-        e.candidate for e in b.of_type(LocalCandidate) if e.candidate.port == 6002  # type: ignore[attr-defined]
+        e.candidate for e in b.of_type(LocalCandidate) if e.candidate.port == 6002
     )
     a.agent.add_remote_candidate(late, net.now)
     assert net.run_until(connected(a, b), 5.0)

@@ -115,7 +115,8 @@ def test_default_pacing_lets_the_replacement_check_go_within_a_few_milliseconds(
     assert b.agent.config.check_interval == 0.005
     net.host(a, 1, A_ADDR)
     net.host(b, 1, B_ADDR)
-    post, dropped = net.post, []
+    post = net.post
+    dropped: list[bytes] = []
 
     def drop_first_of_b(source: Address, destination: Address, data: bytes) -> None:
         if source == B_ADDR and not dropped and data[:2] == b"\x00\x01":

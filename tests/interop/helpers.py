@@ -8,7 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.support.coturn import Coturn
-from tests.support.waiting import TIMEOUT, opened, poll, until  # noqa: F401 - re-exported
+from tests.support.waiting import TIMEOUT as TIMEOUT
+from tests.support.waiting import opened as opened
+from tests.support.waiting import poll as poll
+from tests.support.waiting import until as until
 
 from rtcpeer import RTCPeerConnection
 

@@ -69,7 +69,7 @@ async def test_relay_only_through_coturn(
 ) -> None:
     region_a, _ = regions
     config = relay_config(region_a, transport)
-    pair = await connect(browser, offering, config, config, cafile=interop_certificates.ca)
+    pair = await connect(browser, offering, config, config, cafile=str(interop_certificates.ca))
     try:
         await pair.exchange()
         for side in ("a", "b"):  # a: rtcpeer, b: Chromium

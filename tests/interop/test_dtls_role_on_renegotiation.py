@@ -6,11 +6,11 @@ by the Chromium restart test when Chromium restarts a connection we offered."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
-from rtcpeer import RTCPeerConnection
+from rtcpeer import RTCPeerConnection, RTCSessionDescription
 
 from .helpers import TIMEOUT, opened
 
@@ -37,20 +37,20 @@ async def test_answer_to_a_re_offer_keeps_the_established_dtls_role(network: Non
     try:
         channel = first.createDataChannel("x")
         await first.setLocalDescription()
-        await second.setRemoteDescription(first.localDescription)
+        await second.setRemoteDescription(cast(RTCSessionDescription, first.localDescription))
         await second.setLocalDescription()
-        await first.setRemoteDescription(second.localDescription)
+        await first.setRemoteDescription(cast(RTCSessionDescription, second.localDescription))
         await opened(channel)
         await asyncio.wait_for(remote.get(), TIMEOUT)
         assert (_setup(first), _setup(second)) == ("actpass", "active")
 
         second.restartIce()  # the first answerer now offers
         await second.setLocalDescription()
-        await first.setRemoteDescription(second.localDescription)
+        await first.setRemoteDescription(cast(RTCSessionDescription, second.localDescription))
         await first.setLocalDescription()
         # first is the DTLS server (its offer's actpass was answered "active").
         assert _setup(first) == "passive"
-        await second.setRemoteDescription(first.localDescription)
+        await second.setRemoteDescription(cast(RTCSessionDescription, first.localDescription))
     finally:
         await first.close()
         await second.close()

@@ -41,7 +41,7 @@ def test_description_sdp_defaults_to_empty() -> None:
 
 def test_description_accepts_duck_typed_objects() -> None:
     aiortc_like = SimpleNamespace(type="answer", sdp=SDP)
-    assert RTCSessionDescription(aiortc_like).toJSON() == {"type": "answer", "sdp": SDP}  # type: ignore[arg-type]
+    assert RTCSessionDescription(aiortc_like).toJSON() == {"type": "answer", "sdp": SDP}
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from aiortc import sdp as aiortc_sdp
 from tests.jsep.jsep_helpers import (
@@ -106,7 +108,7 @@ def test_ipv6_default_candidate_writes_ip6_connection_line() -> None:
 
 def test_aiortc_parses_our_offer() -> None:
     offer = create_offer(local_parameters(candidates=(HOST,), complete=True)).sdp
-    parsed = aiortc_sdp.SessionDescription.parse(offer)
+    parsed: Any = aiortc_sdp.SessionDescription.parse(offer)
     (media,) = parsed.media
     assert media.kind == "application" and media.sctp_port == 5000
     assert media.ice.usernameFragment == LOCAL_CREDENTIALS.ufrag

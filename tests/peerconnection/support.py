@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.support.waiting import TIMEOUT, opened, poll, until  # noqa: F401 - re-exported
+from tests.support.waiting import TIMEOUT as TIMEOUT
+from tests.support.waiting import opened as opened
+from tests.support.waiting import poll as poll
+from tests.support.waiting import until as until
 
 from rtcpeer import RTCPeerConnection
 from rtcpeer.ice import IceAgentConfig
@@ -143,4 +146,6 @@ async def selected_local(pc: RTCPeerConnection) -> dict[str, Any]:
 
 
 def in_region(candidate: dict[str, Any], region: tuple[int, int]) -> bool:
-    return candidate["candidateType"] == "relay" and region[0] <= candidate["port"] <= region[1]
+    return bool(
+        candidate["candidateType"] == "relay" and region[0] <= candidate["port"] <= region[1]
+    )

@@ -71,7 +71,7 @@ async def test_host_candidates_either_side_offers(offering: str) -> None:
         # The DTLS server (the offerer, answered with a=setup:active) uses odd stream ids.
         assert channel.id % 2 == 1
         # Trickled candidates are W3C JSON with mid, index and the ICE ufrag.
-        sent = link.sent[id(offerer)]
+        sent: list[dict[str, Any] | None] = link.sent[id(offerer)]
         ufrag = offerer.localDescription.sdp.split("a=ice-ufrag:")[1].split()[0]  # type: ignore[union-attr]
         host = [c for c in sent if c is not None and c["candidate"]]
         assert host and all(c["sdpMid"] == "0" and c["sdpMLineIndex"] == 0 for c in host)

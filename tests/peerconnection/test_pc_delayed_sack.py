@@ -125,7 +125,11 @@ async def test_with_data_flowing_both_ways_the_sacks_ride_on_data(pair: Pair) ->
     # Nothing stays unacknowledged once the streams stop.
     for pc in (pair.a, pair.b):
         sctp = pc._transports.sctp
-        await poll(lambda sctp=sctp: sctp._flight_size == 0, timeout=SACK_DELAY + TIMEOUT)
+
+        def flushed(sctp: Any = sctp) -> Any:
+            return sctp._flight_size == 0
+
+        await poll(flushed, timeout=SACK_DELAY + TIMEOUT)
 
 
 async def test_a_sack_too_large_to_share_a_packet_goes_on_its_own(pair: Pair) -> None:

@@ -32,7 +32,12 @@ async def test_dtls_server_starts_before_its_ice_connects_client_after() -> None
     try:
         channel = offerer.createDataChannel("chat")
         far: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        answerer.on("datachannel", lambda event: far.done() or far.set_result(event.channel))
+
+        def arrived(event: Any) -> None:
+            if not far.done():
+                far.set_result(event.channel)
+
+        answerer.on("datachannel", arrived)
         _record_ice_state_at_dtls_states(offerer, server_log)
         await negotiate(offerer, answerer)
         _record_ice_state_at_dtls_states(answerer, client_log)

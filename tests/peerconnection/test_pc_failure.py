@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from rtcpeer import RTCPeerConnection
 from rtcpeer.ice import ConsentPolicy, IceAgentConfig
 from rtcpeer.pki import CertificateFiles
 from rtcpeer.stun.transaction import RetransmissionPolicy
@@ -55,9 +56,11 @@ async def test_failed_ice_keeps_dtls_and_channels_for_a_restart(
 
         await region_a.close()  # the TURN server dies with both relays
         for pc in (a, b):
-            await until(
-                pc, "iceconnectionstatechange", lambda pc=pc: pc.iceConnectionState == "failed"
-            )
+
+            def ice_failed(pc: RTCPeerConnection = pc) -> bool:
+                return pc.iceConnectionState == "failed"
+
+            await until(pc, "iceconnectionstatechange", ice_failed)
         assert a.connectionState == "failed"
         assert "disconnected" in states
         for pc in (a, b):
@@ -69,9 +72,11 @@ async def test_failed_ice_keeps_dtls_and_channels_for_a_restart(
         b.restartIce()
         await negotiate(b, a)
         for pc in (a, b):
-            await until(
-                pc, "connectionstatechange", lambda pc=pc: pc.connectionState == "connected"
-            )
+
+            def connected(pc: RTCPeerConnection = pc) -> bool:
+                return pc.connectionState == "connected"
+
+            await until(pc, "connectionstatechange", connected)
         got: asyncio.Queue[Any] = asyncio.Queue()
         far.on("message", got.put_nowait)
         channel.send("still here")

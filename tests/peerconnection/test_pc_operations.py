@@ -56,7 +56,7 @@ async def test_concurrent_calls_complete_in_call_order() -> None:
 
 async def test_a_failing_operation_does_not_block_the_chain() -> None:
     pc = peer()
-    results = await asyncio.gather(
+    results: tuple[Any, Any] = await asyncio.gather(
         pc.createAnswer(),  # illegal in stable
         pc.createOffer(),
         return_exceptions=True,

@@ -113,7 +113,11 @@ async def test_restart_moves_a_live_channel_to_region_b(
         for pc in (a, b):
             stack = pc._transports
             assert stack is not None
-            await until(stack.ice, "selectedcandidatepairchange", lambda pc=pc: _on_relay_b(pc))
+
+            def on_relay_b(pc: RTCPeerConnection = pc) -> bool:
+                return _on_relay_b(pc)
+
+            await until(stack.ice, "selectedcandidatepairchange", on_relay_b)
         sent_at_switch = stream.sent
         await stream.wait_sent(sent_at_switch + 20)
         await stream.finish()

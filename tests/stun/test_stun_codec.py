@@ -132,7 +132,10 @@ def test_samples_cover_every_attribute() -> None:
     assert set(SAMPLES) | SPECIAL == set(Attr)
 
 
-@pytest.mark.parametrize("attr", sorted(SAMPLES, key=int), ids=lambda a: Attr(a).name)
+_SAMPLED_ATTRS = sorted(SAMPLES, key=int)
+
+
+@pytest.mark.parametrize("attr", _SAMPLED_ATTRS, ids=lambda a: Attr(a).name)
 def test_attribute_round_trip(attr: Attr) -> None:
     message = StunMessage(Method.ALLOCATE, MessageClass.REQUEST, TID)
     message.add(attr, SAMPLES[attr])
@@ -208,7 +211,9 @@ def test_integrity_fails_when_a_covered_byte_changes() -> None:
 
 def test_attributes_after_integrity_are_ignored() -> None:
     key = b"secret"
-    data = StunMessage(Method.BINDING, MessageClass.REQUEST, TID).encode(key, fingerprint=False)
+    data: bytes | bytearray = StunMessage(Method.BINDING, MessageClass.REQUEST, TID).encode(
+        key, fingerprint=False
+    )
     extra = struct.pack("!HHI", Attr.PRIORITY, 4, 99)
     data = bytearray(data + extra)
     struct.pack_into("!H", data, 2, len(data) - 20)

@@ -89,8 +89,8 @@ def mutate(rng: random.Random) -> bytes:
             del data[rng.randrange(len(data)) :]
         elif op == "length" and len(data) >= 4:
             offset = rng.choice([2, *range(22, len(data) - 1, 4)])
-            value = rng.choice([0, 1, 3, 4, 8, 0xFFFF, rng.randrange(0x10000)])
-            struct.pack_into("!H", data, offset, value)
+            length = rng.choice([0, 1, 3, 4, 8, 0xFFFF, rng.randrange(0x10000)])
+            struct.pack_into("!H", data, offset, length)
         elif op == "insert":
             attr_type = rng.choice([int(a) for a in Attr] + [0x0031, 0xC0DE])
             value = rng.randbytes(rng.choice([0, 1, 2, 4, 8, 12, 16, 20, 32, rng.randrange(41)]))

@@ -100,8 +100,13 @@ async def _connected_channels(
     await sctp_a.start(sctp_b.getCapabilities(), sctp_b.port)
     await sctp_b.start(sctp_a.getCapabilities(), sctp_a.port)
     channel = RTCDataChannel(sctp_a, RTCDataChannelParameters(label="chat"))
-    opened = asyncio.get_running_loop().create_future()
-    channel.on("open", lambda: opened.done() or opened.set_result(None))
+    opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def open_() -> None:
+        if not opened.done():
+            opened.set_result(None)
+
+    channel.on("open", open_)
     await asyncio.wait_for(opened, TIMEOUT)
     return [dtls_a, dtls_b], channel, incoming
 

@@ -117,7 +117,7 @@ async def test_an_rtp_datagram_is_ignored_on_a_connection_without_srtp() -> None
     a, b = await _handshake(client, server)
     assert a._rx_srtp is None and b._rx_srtp is None
     receiver = _Receiver()
-    b._data_receiver = receiver  # type: ignore[assignment]
+    b._data_receiver = receiver
     await a.transport._send(bytes([0x80, 96]) + bytes(30))  # looks like RTP
     await a._send_data(b"after")  # DTLS application data behind it, in order
     assert await asyncio.wait_for(receiver.data.get(), TIMEOUT) == b"after"

@@ -103,15 +103,25 @@ async def _open_channel(
     )
     sctp_a, sctp_b = CountingSctpTransport(dtls_a), CountingSctpTransport(dtls_b)
     incoming: asyncio.Future[RTCDataChannel] = asyncio.get_running_loop().create_future()
-    sctp_b.on("datachannel", lambda channel: incoming.done() or incoming.set_result(channel))
+
+    def arrived(channel: RTCDataChannel) -> None:
+        if not incoming.done():
+            incoming.set_result(channel)
+
+    sctp_b.on("datachannel", arrived)
     await sctp_a.start(sctp_b.getCapabilities(), sctp_b.port)
     await sctp_b.start(sctp_a.getCapabilities(), sctp_a.port)
     channel = RTCDataChannel(sctp_a, RTCDataChannelParameters(label="eager"))
     remote = await asyncio.wait_for(incoming, TIMEOUT)
-    opened = asyncio.get_running_loop().create_future()
+    opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     if channel.readyState == "open":
         opened.set_result(None)
-    channel.on("open", lambda: opened.done() or opened.set_result(None))
+
+    def open_() -> None:
+        if not opened.done():
+            opened.set_result(None)
+
+    channel.on("open", open_)
     await asyncio.wait_for(opened, TIMEOUT)
     return [left, right], [dtls_a, dtls_b], channel, remote
 
@@ -198,7 +208,7 @@ async def test_a_datagram_that_fails_is_dropped_and_the_session_goes_on(
     # Garbage that claims to be application data: OpenSSL rejects it, nothing is emitted.
     assert receiver.deliver(bytes([APPLICATION_DATA]) + b"\xfe\xfd" + bytes(40)) is True
     # A failure inside SCTP is logged, not raised into the ICE transport.
-    sctp = dtls_b._data_receiver
+    sctp: Any = dtls_b._data_receiver
     original = sctp._handle_data
 
     async def broken(data: bytes) -> None:

@@ -64,7 +64,8 @@ async def test_dtls_and_sctp_owner_handlers_run_first_and_listeners_still_hear()
 
     def listener(channel: RTCDataChannel) -> None:
         heard.append(("pyee", channel))
-        arrived.done() or arrived.set_result(None)
+        if not arrived.done():
+            arrived.set_result(None)
 
     sctp_b.on_datachannel = lambda channel: heard.append(("owner", channel))
     sctp_b.on("datachannel", listener)

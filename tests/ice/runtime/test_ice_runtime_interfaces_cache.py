@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import ifaddr
@@ -24,8 +25,9 @@ def test_enumeration_is_reused_briefly_and_per_namespace(monkeypatch: pytest.Mon
 
     clock = [100.0]
     namespace = [1]
-    monkeypatch.setattr(interfaces.ifaddr, "get_adapters", get_adapters)
-    monkeypatch.setattr(interfaces.time, "monotonic", lambda: clock[0])
+    # ``interfaces.ifaddr`` and ``interfaces.time`` are these very module objects.
+    monkeypatch.setattr(ifaddr, "get_adapters", get_adapters)
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
     monkeypatch.setattr(interfaces, "_network_namespace", lambda: namespace[0])
     monkeypatch.setattr(interfaces, "_cache", None)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
+from typing import Any
 
 from rtcpeer.ice import Candidate, IceAgent
 from rtcpeer.ice.runtime import IceTransport, IceTransportCallbacks
@@ -17,7 +19,7 @@ async def test_owner_callbacks_run_before_pyee_listeners_and_both_see_every_even
     a, b = transport(True), transport(False)
     order: list[tuple[str, str, object]] = []
 
-    def direct(event: str) -> object:
+    def direct(event: str) -> Callable[[Any], object]:
         return lambda value: order.append(("direct", event, value))
 
     a.set_callbacks(

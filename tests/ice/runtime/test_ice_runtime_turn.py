@@ -23,7 +23,12 @@ Region = tuple[TurnServer, tuple[int, int]]
 async def _gather(t: IceTransport) -> tuple[list[Candidate], list[CandidateError]]:
     candidates: list[Candidate] = []
     errors: list[CandidateError] = []
-    t.on("icecandidate", lambda c: c is not None and candidates.append(c))
+
+    def collect(c: Candidate | None) -> None:
+        if c is not None:
+            candidates.append(c)
+
+    t.on("icecandidate", collect)
     t.on("icecandidateerror", errors.append)
     done = asyncio.ensure_future(wait_for_event(t, "icecandidate", lambda c: c is None))
     await t.gather()

@@ -8,6 +8,7 @@ relay, and without one they fail.
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pytest
 
@@ -86,7 +87,7 @@ def test_symmetric_on_both_sides_fails_without_a_relay(end_of_candidates: bool) 
         assert 39.5 <= _failed_at(p) < 39.6, p.states
 
 
-def _relayed_trace(seed: int) -> list[tuple[object, ...]]:
+def _relayed_trace(seed: int) -> list[tuple[Any, ...]]:
     """Connect through the TURN relay, then send data both ways; the packet trace."""
     world, a, b = _world("symmetric", "port-restricted")
     assert isinstance(a, Peer) and isinstance(b, Peer)

@@ -40,7 +40,12 @@ async def _link_and_answer(port: int, ca: str) -> tuple[Link, bool]:
     target = TurnServer("127.0.0.1", port, "tcp", secure=True)
     link = await open_link(target, server_hostname="localhost", cafile=ca, timeout=WAIT)
     answered: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-    link.on_frame = lambda frame: answered.done() or answered.set_result(frame)
+
+    def answer(frame: bytes) -> None:
+        if not answered.done():
+            answered.set_result(frame)
+
+    link.on_frame = answer
     link.send(_BINDING_REQUEST + os.urandom(12))
     await asyncio.wait_for(answered, WAIT)
     ssl_object = link._transport.get_extra_info("ssl_object")  # type: ignore[union-attr]

@@ -127,7 +127,7 @@ def test_allocate_401_then_authenticated_success() -> None:
                (Attr.LIFETIME, 600)],
     )
     assert events(conn) == [AllocationSucceeded(RELAYED, MAPPED, 600)]
-    assert conn.state == AllocationState.ALLOCATED
+    assert conn.state == AllocationState.ALLOCATED  # type: ignore[comparison-overlap]
     assert conn.relayed_address == RELAYED and conn.mapped_address == MAPPED
     assert conn.get_timer() == pytest.approx(0.1 + 540)
 
@@ -460,7 +460,7 @@ def test_release_sends_lifetime_zero_and_stops_refreshing() -> None:
     assert refresh.check_integrity(KEY)
     answer(conn, refresh, 5.1, attrs=[(Attr.LIFETIME, 0)])
     assert events(conn) == [Released()]
-    assert conn.state == AllocationState.CLOSED
+    assert conn.state == AllocationState.CLOSED  # type: ignore[comparison-overlap]
     assert conn.get_timer() is None
     with pytest.raises(RuntimeError):
         conn.send(b"x", PEER, 6.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from typing import cast
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -317,7 +318,7 @@ def test_permissions_relay_indications_and_expire_after_300s() -> None:
     assert core.receive_on_relay(relay, ("198.51.100.99", 1), b"x", 2.0) == []
     # expiry at exactly 300 s on the virtual clock
     assert relayed(alice.send(299.9, PEER, b"late")) != []
-    assert core.get_timer() is not None and core.get_timer() <= 300.0
+    assert core.get_timer() is not None and cast(float, core.get_timer()) <= 300.0
     core.handle_timer(300.0)
     assert alice.send(300.0, PEER, b"expired") == []
     assert core.receive_on_relay(relay, PEER, b"expired", 300.1) == []
