@@ -16,8 +16,9 @@ import re
 
 import aiortc.rtcdtlstransport
 import pytest
-from aiortc import RTCDataChannel, RTCDataChannelParameters, RTCSctpTransport
-from aiortc.rtcdtlstransport import RTCDtlsParameters, RTCDtlsTransport
+from aiortc import RTCDataChannel, RTCSctpTransport
+from aiortc.rtcdtlstransport import RTCDtlsTransport
+from tests.support.aiortc_stack import open_channel_over
 
 from rtcpeer.configuration import RTCCertificate
 from rtcpeer.transport import AIORTC_ICE_SURFACE, create_dtls_transport
@@ -80,35 +81,7 @@ async def _connected_channels(
 ) -> tuple[list[RTCDtlsTransport], RTCDataChannel, asyncio.Queue[RTCDataChannel]]:
     left, right = MemoryTransport("controlling", path), MemoryTransport("controlled", path)
     left.peer, right.peer = right, left
-    dtls_a = create_dtls_transport(left, certificates[0], dtls_role="client")
-    dtls_b = create_dtls_transport(right, certificates[1], dtls_role="server")
-
-    def params(certificate: RTCCertificate) -> RTCDtlsParameters:
-        return RTCDtlsParameters(fingerprints=certificate._to_aiortc().getFingerprints())
-
-    await asyncio.wait_for(
-        asyncio.gather(
-            dtls_a.start(params(certificates[1])), dtls_b.start(params(certificates[0]))
-        ),
-        TIMEOUT,
-    )
-    assert dtls_a.state == dtls_b.state == "connected"
-
-    sctp_a, sctp_b = RTCSctpTransport(dtls_a), RTCSctpTransport(dtls_b)
-    incoming: asyncio.Queue[RTCDataChannel] = asyncio.Queue()
-    sctp_b.on("datachannel", incoming.put_nowait)
-    await sctp_a.start(sctp_b.getCapabilities(), sctp_b.port)
-    await sctp_b.start(sctp_a.getCapabilities(), sctp_a.port)
-    channel = RTCDataChannel(sctp_a, RTCDataChannelParameters(label="chat"))
-    opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    def open_() -> None:
-        if not opened.done():
-            opened.set_result(None)
-
-    channel.on("open", open_)
-    await asyncio.wait_for(opened, TIMEOUT)
-    return [dtls_a, dtls_b], channel, incoming
+    return await open_channel_over(left, right, certificates)
 
 
 def test_adapter_rejects_an_unknown_dtls_role(

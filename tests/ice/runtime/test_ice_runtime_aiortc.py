@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 
-from aiortc import RTCDataChannel, RTCDataChannelParameters, RTCSctpTransport
-from aiortc.rtcdtlstransport import RTCDtlsParameters, RTCDtlsTransport
+from aiortc import RTCDataChannel
+from aiortc.rtcdtlstransport import RTCDtlsTransport
+from tests.support.aiortc_stack import open_channel_over
 
 from rtcpeer.configuration import RTCCertificate
 from rtcpeer.ice.runtime import IceTransport
-from rtcpeer.transport import create_dtls_transport
 
 from .helpers import TIMEOUT, connect, transport, wait_for_event
 
@@ -25,32 +25,10 @@ MESSAGES = 120
 async def _channel_over(
     a: IceTransport, b: IceTransport
 ) -> tuple[list[RTCDtlsTransport], RTCDataChannel, RTCDataChannel]:
-    certs = RTCCertificate.generate("ECDSA"), RTCCertificate.generate("ECDSA")
-    dtls_a = create_dtls_transport(a, certs[0], dtls_role="client")
-    dtls_b = create_dtls_transport(b, certs[1], dtls_role="server")
-
-    def params(certificate: RTCCertificate) -> RTCDtlsParameters:
-        return RTCDtlsParameters(fingerprints=certificate._to_aiortc().getFingerprints())
-
-    await asyncio.wait_for(
-        asyncio.gather(dtls_a.start(params(certs[1])), dtls_b.start(params(certs[0]))), TIMEOUT
-    )
-    sctp_a, sctp_b = RTCSctpTransport(dtls_a), RTCSctpTransport(dtls_b)
-    incoming: asyncio.Queue[RTCDataChannel] = asyncio.Queue()
-    sctp_b.on("datachannel", incoming.put_nowait)
-    await sctp_a.start(sctp_b.getCapabilities(), sctp_b.port)
-    await sctp_b.start(sctp_a.getCapabilities(), sctp_a.port)
-    channel = RTCDataChannel(sctp_a, RTCDataChannelParameters(label="chat"))
-    opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    def open_() -> None:
-        if not opened.done():
-            opened.set_result(None)
-
-    channel.on("open", open_)
-    await asyncio.wait_for(opened, TIMEOUT)
+    certificates = RTCCertificate.generate("ECDSA"), RTCCertificate.generate("ECDSA")
+    dtls, channel, incoming = await open_channel_over(a, b, certificates)
     remote = await asyncio.wait_for(incoming.get(), TIMEOUT)
-    return [dtls_a, dtls_b], channel, remote
+    return dtls, channel, remote
 
 
 async def test_data_channel_over_ice_transports_survives_an_ice_restart() -> None:
