@@ -135,8 +135,15 @@ def serve_promptly(server: Coturn) -> Coturn:
     kernel's real-time throttling caps it regardless). Needs root, as the
     benchmarks' private network namespace does."""
     if PROMPT_TURN:
-        for task in Path(f"/proc/{server.pid}/task").iterdir():
-            os.sched_setscheduler(int(task.name), os.SCHED_FIFO, os.sched_param(10))
+        try:
+            for task in Path(f"/proc/{server.pid}/task").iterdir():
+                os.sched_setscheduler(int(task.name), os.SCHED_FIFO, os.sched_param(10))
+        except PermissionError as error:
+            server.stop()
+            raise SystemExit(
+                f"cannot raise coturn's priority ({error}): run as root, "
+                "or pass --co-located-turn to leave it at normal priority"
+            ) from error
     return server
 
 
