@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from tests.support.coturn import Coturn  # noqa: E402
 from tests.support.netns import private_network  # noqa: E402
 from tests.support.signalling import AiortcSide, Bridge, RtcpeerSide, Side  # noqa: E402
+from tests.support.waiting import until  # noqa: E402
 
 from rtcpeer import RTCPeerConnection  # noqa: E402
 
@@ -79,16 +80,7 @@ def rtcpeer_pc(config: dict[str, Any], cafile: str | None = None) -> RTCPeerConn
 
 
 async def wait_open(channel: Any) -> None:
-    if channel.readyState == "open":
-        return
-    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    def opened() -> None:
-        if not done.done():
-            done.set_result(None)
-
-    channel.once("open", opened)
-    await asyncio.wait_for(done, TIMEOUT)
+    await until(channel, "open", lambda: channel.readyState == "open", TIMEOUT)
 
 
 async def open_pair(a: Side, b: Side, a_pc: Any, b_pc: Any) -> tuple[Bridge, Any, Any]:
