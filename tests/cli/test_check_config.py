@@ -23,7 +23,7 @@ def test_valid_inline_prints_normalised(capsys: pytest.CaptureFixture[str]) -> N
     code, out, _ = run(capsys, '{"iceServers": [{"urls": "stun:stun.example.org"}], "x": 1}')
     assert code == 0
     assert json.loads(out) == {
-        "iceServers": [{"urls": ["stun:stun.example.org"]}],
+        "iceServers": [{"urls": "stun:stun.example.org"}],
         "iceTransportPolicy": "all",
         "bundlePolicy": "balanced",
         "rtcpMuxPolicy": "require",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -68,10 +69,25 @@ def test_get_configuration_round_trips(make_pc: MakePc) -> None:
     assert RTCPeerConnection(config).getConfiguration() is config
 
 
-def test_string_urls_become_a_list(make_pc: MakePc) -> None:
-    config = make_pc({"iceServers": [{"urls": "stun:stun1.example.net"}]}).getConfiguration()
-    assert config.iceServers[0].urls == ("stun:stun1.example.net",)
-    assert config.to_dict()["iceServers"] == [{"urls": ["stun:stun1.example.net"]}]
+def test_urls_round_trip_in_the_form_given(make_pc: MakePc) -> None:
+    """WPT RTCConfiguration-iceServers.html: a string stays a string, a list a list."""
+    given = [
+        {"urls": "stun:stun1.example.net"},
+        {"urls": ["stun:stun2.example.net"]},
+        {"urls": ["stun:a.example", "stun:b.example"]},
+    ]
+    config = make_pc({"iceServers": given}).getConfiguration()
+    assert config.iceServers[0].urls == "stun:stun1.example.net"
+    assert config.iceServers[0].url_list == ("stun:stun1.example.net",)
+    assert config.iceServers[1].url_list == ("stun:stun2.example.net",)
+    assert config.to_dict()["iceServers"] == given
+    assert json.loads(json.dumps(config.toJSON()))["iceServers"] == given
+    pc = make_pc({})
+    pc.setConfiguration({"iceServers": given})
+    assert pc.getConfiguration().to_dict()["iceServers"] == given
+    assert [u.host for u in pc._ice_server_urls] == [
+        "stun1.example.net", "stun2.example.net", "a.example", "b.example"
+    ]
 
 
 def test_empty_urls_is_syntax_error(make_pc: MakePc) -> None:

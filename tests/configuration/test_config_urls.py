@@ -167,7 +167,7 @@ def _config(url: Any) -> dict[str, Any]:
 def test_url_syntax(make_pc: MakePc, url: str, error: type[DOMException] | None) -> None:
     if error is None:
         pc = make_pc(_config(url))
-        assert pc.getConfiguration().iceServers[0].urls == (url,)
+        assert pc.getConfiguration().iceServers[0].urls == url
     else:
         with pytest.raises(error) as info:
             make_pc(_config(url))

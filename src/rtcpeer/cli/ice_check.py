@@ -147,7 +147,7 @@ def _positions(config: RTCConfiguration) -> list[str]:
     return [
         f"iceServers[{index}].urls[{url_index}]"
         for index, server in enumerate(config.iceServers[:MAX_ICE_SERVERS])
-        for url_index in range(len(server.urls))
+        for url_index in range(len(server.url_list))
     ]
 
 

@@ -111,9 +111,9 @@ def validate_ice_server_url(url: str, server: RTCIceServer) -> IceServerUrl:
 def _validate_servers(servers: tuple[RTCIceServer, ...]) -> tuple[IceServerUrl, ...]:
     result: list[IceServerUrl] = []
     for index, server in enumerate(servers[:MAX_ICE_SERVERS]):
-        if not server.urls:
+        if not server.url_list:
             raise DOMSyntaxError(f"iceServers[{index}].urls: the list of URLs is empty")
-        result.extend(validate_ice_server_url(url, server) for url in server.urls)
+        result.extend(validate_ice_server_url(url, server) for url in server.url_list)
     return tuple(result)
 
 
@@ -229,9 +229,9 @@ def _raise_empty(index: int) -> None:
 
 def _each_url(config: RTCConfiguration) -> Iterator[tuple[int, RTCIceServer, int, str | None]]:
     for index, server in enumerate(config.iceServers[:MAX_ICE_SERVERS]):
-        if not server.urls:
+        if not server.url_list:
             yield index, server, 0, None
-        for url_index, url in enumerate(server.urls):
+        for url_index, url in enumerate(server.url_list):
             yield index, server, url_index, url
 
 

@@ -23,6 +23,11 @@ from .webidl import (
 IceServerLike = RTCIceServer | Mapping[str, Any]
 
 
+def _given(value: object, default: object) -> object:
+    """A member's value, or its default when it is ``None`` (not present)."""
+    return default if value is None else value
+
+
 def _convert_certificates(value: object, member: str) -> tuple[RTCCertificate, ...]:
     items = convert_sequence(value, member)
     for index, item in enumerate(items):
@@ -52,27 +57,36 @@ class RTCConfiguration:
 
     def __init__(
         self,
-        iceServers: Sequence[IceServerLike] = (),
-        iceTransportPolicy: RTCIceTransportPolicy | str = RTCIceTransportPolicy.ALL,
-        bundlePolicy: RTCBundlePolicy | str = RTCBundlePolicy.BALANCED,
-        rtcpMuxPolicy: RTCRtcpMuxPolicy | str = RTCRtcpMuxPolicy.REQUIRE,
-        certificates: Sequence[RTCCertificate] = (),
-        iceCandidatePoolSize: int = 0,
+        iceServers: Sequence[IceServerLike] | None = None,
+        iceTransportPolicy: RTCIceTransportPolicy | str | None = None,
+        bundlePolicy: RTCBundlePolicy | str | None = None,
+        rtcpMuxPolicy: RTCRtcpMuxPolicy | str | None = None,
+        certificates: Sequence[RTCCertificate] | None = None,
+        iceCandidatePoolSize: int | None = None,
         peerIdentity: str | None = None,
     ) -> None:
         # WebIDL converts dictionary members in lexicographic order.
+        # None is "not present" (JavaScript undefined): the member's default.
         values = {
-            "bundlePolicy": convert_enum(bundlePolicy, RTCBundlePolicy, "bundlePolicy"),
-            "certificates": _convert_certificates(certificates, "certificates"),
-            "iceCandidatePoolSize": convert_octet(iceCandidatePoolSize, "iceCandidatePoolSize"),
-            "iceServers": convert_ice_servers(iceServers),
+            "bundlePolicy": convert_enum(
+                _given(bundlePolicy, RTCBundlePolicy.BALANCED), RTCBundlePolicy, "bundlePolicy"
+            ),
+            "certificates": _convert_certificates(_given(certificates, ()), "certificates"),
+            "iceCandidatePoolSize": convert_octet(
+                _given(iceCandidatePoolSize, 0), "iceCandidatePoolSize"
+            ),
+            "iceServers": convert_ice_servers(_given(iceServers, ())),
             "iceTransportPolicy": convert_enum(
-                iceTransportPolicy, RTCIceTransportPolicy, "iceTransportPolicy"
+                _given(iceTransportPolicy, RTCIceTransportPolicy.ALL),
+                RTCIceTransportPolicy,
+                "iceTransportPolicy",
             ),
             "peerIdentity": (
                 None if peerIdentity is None else convert_string(peerIdentity, "peerIdentity")
             ),
-            "rtcpMuxPolicy": convert_enum(rtcpMuxPolicy, RTCRtcpMuxPolicy, "rtcpMuxPolicy"),
+            "rtcpMuxPolicy": convert_enum(
+                _given(rtcpMuxPolicy, RTCRtcpMuxPolicy.REQUIRE), RTCRtcpMuxPolicy, "rtcpMuxPolicy"
+            ),
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)
@@ -82,8 +96,8 @@ class RTCConfiguration:
         """Convert a W3C RTCConfiguration dictionary (or pass one through).
 
         ``None`` means "no configuration" (``{}``), as for the constructor's
-        optional argument. Unknown keys are ignored, as WebIDL does; a present
-        member whose value is ``None`` (JSON null) is a TypeError.
+        optional argument. Unknown keys are ignored, as WebIDL does, and a
+        member whose value is ``None`` is not present (its default applies).
         """
         if isinstance(value, RTCConfiguration):
             return value

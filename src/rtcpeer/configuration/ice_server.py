@@ -16,10 +16,10 @@ from .webidl import (
 )
 
 
-def _convert_urls(value: object, member: str) -> tuple[str, ...]:
-    """``(USVString or sequence<USVString>)``; a string becomes one element."""
+def _convert_urls(value: object, member: str) -> str | tuple[str, ...]:
+    """``(USVString or sequence<USVString>)``: a string stays a string, a list a tuple."""
     if isinstance(value, str):
-        return (usv_string(value),)
+        return usv_string(value)
     if isinstance(value, (bytes, bytearray, Mapping)) or not isinstance(value, Sequence):
         raise TypeError(f"{member}: expected a string or a list of strings, got {type_name(value)}")
     urls: list[str] = []
@@ -34,14 +34,16 @@ def _convert_urls(value: object, member: str) -> tuple[str, ...]:
 class RTCIceServer:
     """A STUN or TURN server: its URL(s) and, for TURN, the credentials.
 
-    ``urls`` may be given as one string or a list; it is stored as a tuple
-    (what getConfiguration reports, like browsers). ``username`` and
+    ``urls`` may be given as one string or a list, and keeps that form: a
+    string stays a string, a list is stored as a tuple and reported as a
+    list (getConfiguration returns what was given, as browsers do);
+    :attr:`url_list` is always the tuple of URLs. ``username`` and
     ``credential`` are ``None`` when absent. Only WebIDL *type* checks happen
     here (TypeError); the URL and credential rules belong to the
     RTCPeerConnection's "set a configuration" algorithm.
     """
 
-    urls: tuple[str, ...]
+    urls: str | tuple[str, ...]
     username: str | None
     credential: str | None
 
@@ -59,12 +61,19 @@ class RTCIceServer:
         object.__setattr__(self, "username", username)
         object.__setattr__(self, "credential", credential)
 
+    @property
+    def url_list(self) -> tuple[str, ...]:
+        """Every URL of this server, in order (a string ``urls`` is one URL)."""
+        urls = self.urls
+        return (urls,) if isinstance(urls, str) else urls
+
     @classmethod
     def from_dict(cls, value: object, member: str = "RTCIceServer") -> RTCIceServer:
         """Convert a W3C dictionary (or return an RTCIceServer unchanged).
 
         Members are converted in WebIDL's lexicographic order (credential,
-        urls, username); unknown keys are ignored; ``urls`` is required.
+        urls, username); unknown keys are ignored; ``urls`` is required. A
+        member whose value is ``None`` is absent (JavaScript ``undefined``).
         """
         if isinstance(value, RTCIceServer):
             return value
@@ -87,7 +96,8 @@ class RTCIceServer:
 
     def to_dict(self) -> dict[str, object]:
         """The W3C RTCIceServer dictionary (absent members are left out)."""
-        result: dict[str, object] = {"urls": list(self.urls)}
+        urls = self.urls
+        result: dict[str, object] = {"urls": urls if isinstance(urls, str) else list(urls)}
         if self.username is not None:
             result["username"] = self.username
         if self.credential is not None:

@@ -3,10 +3,12 @@
 The spec's dictionaries arrive either as dataclasses or as plain mappings
 (JSON from a browser application). Converting a mapping follows WebIDL:
 members are read in lexicographic order, unknown keys are ignored, and a
-value of the wrong type is a :class:`TypeError` naming the member. Python
-``None`` (JSON ``null``) is never a valid member value: WebIDL rejects
-``null`` for enums and sequences, and for strings it would silently become
-``"null"``, which no Python caller means.
+value of the wrong type is a :class:`TypeError` naming the member. A member
+whose value is Python ``None`` is treated as not present: ``None`` is the
+Python spelling of JavaScript's ``undefined`` (a keyword argument left at
+its default), so ``{"iceServers": None}`` means the default and
+``{"urls": "turn:…", "credential": None}`` is a TURN server without a
+credential. ``None`` inside a sequence is still a TypeError.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ def type_name(value: object) -> str:
 
 
 def get_member(mapping: Mapping[object, object], key: str) -> object:
-    """The member's value, or :data:`MISSING` when the key is absent."""
-    return mapping.get(key, MISSING)
+    """The member's value, or :data:`MISSING` when the key is absent or ``None``."""
+    value = mapping.get(key)
+    return MISSING if value is None else value
 
 
 def usv_string(value: str) -> str:
