@@ -148,3 +148,16 @@ def test_the_sctp_internals_delayed_sack_relies_on_are_still_there() -> None:
         assert member in send_chunk, member
     build_sack = inspect.getsource(RTCSctpTransport._send_sack)
     assert "await self._send_chunk(sack)" in build_sack  # the SACK goes through _send_chunk
+
+
+def test_the_peer_identity_check_we_override_is_still_called_the_same_way() -> None:
+    """ObservedDtlsTransport._validate_peer_identity accepts any matching
+    a=fingerprint (one per certificate, RFC 9429 §5.2.1); aiortc must still
+    call it after the handshake and read the FAILED state it sets."""
+    from aiortc.rtcdtlstransport import RTCDtlsTransport
+
+    start = inspect.getsource(RTCDtlsTransport.start)
+    assert "self._validate_peer_identity(remoteParameters)" in start
+    assert "if self._state == State.FAILED:" in start.split("_validate_peer_identity")[1]
+    own = inspect.signature(RTCDtlsTransport._validate_peer_identity)
+    assert list(own.parameters) == ["self", "remoteParameters"]

@@ -393,7 +393,7 @@ class RTCPeerConnection(EventEmitter):
         if has_gathered and (ice_restart or credentials in negotiation.to_replace):
             fresh = generate_ice_credentials()
         return negotiation.create_offer(
-            self._certificates[0],
+            self._certificates,
             credentials,
             self._candidate_values(),
             ice.gathering_state == "complete",
@@ -415,7 +415,7 @@ class RTCPeerConnection(EventEmitter):
         stack = self._ensure_transports(controlling=False)
         ice = stack.ice
         return self._negotiation.create_answer(
-            self._certificates[0],
+            self._certificates,
             IceCredentials(ice.local_ufrag, ice.local_pwd),
             self._candidate_values(),
             ice.gathering_state == "complete",

@@ -91,9 +91,18 @@ class Applied:
         return RTCSessionDescription(self.type.value, self.description.to_sdp())
 
 
-def sha256_fingerprints(certificate: RTCCertificate) -> tuple[object, ...]:
-    """The certificate's sha-256 fingerprint (what we put in a=fingerprint)."""
-    return tuple(fp for fp in certificate.getFingerprints() if fp.algorithm == "sha-256")
+def sha256_fingerprints(*certificates: RTCCertificate) -> tuple[object, ...]:
+    """Each certificate's sha-256 fingerprint, in order (what we put in a=fingerprint).
+
+    Every configured certificate is listed, as webrtc-pc's RTCCertificate
+    tests expect; DTLS presents the first, and a peer accepts any listed one.
+    """
+    return tuple(
+        fp
+        for certificate in certificates
+        for fp in certificate.getFingerprints()
+        if fp.algorithm == "sha-256"
+    )
 
 
 class Negotiation:
@@ -116,8 +125,10 @@ class Negotiation:
         self.to_replace: frozenset[IceCredentials] = frozenset()
         #: Every remote ufrag ever applied (candidates of old ones are ignored).
         self.remote_ufrags: set[str] = set()
-        #: Our certificate and its a=fingerprint values, worked out once.
-        self._fingerprints: tuple[RTCCertificate, tuple[Fingerprint, ...]] | None = None
+        #: Our certificates and their a=fingerprint values, worked out once.
+        self._fingerprints: (
+            tuple[tuple[RTCCertificate, ...], tuple[Fingerprint, ...]] | None
+        ) = None
 
     # -- reading -------------------------------------------------------------------
     @property
@@ -145,7 +156,7 @@ class Negotiation:
     # -- creating ------------------------------------------------------------------
     def _parameters(
         self,
-        certificate: RTCCertificate,
+        certificates: tuple[RTCCertificate, ...],
         credentials: IceCredentials,
         candidates: Iterable[str],
         gathering_complete: bool,
@@ -153,12 +164,12 @@ class Negotiation:
     ) -> LocalParameters:
         self.session_version += 1
         cached = self._fingerprints
-        if cached is None or cached[0] is not certificate:
-            # The certificate never changes (setConfiguration refuses other
-            # certificates): hash and format it once, not for every offer/answer.
+        if cached is None or cached[0] != certificates:
+            # The certificates never change (setConfiguration refuses others):
+            # hash and format them once, not for every offer/answer.
             cached = self._fingerprints = (
-                certificate,
-                sdp_fingerprints(sha256_fingerprints(certificate)),
+                certificates,
+                sdp_fingerprints(sha256_fingerprints(*certificates)),
             )
         return LocalParameters(
             session_id=self.session_id,
@@ -170,7 +181,7 @@ class Negotiation:
 
     def create_offer(
         self,
-        certificate: RTCCertificate,
+        certificates: tuple[RTCCertificate, ...],
         credentials: IceCredentials,
         candidates: Iterable[str],
         gathering_complete: bool,
@@ -183,7 +194,7 @@ class Negotiation:
         if fresh is not None:
             credentials, candidates, gathering_complete = fresh, (), False
         params = self._parameters(
-            certificate, credentials, candidates, gathering_complete, bundle_policy
+            certificates, credentials, candidates, gathering_complete, bundle_policy
         )
         previous = self.current_local.description if self.current_local else None
         offer = create_offer(params, previous=previous).description
@@ -191,7 +202,7 @@ class Negotiation:
 
     def create_answer(
         self,
-        certificate: RTCCertificate,
+        certificates: tuple[RTCCertificate, ...],
         credentials: IceCredentials,
         candidates: Iterable[str],
         gathering_complete: bool,
@@ -210,7 +221,7 @@ class Negotiation:
         if existing not in ("active", "passive"):
             existing = None
         params = self._parameters(
-            certificate, credentials, candidates, gathering_complete, bundle_policy
+            certificates, credentials, candidates, gathering_complete, bundle_policy
         )
         answer = create_answer(remote.description, params, existing_setup=existing)
         return self._remember(RTCSdpType.ANSWER, answer)

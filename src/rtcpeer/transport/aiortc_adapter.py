@@ -25,7 +25,12 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from aiortc.rtcdtlstransport import RTCDtlsTransport, State
+from aiortc.rtcdtlstransport import (
+    X509_DIGEST_ALGORITHMS,
+    RTCDtlsTransport,
+    State,
+    certificate_digest,
+)
 
 from rtcpeer.configuration import RTCCertificate
 from rtcpeer.transport.dtls_context import SharedContextCertificate, install_identity
@@ -152,6 +157,24 @@ class ObservedDtlsTransport(RTCDtlsTransport):
         if callback is not None and event == "statechange":
             callback()
         return bool(super().emit(event, *args, **kwargs))
+
+    def _validate_peer_identity(self, remoteParameters: Any) -> None:
+        """The peer's certificate must match one of its ``a=fingerprint`` lines.
+
+        JSEP (RFC 9429 §5.2.1) lists one fingerprint per certificate of the
+        endpoint and DTLS presents one of them, so any match of a supported
+        algorithm will do (RFC 8122 §5). aiortc demands that every listed
+        fingerprint match, which fails against a peer with two certificates.
+        """
+        certificate = self._ssl.get_peer_certificate(as_cryptography=True)
+        listed = [(f.algorithm.lower(), f.value.upper()) for f in remoteParameters.fingerprints]
+        if not any(
+            value == certificate_digest(certificate, algorithm)
+            for algorithm, value in listed
+            if algorithm in X509_DIGEST_ALGORITHMS
+        ):
+            logger.debug("DTLS handshake failed: no a=fingerprint matches the peer's certificate")
+            self._set_state(State.FAILED)
 
     def _setup_srtp(self) -> None:
         """No RTP here: aiortc drops SRTP-looking datagrams while ``_rx_srtp`` is None."""
