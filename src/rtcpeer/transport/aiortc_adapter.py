@@ -166,9 +166,10 @@ class ObservedDtlsTransport(RTCDtlsTransport):
         algorithm will do (RFC 8122 §5). aiortc demands that every listed
         fingerprint match, which fails against a peer with two certificates.
         """
-        certificate = self._ssl.get_peer_certificate(as_cryptography=True)
+        ssl = self._ssl
+        certificate = None if ssl is None else ssl.get_peer_certificate(as_cryptography=True)
         listed = [(f.algorithm.lower(), f.value.upper()) for f in remoteParameters.fingerprints]
-        if not any(
+        if certificate is None or not any(
             value == certificate_digest(certificate, algorithm)
             for algorithm, value in listed
             if algorithm in X509_DIGEST_ALGORITHMS
