@@ -143,3 +143,47 @@ async def test_restart_moves_a_live_channel_to_region_b(
         await poll(lambda: region_a.relay_count == 0 and region_b.relay_count == 0)
         await region_a.close()
         await region_b.close()
+
+
+async def test_answerer_gathers_from_the_configuration_set_just_before_the_offer(
+    turn_certificates: CertificateFiles,
+) -> None:
+    """Issue 13 (4): a signalling handler that calls setConfiguration(region B) and
+    at once setRemoteDescription(restart offer) gathers that restart from region B
+    -- whatever the event loop did (or did not do) in between."""
+    region_a = await start_region(turn_certificates, REGION_A)
+    region_b = await start_region(turn_certificates, REGION_B)
+    caller, callee = peer(relay_config(region_a)), peer(relay_config(region_a))
+    try:
+        link = Link()
+        link.connect(caller, callee)
+        channel = caller.createDataChannel("chat")
+        await negotiate(caller, callee)
+        await opened(channel)
+        caller.setConfiguration(relay_config(region_b))
+        offer = await caller.createOffer(iceRestart=True)
+        await caller.setLocalDescription(offer)
+        gathered: list[Any] = []
+        callee.on("icecandidate", lambda event: gathered.append(event.candidate))
+        callee.setConfiguration(relay_config(region_b))
+        await callee.setRemoteDescription(offer.toJSON())  # no await in between
+        await callee.setLocalDescription()
+        answer = callee.localDescription
+        assert answer is not None
+        await caller.setRemoteDescription(answer.toJSON())
+        for pc in (caller, callee):
+            stack = pc._transports
+            assert stack is not None
+
+            def on_relay_b(pc: RTCPeerConnection = pc) -> bool:
+                return _on_relay_b(pc)
+
+            await until(stack.ice, "selectedcandidatepairchange", on_relay_b)
+        relays = [c for c in gathered if c is not None and c.type == "relay"]
+        assert relays and all(REGION_B[0] <= c.port <= REGION_B[1] for c in relays), relays
+    finally:
+        await caller.close()
+        await callee.close()
+        await poll(lambda: region_a.relay_count == 0 and region_b.relay_count == 0)
+        await region_a.close()
+        await region_b.close()

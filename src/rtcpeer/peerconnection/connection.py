@@ -272,10 +272,13 @@ class RTCPeerConnection(EventEmitter):
         member that may not change, and otherwise what the constructor raises.
         On any error the current configuration is kept unchanged. New ICE
         servers and policy are used from the next gathering (an ICE restart);
-        a candidate pool is gathered again at once.
+        a candidate pool is gathered again at once. A changed
+        ``iceTransportPolicy`` also restarts ICE at the next offer, as
+        restartIce() does (libwebrtc's behaviour, which WPT tests).
         """
         if self._is_closed:
             raise InvalidStateError("the RTCPeerConnection is closed")
+        previous_policy = self._configuration.iceTransportPolicy
         applied = set_configuration(
             configuration,
             self._configuration,
@@ -283,6 +286,10 @@ class RTCPeerConnection(EventEmitter):
             target_peer_identity=self._target_peer_identity,
         )
         self._store(applied)
+        if applied.configuration.iceTransportPolicy != previous_policy:
+            # As libwebrtc (WPT RTCConfiguration-iceTransportPolicy.html): a
+            # new policy restarts ICE at our next offer; answers keep theirs.
+            self.restartIce()
 
     def _store(self, applied: AppliedConfiguration) -> None:
         previous = getattr(self, "_configuration", None)
@@ -533,6 +540,11 @@ class RTCPeerConnection(EventEmitter):
             else None
         )
         remote = parse_remote_description(desc, offer=offer)
+        if self._transports is not None:
+            # A restart this description starts gathers with the configuration
+            # set before it, even one set just now (its servers still resolving).
+            await self._transports.servers_settled()
+            self._check_open()
         transition = self._signaling.apply(Source.REMOTE, desc.type)
         if transition.implicit_rollback:
             self._roll_back()
