@@ -33,8 +33,13 @@ async def test_a_policy_change_restarts_ice_at_the_next_offer(first: str, then: 
         assert local is not None
         before = _ufrag(local.sdp)
         assert _ufrag((await caller.createOffer()).sdp) == before
-        needed = asyncio.get_running_loop().create_future()
-        caller.on("negotiationneeded", lambda: needed.done() or needed.set_result(None))
+        needed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        @caller.on("negotiationneeded")
+        def on_needed() -> None:
+            if not needed.done():
+                needed.set_result(None)
+
         caller.setConfiguration({"iceTransportPolicy": then})
         await asyncio.wait_for(needed, TIMEOUT)
         offer = await caller.createOffer()
