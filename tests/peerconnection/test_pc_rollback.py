@@ -27,6 +27,10 @@ from .support import (
 )
 
 
+def _candidate_lines(sdp: str) -> list[str]:
+    return [line for line in sdp.splitlines() if line.startswith("a=candidate:")]
+
+
 def _credentials(sdp: str) -> tuple[str, str]:
     lines = sdp.splitlines()
     ufrag = next(line.split(":", 1)[1] for line in lines if line.startswith("a=ice-ufrag:"))
@@ -60,6 +64,8 @@ async def test_rollback_of_a_restart_offer(turn_certificates: CertificateFiles, 
         assert a.currentLocalDescription is not None
         old = _credentials(a.currentLocalDescription.sdp)
         await poll(lambda: region.relay_count == 2)
+        old_candidates = _candidate_lines(a.currentLocalDescription.sdp)
+        assert old_candidates
 
         if how == "restartIce":
             a.restartIce()
@@ -78,6 +84,11 @@ async def test_rollback_of_a_restart_offer(turn_certificates: CertificateFiles, 
         assert a.signalingState == "stable" and a.pendingLocalDescription is None
         assert _ice_credentials(a) == old
         assert a.localDescription is not None and _credentials(a.localDescription.sdp) == old
+        # ... and the previous generation's candidates, in the description and in ICE.
+        assert _candidate_lines(a.localDescription.sdp) == old_candidates
+        stack = a._transports
+        assert stack is not None
+        assert [f"a={c.to_sdp()}" for c in stack.ice.local_candidates] == old_candidates
         await poll(lambda: region.relay_count == 2)  # the abandoned relay is released
         await _round_trip(channel, far, "after rollback")
         await _round_trip(far, channel, "and back")
