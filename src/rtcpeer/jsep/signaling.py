@@ -153,6 +153,15 @@ class SignalingStateMachine:
         self._state = transition.state
         return transition
 
+    def restore(self, state: RTCSignalingState) -> None:
+        """Undo a transition whose description then failed to apply.
+
+        webrtc-pc applies a description atomically: one that fails changes
+        nothing. Never leaves ``closed``.
+        """
+        if self._state is not _S.CLOSED:
+            self._state = state
+
     def close(self) -> None:
         """Enter ``closed`` (close() is allowed from every state, and idempotent)."""
         self._state = _S.CLOSED

@@ -465,6 +465,8 @@ class RTCPeerConnection(EventEmitter):
             )
             description = self._negotiation.created(sdp_type, created.sdp)
             assert description is not None
+        state, before = self._signaling.state, self._negotiation.snapshot()
+        needed, was_set = self._negotiation_needed, self._local_description_set
         self._signaling.apply(Source.LOCAL, sdp_type)
         applied = self._negotiation.apply_local(sdp_type, description)
         self._local_description_set = True
@@ -474,6 +476,12 @@ class RTCPeerConnection(EventEmitter):
         self._held.holding = True
         try:
             await self._apply_local_to_transports(applied)
+        except BaseException:
+            # Atomic: a description that fails to apply changes nothing.
+            self._signaling.restore(state)
+            self._negotiation.restore(before)
+            self._negotiation_needed, self._local_description_set = needed, was_set
+            raise
         finally:
             self._held.holding = False
         self._emit_state("signalingstatechange")
@@ -545,13 +553,25 @@ class RTCPeerConnection(EventEmitter):
             # set before it, even one set just now (its servers still resolving).
             await self._transports.servers_settled()
             self._check_open()
+        state, before = self._signaling.state, self._negotiation.snapshot()
+        remote_dtls, needed = self._remote_dtls, self._negotiation_needed
         transition = self._signaling.apply(Source.REMOTE, desc.type)
-        if transition.implicit_rollback:
-            self._roll_back()
-        first_offer = self._negotiation.current_local is None and desc.type is RTCSdpType.OFFER
-        applied = self._negotiation.apply_remote(remote)
-        self._stable_clears_negotiation_needed()
-        await self._apply_remote_to_transports(applied, first_offer=first_offer)
+        try:
+            if transition.implicit_rollback:
+                self._roll_back()
+            first_offer = (
+                self._negotiation.current_local is None and desc.type is RTCSdpType.OFFER
+            )
+            applied = self._negotiation.apply_remote(remote)
+            self._stable_clears_negotiation_needed()
+            await self._apply_remote_to_transports(applied, first_offer=first_offer)
+        except BaseException:
+            # Atomic, as webrtc-pc requires: a description that fails to apply
+            # leaves the state and every description as they were.
+            self._signaling.restore(state)
+            self._negotiation.restore(before)
+            self._remote_dtls, self._negotiation_needed = remote_dtls, needed
+            raise
         self._emit_state("signalingstatechange")
 
     async def _apply_remote_to_transports(self, applied: Applied, *, first_offer: bool) -> None:

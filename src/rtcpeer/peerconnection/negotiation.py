@@ -105,6 +105,18 @@ def sha256_fingerprints(*certificates: RTCCertificate) -> tuple[object, ...]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class NegotiationSnapshot:
+    """What applying one description may change, to restore if it fails."""
+
+    current_local: Applied | None
+    pending_local: Applied | None
+    current_remote: Applied | None
+    pending_remote: Applied | None
+    to_replace: frozenset[IceCredentials]
+    remote_ufrags: frozenset[str]
+
+
 class Negotiation:
     """Descriptions, created offers/answers and [[LocalIceCredentialsToReplace]]."""
 
@@ -274,6 +286,25 @@ class Negotiation:
             self.pending_remote = applied
         return applied
 
+    def snapshot(self) -> NegotiationSnapshot:
+        """The descriptions in force and the restart bookkeeping, as they are now."""
+        return NegotiationSnapshot(
+            self.current_local,
+            self.pending_local,
+            self.current_remote,
+            self.pending_remote,
+            self.to_replace,
+            frozenset(self.remote_ufrags),
+        )
+
+    def restore(self, snapshot: NegotiationSnapshot) -> None:
+        """Back to ``snapshot``: a description that failed to apply changes nothing."""
+        self.current_local, self.pending_local = snapshot.current_local, snapshot.pending_local
+        self.current_remote = snapshot.current_remote
+        self.pending_remote = snapshot.pending_remote
+        self.to_replace = snapshot.to_replace
+        self.remote_ufrags = set(snapshot.remote_ufrags)
+
     def rollback(self) -> None:
         """Drop both pending descriptions (explicit or implicit rollback)."""
         self.pending_local = self.pending_remote = None
@@ -323,4 +354,4 @@ def _parses_to(sdp: str, description: SessionDescription) -> bool:
         return False
 
 
-__all__ = ["Applied", "Negotiation", "sha256_fingerprints"]
+__all__ = ["Applied", "Negotiation", "NegotiationSnapshot", "sha256_fingerprints"]
