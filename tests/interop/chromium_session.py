@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,9 @@ class ChromiumPair:
     theirs: ChromiumSide
     bridge: Bridge
     channel: Any = None
+    #: Milliseconds from the offerer's createDataChannel and
+    #: setLocalDescription until the data channel was open at both ends.
+    open_ms: float = float("nan")
 
     async def close(self) -> None:
         await self.pc.close()
@@ -76,6 +80,7 @@ async def connect(
     remote: asyncio.Queue[Any] = asyncio.Queue()
     pc.on("datachannel", lambda event: remote.put_nowait(event.channel))
     try:
+        start = time.perf_counter()
         if offering == "rtcpeer":
             pair.channel = pc.createDataChannel(label)
             await bridge.negotiate(ours, theirs)
@@ -85,6 +90,7 @@ async def connect(
             pair.channel = await asyncio.wait_for(remote.get(), TIMEOUT)
         await opened(pair.channel)
         assert await browser.wait_for("channelopen", name) == label
+        pair.open_ms = (time.perf_counter() - start) * 1000
         await bridge.settle()
     except BaseException:
         await pair.close()
