@@ -246,8 +246,7 @@ def only_allowed(
     lines = [
         line
         for line in description["sdp"].split("\r\n")
-        if not line.startswith("a=candidate:")
-        or allow({"candidate": line[2:]})
+        if not line.startswith("a=candidate:") or allow({"candidate": line[2:]})
     ]
     return {**description, "sdp": "\r\n".join(lines)}
 

@@ -161,3 +161,204 @@ def test_the_peer_identity_check_we_override_is_still_called_the_same_way() -> N
     assert "if self._state == State.FAILED:" in start.split("_validate_peer_identity")[1]
     own = inspect.signature(RTCDtlsTransport._validate_peer_identity)
     assert list(own.parameters) == ["self", "remoteParameters"]
+
+
+# -- the media path (rtcpeer.transport.srtp, rtcpeer.transport.media) ------------------
+
+
+def _has(code: object, *fragments: str) -> None:
+    """Every fragment occurs in ``code``'s source; the assertion names the first missing."""
+    source = inspect.getsource(code)  # type: ignore[arg-type]
+    for fragment in fragments:
+        assert fragment in source, f"{getattr(code, '__qualname__', code)}: {fragment!r}"
+
+
+def test_the_srtp_internals_srtp_on_demand_relies_on_are_still_there() -> None:
+    """SrtpDtlsTransport overrides ``_setup_srtp`` (called once, between the
+    handshake's identity check and ``connected``), calls aiortc's own later,
+    wraps ``_rx_srtp`` (only ``unprotect``/``unprotect_rtcp`` are called on
+    it, and a None session drops SRTP), and reads ``_srtp_profiles``."""
+    from aiortc.rtcdtlstransport import RTCDtlsTransport as Dtls
+
+    start = inspect.getsource(Dtls.start)
+    order = [
+        start.index("self._validate_peer_identity(remoteParameters)"),
+        start.index("self._setup_srtp()"),
+        start.index("self._set_state(State.CONNECTED)"),
+    ]
+    assert order == sorted(order) and start.count("self._setup_srtp()") == 1
+    _has(
+        Dtls._setup_srtp,
+        "self._ssl.get_selected_srtp_profile()",
+        "for srtp_profile in self._srtp_profiles:",
+        "srtp_profile.openssl_profile == openssl_profile",
+        "self._ssl.export_keying_material(",
+        "self._rx_srtp = Session(rx_policy)",
+        "self._tx_srtp = Session(tx_policy)",
+    )
+    source = inspect.getsource(Dtls)
+    assert source.count("self._rx_srtp.") == 2, "aiortc uses the receive session some other way"
+    _has(
+        Dtls._recv_next,
+        "first_byte > 127 and first_byte < 192 and self._rx_srtp",
+        "data = self._rx_srtp.unprotect_rtcp(data)",
+        "await self._handle_rtcp_data(data)",
+        "data = self._rx_srtp.unprotect(data)",
+        "await self._handle_rtp_data(data, arrival_time_ms=arrival_time_ms)",
+        "except pylibsrtp.Error",
+    )
+    _has(
+        Dtls._send_rtp,
+        "if self._state != State.CONNECTED:",
+        "raise ConnectionError",
+        "self._tx_srtp.protect_rtcp(data)",
+        "self._tx_srtp.protect(data)",
+    )
+
+
+def test_the_rtp_demux_rtcpeer_replaces_is_still_aiortcs_shape() -> None:
+    """SrtpDtlsTransport re-implements ``_handle_rtp_data``/``_handle_rtcp_data``
+    (to count drops and survive handlers that raise) and installs its own
+    router; aiortc's versions must still do just parse, route, hand on."""
+    from aiortc.rtcdtlstransport import RTCDtlsTransport as Dtls
+    from aiortc.rtcdtlstransport import RtpRouter
+
+    _has(Dtls.__init__, "self._rtp_router = RtpRouter()", "self._rtp_header_extensions_map")
+    _has(
+        Dtls._handle_rtp_data,
+        "packet = RtpPacket.parse(data, self._rtp_header_extensions_map)",
+        "receiver = self._rtp_router.route_rtp(packet)",
+        "await receiver._handle_rtp_packet(packet, arrival_time_ms=arrival_time_ms)",
+    )
+    _has(
+        Dtls._handle_rtcp_data,
+        "packets = RtcpPacket.parse(data)",
+        "for recipient in self._rtp_router.route_rtcp(packet):",
+        "await recipient._handle_rtcp_packet(packet)",
+    )
+    for method in (Dtls._handle_rtp_data, Dtls._handle_rtcp_data):
+        lines = [line for line in inspect.getsource(method).splitlines() if line.strip()]
+        assert len(lines) == 10, f"aiortc's {method.__name__} changed: compare with srtp.py"
+    _has(
+        Dtls._register_rtp_receiver,
+        "self._rtp_header_extensions_map.configure(parameters)",
+        "self._rtp_router.register_receiver(",
+        "mid=parameters.muxId",
+    )
+    _has(Dtls._register_rtp_sender, "self._rtp_router.register_sender(sender, ssrc=sender._ssrc)")
+    router = RtpRouter()
+    for table in ("ssrc_table", "mid_table", "payload_type_table", "senders", "receivers"):
+        assert hasattr(router, table), table
+    _has(
+        RtpRouter.route_rtp,
+        "ssrc_receiver = self.ssrc_table.get(packet.ssrc)",
+        "pt_receivers = self.payload_type_table.get(packet.payload_type, set())",
+        "if ssrc_receiver is not None and ssrc_receiver in pt_receivers:",
+    )
+
+
+def test_the_sender_internals_media_sender_relies_on_are_still_there() -> None:
+    """MediaSender sets ``_ssrc``/``_rtx_ssrc`` before ``send()``, defers
+    ``send()`` until DTLS is connected (a ConnectionError ends aiortc's RTP
+    loop for good), and its subclass counts ``_next_encoded_frame`` results
+    and ``_handle_rtcp_packet`` feedback."""
+    from aiortc.rtcrtpsender import RTCRtpSender
+
+    _has(RTCRtpSender.__init__, "self._ssrc = random32()", "self._rtx_ssrc = random32()")
+    _has(
+        RTCRtpSender.send,
+        "if not self.__started:",
+        "self.__cname = parameters.rtcp.cname",
+        "self.__mid = parameters.muxId",
+        "self.__transport._register_rtp_sender(self, parameters)",
+        'codec.parameters["apt"] == parameters.codecs[0].payloadType',
+        "self._run_rtp(parameters.codecs[0])",
+    )
+    _has(
+        RTCRtpSender._run_rtp,
+        "enc_frame = await self._next_encoded_frame(codec)",
+        "except (asyncio.CancelledError, ConnectionError, MediaStreamError):",
+    )
+    _has(RTCRtpSender._retransmit, "ssrc=self._rtx_ssrc")
+    _has(RTCRtpSender._next_encoded_frame, "async def _next_encoded_frame(", "return None")
+    assert list(inspect.signature(RTCRtpSender._handle_rtcp_packet).parameters) == [
+        "self",
+        "packet",
+    ]
+
+
+def test_the_receiver_internals_media_receiver_relies_on_are_still_there() -> None:
+    """MediaReceiver gives aiortc's receiver its remote track (``_track``, whose
+    ``_queue`` it swaps for a counting one before ``receive()`` hands it to
+    the decoder thread) and its RTCP SSRC; the subclass sees every packet in
+    ``_handle_rtp_packet`` and every feedback message in ``_send_rtcp``."""
+    import aiortc.rtcrtpreceiver
+    from aiortc.rtcrtpreceiver import RemoteStreamTrack, RTCRtpReceiver
+
+    _has(RTCRtpReceiver.__init__, "self._track: Optional[RemoteStreamTrack] = None")
+    _has(vars(RTCRtpReceiver)["track"].fget, "return self._track")
+    _has(RTCRtpReceiver.receive, "self._track._queue", "self.__rtx_ssrc[encoding.rtx.ssrc]")
+    _has(RTCRtpReceiver._set_rtcp_ssrc, "self.__rtcp_ssrc = ssrc")
+    _has(aiortc.rtcrtpreceiver.decoder_worker, "output_q.put(frame)", "output_q.put(None)")
+    _has(RemoteStreamTrack.__init__, "self._queue: asyncio.Queue = asyncio.Queue()")
+    assert list(inspect.signature(RemoteStreamTrack).parameters) == ["kind", "id"]
+    source = inspect.getsource(RTCRtpReceiver)
+    assert source.count("await self._send_rtcp(") == source.count("self._send_rtcp(") == 4
+    assert "await self.transport._send_rtp(" in inspect.getsource(RTCRtpReceiver._send_rtcp)
+    assert list(inspect.signature(RTCRtpReceiver._handle_rtp_packet).parameters) == [
+        "self",
+        "packet",
+        "arrival_time_ms",
+    ]
+
+
+def test_the_aiortc_values_media_and_parameters_build_are_still_there() -> None:
+    """Constructors and dataclass fields rtcpeer.transport builds or reads."""
+    import dataclasses
+
+    from aiortc import codecs, rtcrtpparameters, sdp, stats, utils
+    from aiortc.rtcdtlstransport import RTCDtlsFingerprint, RTCDtlsParameters
+    from aiortc.rtcsctptransport import RTCSctpCapabilities
+
+    def fields(cls: type) -> set[str]:
+        return {field.name for field in dataclasses.fields(cls)}
+
+    assert fields(rtcrtpparameters.RTCRtpCodecParameters) >= {
+        "mimeType",
+        "clockRate",
+        "channels",
+        "payloadType",
+        "rtcpFeedback",
+        "parameters",
+    }
+    assert fields(rtcrtpparameters.RTCRtpSendParameters) >= {
+        "codecs",
+        "headerExtensions",
+        "muxId",
+        "rtcp",
+        "encodings",
+    }
+    assert fields(rtcrtpparameters.RTCRtpReceiveParameters) >= {"encodings", "muxId", "rtcp"}
+    assert fields(rtcrtpparameters.RTCRtcpParameters) == {"cname", "mux", "ssrc"}
+    assert fields(rtcrtpparameters.RTCRtpCodingParameters) == {"ssrc", "payloadType", "rtx"}
+    assert fields(rtcrtpparameters.RTCRtpHeaderExtensionParameters) == {"id", "uri"}
+    assert fields(rtcrtpparameters.RTCRtcpFeedback) == {"type", "parameter"}
+    assert set(codecs.CODECS) == set(codecs.HEADER_EXTENSIONS) == {"audio", "video"}
+    assert "apt" in sdp.FMTP_INT_PARAMETERS
+    assert 0 <= utils.random32() < 2**32
+    assert fields(stats.RTCOutboundRtpStreamStats) >= {
+        "timestamp",
+        "type",
+        "id",
+        "ssrc",
+        "kind",
+        "transportId",
+        "packetsSent",
+        "bytesSent",
+    }
+    assert fields(stats.RTCInboundRtpStreamStats) >= {"packetsReceived", "packetsLost", "jitter"}
+    assert fields(stats.RTCRemoteInboundRtpStreamStats) >= {"roundTripTime", "fractionLost"}
+    assert fields(stats.RTCRemoteOutboundRtpStreamStats) >= {"remoteTimestamp"}
+    assert fields(RTCDtlsParameters) >= {"fingerprints"}
+    assert fields(RTCDtlsFingerprint) == {"algorithm", "value"}
+    assert fields(RTCSctpCapabilities) == {"maxMessageSize"}

@@ -19,12 +19,12 @@ from OpenSSL import SSL
 from tests.transport.test_aiortc_contract import TIMEOUT, MemoryPath, MemoryTransport
 
 from rtcpeer.configuration import RTCCertificate
-from rtcpeer.transport import create_dtls_transport
+from rtcpeer.transport import create_dtls_transport, local_dtls_parameters
 from rtcpeer.transport.dtls_context import template_context
 
 
 def _parameters(certificate: RTCCertificate) -> RTCDtlsParameters:
-    return RTCDtlsParameters(fingerprints=certificate._to_aiortc().getFingerprints())
+    return local_dtls_parameters(certificate)
 
 
 def _pair(
@@ -97,7 +97,7 @@ def test_aiortc_builds_the_connection_before_entering_connecting() -> None:
 
 
 def test_without_srtp_sessions_aiortc_ignores_rtp_and_still_reports_connected() -> None:
-    """ObservedDtlsTransport skips aiortc's SRTP setup (no media in rtcpeer)."""
+    """A data-only ObservedDtlsTransport skips aiortc's SRTP setup (rtcpeer.transport.srtp)."""
     start = inspect.getsource(RTCDtlsTransport.start)
     assert "self._setup_srtp()" in start
     receive = inspect.getsource(RTCDtlsTransport._recv_next)
@@ -112,7 +112,7 @@ class _Receiver:
         await self.data.put(data)
 
 
-async def test_an_rtp_datagram_is_ignored_on_a_connection_without_srtp() -> None:
+async def test_an_rtp_datagram_is_ignored_on_a_connection_without_media() -> None:
     client, server = RTCCertificate.generate("ECDSA"), RTCCertificate.generate("ECDSA")
     a, b = await _handshake(client, server)
     assert a._rx_srtp is None and b._rx_srtp is None

@@ -22,7 +22,7 @@ from aiortc.rtcsctptransport import RTCSctpTransport
 
 from rtcpeer.configuration import RTCCertificate
 from rtcpeer.peerconnection.datachannels import CountingSctpTransport
-from rtcpeer.transport import create_dtls_transport
+from rtcpeer.transport import create_dtls_transport, local_dtls_parameters
 from rtcpeer.transport.aiortc_adapter import APPLICATION_DATA
 
 TIMEOUT = 10.0
@@ -79,7 +79,7 @@ class DeliveringMemory:
 
 
 def _parameters(certificate: RTCCertificate) -> RTCDtlsParameters:
-    return RTCDtlsParameters(fingerprints=certificate._to_aiortc().getFingerprints())
+    return local_dtls_parameters(certificate)
 
 
 @pytest.fixture(scope="module")

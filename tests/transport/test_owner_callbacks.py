@@ -10,7 +10,7 @@ from aiortc.rtcdtlstransport import RTCDtlsParameters
 
 from rtcpeer.configuration import RTCCertificate
 from rtcpeer.peerconnection.datachannels import CountingSctpTransport
-from rtcpeer.transport import create_dtls_transport
+from rtcpeer.transport import create_dtls_transport, local_dtls_parameters
 
 TIMEOUT = 10.0
 
@@ -46,7 +46,7 @@ async def test_dtls_and_sctp_owner_handlers_run_first_and_listeners_still_hear()
     dtls_a.on("statechange", lambda: order.append(("pyee", dtls_a.state)))
 
     def params(certificate: RTCCertificate) -> RTCDtlsParameters:
-        return RTCDtlsParameters(fingerprints=certificate._to_aiortc().getFingerprints())
+        return local_dtls_parameters(certificate)
 
     await asyncio.wait_for(
         asyncio.gather(

@@ -27,7 +27,6 @@ from typing import Any, Protocol
 
 from aiortc.rtcdtlstransport import (
     X509_DIGEST_ALGORITHMS,
-    RTCDtlsTransport,
     State,
     certificate_digest,
 )
@@ -35,6 +34,7 @@ from aiortc.rtcdtlstransport import (
 from rtcpeer.configuration import RTCCertificate
 from rtcpeer.transport.dtls_context import SharedContextCertificate, install_identity
 from rtcpeer.transport.eager import run_now
+from rtcpeer.transport.srtp import SrtpDtlsTransport
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ class AiortcIceTransportAdapter:
         self._transport.send(data)
 
 
-class ObservedDtlsTransport(RTCDtlsTransport):
+class ObservedDtlsTransport(SrtpDtlsTransport):
     """aiortc's RTCDtlsTransport that tells its owner about state changes
     directly, and whose SSL connection comes from a shared context.
 
@@ -130,8 +130,8 @@ class ObservedDtlsTransport(RTCDtlsTransport):
     aiortc's ``start()`` builds the SSL connection from the certificate's
     context and then enters ``connecting`` before the first handshake step;
     that state change is where the connection gets its own certificate and
-    key (:mod:`rtcpeer.transport.dtls_context`). rtcpeer carries data
-    channels only, so no SRTP keys are exported and no libsrtp sessions made.
+    key (:mod:`rtcpeer.transport.dtls_context`). SRTP keys are exported and
+    libsrtp sessions made only once media is in use (:mod:`rtcpeer.transport.srtp`).
     """
 
     #: The owner's handler (None: pyee listeners only).
@@ -177,17 +177,21 @@ class ObservedDtlsTransport(RTCDtlsTransport):
             logger.debug("DTLS handshake failed: no a=fingerprint matches the peer's certificate")
             self._set_state(State.FAILED)
 
-    def _setup_srtp(self) -> None:
-        """No RTP here: aiortc drops SRTP-looking datagrams while ``_rx_srtp`` is None."""
-
 
 def create_dtls_transport(
-    transport: DatagramTransport, certificate: RTCCertificate, *, dtls_role: str
+    transport: DatagramTransport,
+    certificate: RTCCertificate,
+    *,
+    dtls_role: str,
+    media: bool = False,
 ) -> Any:
     """An aiortc RTCDtlsTransport over ``transport``.
 
     ``dtls_role`` is ``"client"`` or ``"server"``, from the negotiated
     ``a=setup`` (WebRTC), not from the ICE role as ORTC would pick it.
+    ``media``: set up SRTP at the handshake; without it, SRTP waits for the
+    first RTP sender or receiver (``enable_media()``), and a data-only
+    connection never builds libsrtp sessions.
     """
     if dtls_role not in ("client", "server"):
         raise ValueError(f"dtls_role must be 'client' or 'server', not {dtls_role!r}")
@@ -198,6 +202,8 @@ def create_dtls_transport(
         SharedContextCertificate(key=certificate.private_key, cert=certificate.x509),  # type: ignore[arg-type]
     )
     dtls._set_role(dtls_role)
+    if media:
+        dtls.enable_media()
     if hasattr(transport, "deliver"):
         adapter._dtls = dtls
         transport.deliver = adapter.deliver

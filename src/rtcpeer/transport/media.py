@@ -1,0 +1,614 @@
+"""Audio and video over rtcpeer's DTLS transport: aiortc's RTP senders and receivers.
+
+The peer connection negotiates codecs, header extensions, SSRCs and MIDs
+(JSEP) and owns the W3C transceiver objects; the packets are aiortc's:
+``RTCRtpSender`` encodes a track and sends SRTP, ``RTCRtpReceiver`` routes,
+reorders (jitter buffer) and decodes, each over the one DTLS transport the
+data channels use (:func:`rtcpeer.transport.create_dtls_transport`). This
+module is that seam, in values the peer connection already has: plain frozen
+dataclasses in, aiortc's parameter objects built here, statistics out as
+plain dictionaries with W3C member names. Creating a :class:`MediaSender` or
+:class:`MediaReceiver` turns SRTP on for its DTLS transport
+(:meth:`rtcpeer.transport.srtp.SrtpDtlsTransport.enable_media`).
+
+Because the DTLS transport outlives every ICE restart, so do these: RTP keeps
+its SSRCs, sequence numbers and SRTP session across any number of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiortc.codecs import CODECS, HEADER_EXTENSIONS, is_rtx
+from aiortc.mediastreams import AudioStreamTrack, MediaStreamTrack, VideoStreamTrack
+from aiortc.rtcrtpparameters import (
+    RTCRtcpFeedback,
+    RTCRtcpParameters,
+    RTCRtpCodecParameters,
+    RTCRtpDecodingParameters,
+    RTCRtpHeaderExtensionParameters,
+    RTCRtpReceiveParameters,
+    RTCRtpRtxParameters,
+    RTCRtpSendParameters,
+)
+from aiortc.rtcrtpreceiver import RemoteStreamTrack, RTCRtpReceiver
+from aiortc.rtcrtpsender import RTCEncodedFrame, RTCRtpSender
+from aiortc.rtp import (
+    RTCP_PSFB_FIR,
+    RTCP_PSFB_PLI,
+    RTCP_RTPFB_NACK,
+    AnyRtcpPacket,
+    RtcpPsfbPacket,
+    RtcpRtpfbPacket,
+    RtpPacket,
+)
+from aiortc.sdp import FMTP_INT_PARAMETERS
+from aiortc.utils import random32
+from av import AudioFrame, VideoFrame
+
+from rtcpeer.errors import InvalidStateError
+from rtcpeer.transport.eager import run_now
+
+logger = logging.getLogger(__name__)
+
+FmtpValue = str | int | None
+
+# -- what the peer connection hands in -------------------------------------------
+
+
+@dataclass(frozen=True)
+class RtcpFeedback:
+    """One ``a=rtcp-fb`` entry of a codec."""
+
+    #: "nack", "ccm", "goog-remb", "transport-cc", ...
+    type: str
+    #: "pli" for ``nack pli``, "fir" for ``ccm fir``; None when there is none.
+    parameter: str | None = None
+
+
+@dataclass(frozen=True)
+class RtpCodec:
+    """A negotiated codec: ``a=rtpmap``, ``a=fmtp`` and ``a=rtcp-fb`` of one payload type."""
+
+    #: The RTP payload type (0-127).
+    payload_type: int
+    #: "audio/opus", "video/VP8", "video/rtx", ... (case as negotiated).
+    mime_type: str
+    #: The RTP clock rate in Hz.
+    clock_rate: int
+    #: Audio channels (2 for Opus); None for video.
+    channels: int | None = None
+    #: The ``a=fmtp`` parameters; a bare flag maps to None. ``apt`` and the other
+    #: numeric parameters aiortc compares as numbers may be given as strings.
+    parameters: Mapping[str, FmtpValue] = field(default_factory=dict)
+    rtcp_feedback: tuple[RtcpFeedback, ...] = ()
+
+    @property
+    def is_rtx(self) -> bool:
+        """True for a retransmission (RFC 4588) payload type."""
+        return self.mime_type.lower().endswith("/rtx")
+
+
+@dataclass(frozen=True)
+class RtpHeaderExtension:
+    """One negotiated ``a=extmap``."""
+
+    #: The extension's id in packets (1-14 one-byte, up to 255 two-byte).
+    id: int
+    uri: str
+
+
+@dataclass(frozen=True)
+class RtpSendSettings:
+    """What a sender sends: the negotiated codecs (first one sent), extensions and ids."""
+
+    #: Codecs in preference order; the first non-RTX one is sent, and an RTX
+    #: codec whose ``apt`` names it turns on retransmission with the RTX SSRC.
+    codecs: tuple[RtpCodec, ...]
+    header_extensions: tuple[RtpHeaderExtension, ...] = ()
+    #: The m-section's MID (the muxId), sent in the MID header extension if negotiated.
+    mid: str | None = None
+    #: Our RTCP CNAME (sent in SDES).
+    cname: str | None = None
+
+
+@dataclass(frozen=True)
+class RtpReceiveSettings:
+    """What a receiver accepts: the negotiated codecs, extensions and the remote's ids."""
+
+    codecs: tuple[RtpCodec, ...]
+    header_extensions: tuple[RtpHeaderExtension, ...] = ()
+    #: The m-section's MID: RTP carrying it in the MID header extension is ours.
+    mid: str | None = None
+    #: The remote's ``a=ssrc`` for this section; None: learned from MID or payload type.
+    ssrc: int | None = None
+    #: The remote's RTX SSRC (``a=ssrc-group:FID``), if any.
+    rtx_ssrc: int | None = None
+    #: The remote's CNAME, if signalled.
+    cname: str | None = None
+
+
+# -- aiortc's capabilities, as plain values -------------------------------------
+
+
+def supported_codecs(kind: str) -> tuple[RtpCodec, ...]:
+    """The codecs aiortc encodes and decodes for ``kind``, with its default payload types."""
+    if kind not in CODECS:
+        raise ValueError(f"kind must be 'audio' or 'video', not {kind!r}")
+    return tuple(_from_aiortc_codec(codec) for codec in CODECS[kind])
+
+
+def supported_header_extensions(kind: str) -> tuple[RtpHeaderExtension, ...]:
+    """The RTP header extensions aiortc writes and reads for ``kind``, with its default ids."""
+    if kind not in HEADER_EXTENSIONS:
+        raise ValueError(f"kind must be 'audio' or 'video', not {kind!r}")
+    return tuple(RtpHeaderExtension(id=ext.id, uri=ext.uri) for ext in HEADER_EXTENSIONS[kind])
+
+
+def _from_aiortc_codec(codec: RTCRtpCodecParameters) -> RtpCodec:
+    assert codec.payloadType is not None
+    return RtpCodec(
+        payload_type=codec.payloadType,
+        mime_type=codec.mimeType,
+        clock_rate=codec.clockRate,
+        channels=codec.channels,
+        parameters=dict(codec.parameters),
+        rtcp_feedback=tuple(RtcpFeedback(fb.type, fb.parameter) for fb in codec.rtcpFeedback),
+    )
+
+
+def _to_aiortc_codec(codec: RtpCodec) -> RTCRtpCodecParameters:
+    parameters: dict[str, FmtpValue] = {}
+    for name, value in codec.parameters.items():
+        if name in FMTP_INT_PARAMETERS and isinstance(value, str) and value.isdigit():
+            parameters[name] = int(value)  # aiortc compares these as numbers (apt!)
+        else:
+            parameters[name] = value
+    return RTCRtpCodecParameters(
+        mimeType=codec.mime_type,
+        clockRate=codec.clock_rate,
+        channels=codec.channels,
+        payloadType=codec.payload_type,
+        rtcpFeedback=[
+            RTCRtcpFeedback(type=fb.type, parameter=fb.parameter) for fb in codec.rtcp_feedback
+        ],
+        parameters=parameters,
+    )
+
+
+def _sent_codec(codecs: tuple[RtpCodec, ...]) -> RtpCodec:
+    for codec in codecs:
+        if not codec.is_rtx:
+            return codec
+    raise ValueError("no media codec to send (only RTX, or none)")
+
+
+def send_parameters(settings: RtpSendSettings, ssrc: int) -> RTCRtpSendParameters:
+    """aiortc's send parameters for ``settings`` (the sent codec first, as aiortc expects)."""
+    first = _sent_codec(settings.codecs)
+    ordered = [first, *(codec for codec in settings.codecs if codec is not first)]
+    return RTCRtpSendParameters(
+        codecs=[_to_aiortc_codec(codec) for codec in ordered],
+        headerExtensions=_to_aiortc_extensions(settings.header_extensions),
+        muxId=settings.mid or "",
+        rtcp=RTCRtcpParameters(cname=settings.cname, mux=True, ssrc=ssrc),
+    )
+
+
+def receive_parameters(settings: RtpReceiveSettings) -> RTCRtpReceiveParameters:
+    """aiortc's receive parameters for ``settings``: one decoding per media codec
+    when the remote signalled its SSRC (with the RTX SSRC where an RTX codec
+    names that codec), none when the SSRC is to be learned."""
+    if not settings.codecs:
+        raise ValueError("a receiver needs at least one codec")
+    codecs = [_to_aiortc_codec(codec) for codec in settings.codecs]
+    encodings: list[RTCRtpDecodingParameters] = []
+    if settings.ssrc is not None:
+        retransmitted = {codec.parameters.get("apt") for codec in codecs if is_rtx(codec)}
+        for codec in codecs:
+            if is_rtx(codec):
+                continue
+            assert codec.payloadType is not None
+            encoding = RTCRtpDecodingParameters(ssrc=settings.ssrc, payloadType=codec.payloadType)
+            if settings.rtx_ssrc is not None and codec.payloadType in retransmitted:
+                encoding.rtx = RTCRtpRtxParameters(ssrc=settings.rtx_ssrc)
+            encodings.append(encoding)
+    return RTCRtpReceiveParameters(
+        codecs=codecs,
+        headerExtensions=_to_aiortc_extensions(settings.header_extensions),
+        muxId=settings.mid or "",
+        rtcp=RTCRtcpParameters(cname=settings.cname, mux=True, ssrc=settings.ssrc),
+        encodings=encodings,
+    )
+
+
+def _to_aiortc_extensions(
+    extensions: tuple[RtpHeaderExtension, ...],
+) -> list[RTCRtpHeaderExtensionParameters]:
+    return [RTCRtpHeaderExtensionParameters(id=ext.id, uri=ext.uri) for ext in extensions]
+
+
+# -- feedback counters -------------------------------------------------------------
+
+
+@dataclass
+class FeedbackCounts:
+    """RTCP feedback messages seen: received by a sender, sent by a receiver."""
+
+    nack: int = 0
+    pli: int = 0
+    fir: int = 0
+
+    def count(self, packet: AnyRtcpPacket) -> None:
+        if isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
+            self.nack += 1
+        elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_PLI:
+            self.pli += 1
+        elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_FIR:
+            self.fir += 1
+
+
+class _CountingRtpSender(RTCRtpSender):
+    """aiortc's sender, counting encoded frames and the feedback it is sent."""
+
+    def __init__(self, track_or_kind: MediaStreamTrack | str, transport: Any) -> None:
+        super().__init__(track_or_kind, transport)
+        self.frames_encoded = 0
+        self.feedback = FeedbackCounts()
+
+    async def _next_encoded_frame(self, codec: RTCRtpCodecParameters) -> RTCEncodedFrame | None:
+        frame = await super()._next_encoded_frame(codec)
+        if frame is not None:
+            self.frames_encoded += 1
+        return frame
+
+    async def _handle_rtcp_packet(self, packet: AnyRtcpPacket) -> None:
+        self.feedback.count(packet)
+        await super()._handle_rtcp_packet(packet)
+
+
+class _DecodedFrames(asyncio.Queue[Any]):
+    """The remote track's frame queue, counting what aiortc's decoder thread puts in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames = 0
+        self.samples = 0
+
+    async def put(self, item: Any) -> None:
+        if isinstance(item, VideoFrame):
+            self.frames += 1
+        elif isinstance(item, AudioFrame):
+            self.frames += 1
+            self.samples += item.samples
+        await super().put(item)
+
+
+class _CountingRtpReceiver(RTCRtpReceiver):
+    """aiortc's receiver, counting the feedback it sends and noting each SSRC's payload type."""
+
+    def __init__(self, kind: str, transport: Any) -> None:
+        super().__init__(kind, transport)
+        self.feedback = FeedbackCounts()
+        self.payload_types: dict[int, int] = {}
+        self.rtx_payload_types: frozenset[int] = frozenset()
+
+    async def _handle_rtp_packet(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+        if packet.payload_type not in self.rtx_payload_types:
+            self.payload_types[packet.ssrc] = packet.payload_type
+        await super()._handle_rtp_packet(packet, arrival_time_ms)
+
+    async def _send_rtcp(self, packet: AnyRtcpPacket) -> None:
+        self.feedback.count(packet)
+        await super()._send_rtcp(packet)
+
+
+# -- the sender and the receiver -------------------------------------------------
+
+
+class MediaSender:
+    """aiortc's RTP sender for one track (or none yet) over a DTLS transport of ours.
+
+    ``ssrc`` and ``rtx_ssrc`` are fixed at creation (random unless given), so
+    the peer connection can put them in SDP before anything is sent.
+    """
+
+    def __init__(
+        self,
+        dtls: Any,
+        track_or_kind: MediaStreamTrack | str,
+        *,
+        ssrc: int | None = None,
+        rtx_ssrc: int | None = None,
+    ) -> None:
+        kind = track_or_kind if isinstance(track_or_kind, str) else track_or_kind.kind
+        if kind not in ("audio", "video"):
+            raise ValueError(f"kind must be 'audio' or 'video', not {kind!r}")
+        if dtls.state in ("closed", "failed"):
+            raise InvalidStateError(f"the DTLS transport is {dtls.state}")
+        dtls.enable_media()
+        self._dtls = dtls
+        self._sender = _CountingRtpSender(track_or_kind, dtls)
+        if ssrc is not None:
+            self._sender._ssrc = ssrc
+        if rtx_ssrc is not None:
+            self._sender._rtx_ssrc = rtx_ssrc
+        self._settings: RtpSendSettings | None = None
+        self._started = False
+        self._stopped = False
+        #: The DTLS listener that starts RTP once connected (while one waits).
+        self._waiting: Callable[[], None] | None = None
+        #: ``send()`` if it ever suspends in a later aiortc (it does not in 1.16).
+        self._pending: asyncio.Task[None] | None = None
+
+    @property
+    def kind(self) -> str:
+        """The media kind: audio or video."""
+        return self._sender.kind
+
+    @property
+    def track(self) -> MediaStreamTrack | None:
+        """The track being sent (None before one is set, and after the sender stopped)."""
+        track: MediaStreamTrack | None = self._sender.track
+        return track
+
+    @property
+    def ssrc(self) -> int:
+        return self._sender._ssrc
+
+    @property
+    def rtx_ssrc(self) -> int:
+        return self._sender._rtx_ssrc
+
+    @property
+    def settings(self) -> RtpSendSettings | None:
+        """What :meth:`start` was given."""
+        return self._settings
+
+    @property
+    def codec(self) -> RtpCodec | None:
+        """The codec being sent (None before :meth:`start`)."""
+        return None if self._settings is None else _sent_codec(self._settings.codecs)
+
+    @property
+    def sending(self) -> bool:
+        """True once RTP is running (DTLS connected and :meth:`start` called)."""
+        return self._started
+
+    @property
+    def frames_encoded(self) -> int:
+        return self._sender.frames_encoded
+
+    @property
+    def feedback_received(self) -> FeedbackCounts:
+        """NACK, PLI and FIR messages the remote receiver sent us."""
+        return self._sender.feedback
+
+    def replace_track(self, track: MediaStreamTrack | None) -> None:
+        """Send ``track`` from its next frame on, without renegotiation (same SSRC)."""
+        if track is not None and track.kind != self.kind:
+            raise TypeError(f"a {self.kind} sender cannot send a {track.kind} track")
+        self._sender.replaceTrack(track)
+
+    async def start(self, settings: RtpSendSettings) -> None:
+        """Start sending with the negotiated ``settings``, once DTLS is connected.
+
+        If DTLS is still connecting, RTP starts the moment it connects. Only
+        the first call counts (aiortc cannot change a running sender's codec).
+        """
+        if self._stopped:
+            raise InvalidStateError("the sender is stopped")
+        if self._settings is not None:
+            return
+        parameters = send_parameters(settings, self.ssrc)
+        self._settings = settings
+        state = self._dtls.state
+        if state == "connected":
+            await self._begin(parameters)
+        elif state in ("new", "connecting"):
+
+            def on_statechange() -> None:
+                state = self._dtls.state
+                if state in ("connected", "closed", "failed"):
+                    self._dtls.remove_listener("statechange", on_statechange)
+                    self._waiting = None
+                if state == "connected":
+                    try:  # inside aiortc's DTLS start(): never raise into it
+                        self._pending = run_now(self._begin(parameters))
+                    except Exception:
+                        logger.exception("the %s sender failed to start", self.kind)
+
+            self._waiting = on_statechange
+            self._dtls.on("statechange", on_statechange)
+        else:
+            raise InvalidStateError(f"the DTLS transport is {state}")
+
+    async def _begin(self, parameters: RTCRtpSendParameters) -> None:
+        if not self._started and not self._stopped:
+            self._started = True
+            await self._sender.send(parameters)
+
+    async def stop(self) -> None:
+        """Stop sending for good (an RTCP BYE goes out; the track is stopped, as in aiortc)."""
+        self._stopped = True
+        if self._waiting is not None:
+            self._dtls.remove_listener("statechange", self._waiting)
+            self._waiting = None
+        await self._sender.stop()
+
+    async def stats(self, *, transport_id: str | None = None) -> list[dict[str, Any]]:
+        """``outbound-rtp`` (and, once the remote reported, ``remote-inbound-rtp``)
+        as W3C dictionaries; ``transport_id`` replaces aiortc's transport id."""
+        report = await self._sender.getStats()
+        codec = self.codec
+        entries = _plain(report.values(), transport_id, codec.clock_rate if codec else None)
+        for entry in entries:
+            if entry["type"] == "outbound-rtp":
+                if self._settings is not None and self._settings.mid is not None:
+                    entry["mid"] = self._settings.mid
+                feedback = self._sender.feedback
+                entry.update(nackCount=feedback.nack, pliCount=feedback.pli, firCount=feedback.fir)
+                if self.kind == "video":
+                    entry["framesEncoded"] = self._sender.frames_encoded
+            elif entry["type"] == "remote-inbound-rtp":
+                # aiortc puts the reporting receiver's SSRC here; W3C: the stream's.
+                entry["ssrc"] = self.ssrc
+        return entries
+
+
+class MediaReceiver:
+    """aiortc's RTP receiver and the remote track it decodes into, over a DTLS transport of ours.
+
+    ``rtcp_ssrc`` is the SSRC our receiver reports and requests retransmissions
+    as (in a browser, the same transceiver's sender SSRC); random unless given.
+    """
+
+    def __init__(
+        self,
+        dtls: Any,
+        kind: str,
+        *,
+        track_id: str | None = None,
+        rtcp_ssrc: int | None = None,
+    ) -> None:
+        if kind not in ("audio", "video"):
+            raise ValueError(f"kind must be 'audio' or 'video', not {kind!r}")
+        if dtls.state in ("closed", "failed"):
+            raise InvalidStateError(f"the DTLS transport is {dtls.state}")
+        dtls.enable_media()
+        self._dtls = dtls
+        self._receiver = _CountingRtpReceiver(kind, dtls)
+        self._kind = kind
+        track = RemoteStreamTrack(kind=kind, id=track_id)
+        self._decoded = track._queue = _DecodedFrames()
+        self._receiver._track = track
+        self._receiver._set_rtcp_ssrc(rtcp_ssrc if rtcp_ssrc is not None else random32())
+        self._settings: RtpReceiveSettings | None = None
+        self._stopped = False
+
+    @property
+    def kind(self) -> str:
+        return self._kind
+
+    @property
+    def track(self) -> MediaStreamTrack:
+        """The remote track: ``await track.recv()`` gives decoded ``av`` frames."""
+        track: MediaStreamTrack = self._receiver.track
+        return track
+
+    @property
+    def settings(self) -> RtpReceiveSettings | None:
+        return self._settings
+
+    @property
+    def payload_types(self) -> Mapping[int, int]:
+        """The media payload type each remote SSRC last sent (RTX not counted)."""
+        return self._receiver.payload_types
+
+    @property
+    def frames_decoded(self) -> int:
+        """Decoded video frames (or audio frames) handed to the track."""
+        return self._decoded.frames
+
+    @property
+    def feedback_sent(self) -> FeedbackCounts:
+        """NACK, PLI and FIR messages we sent the remote sender."""
+        return self._receiver.feedback
+
+    async def start(self, settings: RtpReceiveSettings) -> None:
+        """Accept RTP with the negotiated ``settings`` (before or after DTLS connects).
+
+        Only the first call counts (aiortc's receiver is configured once).
+        """
+        if self._stopped:
+            raise InvalidStateError("the receiver is stopped")
+        if self._settings is not None:
+            return
+        parameters = receive_parameters(settings)
+        self._settings = settings
+        self._receiver.rtx_payload_types = frozenset(
+            codec.payload_type for codec in settings.codecs if codec.is_rtx
+        )
+        await self._receiver.receive(parameters)
+
+    async def stop(self) -> None:
+        """Stop receiving for good; the track ends once its queued frames are read."""
+        self._stopped = True
+        await self._receiver.stop()
+
+    async def stats(self, *, transport_id: str | None = None) -> list[dict[str, Any]]:
+        """``inbound-rtp`` per remote SSRC (and ``remote-outbound-rtp`` once the
+        remote sent a report) as W3C dictionaries; jitter in seconds."""
+        report = await self._receiver.getStats()
+        entries = _plain(report.values(), transport_id, None)
+        feedback = self._receiver.feedback
+        for entry in entries:
+            codec = self._codec_of(entry["ssrc"])
+            if codec is not None and "jitter" in entry:
+                entry["jitter"] = entry["jitter"] / codec.clock_rate
+            if entry["type"] == "inbound-rtp":
+                if self._settings is not None and self._settings.mid is not None:
+                    entry["mid"] = self._settings.mid
+                entry.update(nackCount=feedback.nack, pliCount=feedback.pli, firCount=feedback.fir)
+                if self._kind == "video":
+                    # keyFramesDecoded is not here: FFmpeg's libvpx decoder flags no key frame.
+                    entry["framesDecoded"] = self._decoded.frames
+                else:
+                    entry["totalSamplesReceived"] = self._decoded.samples
+        return entries
+
+    def _codec_of(self, ssrc: int) -> RtpCodec | None:
+        payload_type = self._receiver.payload_types.get(ssrc)
+        if self._settings is None or payload_type is None:
+            return None
+        for codec in self._settings.codecs:
+            if codec.payload_type == payload_type:
+                return codec
+        return None
+
+
+def _plain(stats: Any, transport_id: str | None, clock_rate: int | None) -> list[dict[str, Any]]:
+    """aiortc's stats dataclasses as W3C dictionaries, without aiortc's transport entry.
+
+    Timestamps become milliseconds since the epoch (DOMHighResTimeStamp);
+    jitter, which aiortc keeps in RTP timestamp units, becomes seconds.
+    """
+    entries = []
+    for stat in stats:
+        if stat.type == "transport":
+            continue  # the peer connection reports its own transport
+        entry = dataclasses.asdict(stat)
+        for name, value in entry.items():
+            if isinstance(value, datetime.datetime):
+                entry[name] = value.timestamp() * 1000.0
+        if transport_id is not None and "transportId" in entry:
+            entry["transportId"] = transport_id
+        if "jitter" in entry and clock_rate:
+            entry["jitter"] = entry["jitter"] / clock_rate
+        entries.append(entry)
+    return entries
+
+
+__all__ = [
+    "AudioStreamTrack",
+    "FeedbackCounts",
+    "MediaReceiver",
+    "MediaSender",
+    "MediaStreamTrack",
+    "RtcpFeedback",
+    "RtpCodec",
+    "RtpHeaderExtension",
+    "RtpReceiveSettings",
+    "RtpSendSettings",
+    "VideoStreamTrack",
+    "receive_parameters",
+    "send_parameters",
+    "supported_codecs",
+    "supported_header_extensions",
+]
