@@ -89,6 +89,8 @@ class Net:
         self.latency = latency
         self.signal_delay = signal_delay
         self.cut = False
+        #: Addresses whose packets are lost both ways (one path dies, others live).
+        self.blocked: set[Address] = set()
         #: NAT bindings: inside address -> the outside address peers see.
         self.nat: dict[Address, Address] = {}
         self.peers: list[Peer] = []
@@ -98,10 +100,17 @@ class Net:
         self._seq = 0
 
     # -- topology ---------------------------------------------------------
-    def peer(self, name: str, controlling: bool, seed: int | None = None, **kwargs: object) -> Peer:
+    def peer(
+        self,
+        name: str,
+        controlling: bool,
+        seed: int | None = None,
+        agent_class: type[IceAgent] = IceAgent,
+        **kwargs: object,
+    ) -> Peer:
         rng = random.Random(seed if seed is not None else self.rng.getrandbits(32))
         config = kwargs.pop("config", None) or IceAgentConfig()
-        agent = IceAgent(controlling, rng=rng, config=config, **kwargs)  # type: ignore[arg-type]
+        agent = agent_class(controlling, rng=rng, config=config, **kwargs)  # type: ignore[arg-type]
         peer = Peer(name, agent)
         self.peers.append(peer)
         return peer
@@ -148,6 +157,8 @@ class Net:
             source = self.nat[source]  # leaves through the NAT
         if destination in self.nat:
             return  # an inside address is not reachable from outside
+        if source in self.blocked or destination in self.blocked:
+            return
         if self.cut or (self.loss and self.rng.random() < self.loss):
             return
         self._push(self.now + self.latency, "packet", (source, destination, data))

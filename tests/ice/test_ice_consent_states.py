@@ -77,6 +77,11 @@ def test_unanswered_then_lost_then_fresh_again() -> None:
             S.FAILED,
         ),
         (StateFacts(restarting_with_usable_pair=True), S.CONNECTED),
+        # The old generation's pair went quiet and the new one has none yet.
+        (
+            StateFacts(has_remote_candidates=True, restarting_with_unanswered_pair=True),
+            S.DISCONNECTED,
+        ),
         (StateFacts(closed=True, has_usable_pair=True), S.CLOSED),
     ],
 )

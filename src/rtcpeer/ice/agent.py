@@ -39,7 +39,7 @@ from typing import Protocol
 from rtcpeer.ice.candidate import Candidate
 from rtcpeer.ice.checking import Checking
 from rtcpeer.ice.config import IceAgentConfig, MdnsResolver, TransportPolicy
-from rtcpeer.ice.datapath import DataPath
+from rtcpeer.ice.datapath import DataPath, SendCounters
 from rtcpeer.ice.events import IceEvent
 from rtcpeer.ice.gathering import ServerGathering
 from rtcpeer.ice.generation import Generation
@@ -110,6 +110,13 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
         self._restarted = False
         self._rollback_to = None
         self._active_pair = None
+        self._held = []
+        self.send_counters = SendCounters()
+        self._heard_at = {}
+        self._data_at = {}
+        self._first_flight = []
+        self._resend_at = None
+        self._rtt = None
         self._now = 0.0
         self._generation_count = 0
         self._last_check_at = None
@@ -149,6 +156,25 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
     def selected_pair(self) -> CandidatePair | None:
         """The pair :meth:`send` uses: the current generation's, else the previous one's."""
         return self._sending_pair()
+
+
+    @property
+    def data_pair(self) -> CandidatePair | None:
+        """The pair :meth:`send` uses now: the selected one, else (before any
+        selection) a valid pair of the current generation."""
+        return self._sending_pair() or self._early_pair()
+
+
+    @property
+    def holding(self) -> bool:
+        """Application datagrams are waiting for a valid pair."""
+        return bool(self._held)
+
+
+    @property
+    def send_timer_pending(self) -> bool:
+        """Sending armed a deadline (held datagrams, a first-flight resend)."""
+        return bool(self._held) or self._resend_at is not None
 
 
     @property
@@ -358,6 +384,7 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
         if self._closed:
             return
         self._closed = True
+        self._drop_held("the ICE transport closed", self._now)
         self._checks.clear()
         self._next_check_at = None
         self._gathering.close(self._now)
@@ -400,14 +427,21 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
     # data
 
     def send(self, data: bytes, now: float) -> bool:
-        """Send application data over the selected pair; False (dropped) without one."""
+        """Send application data; False when it did not go out now.
+
+        Over the selected pair; before any selection over a valid pair of the
+        current generation (:attr:`data_pair`). Without a valid pair the
+        datagram is held (``hold_limit``, ``hold_time``) and sent as soon as
+        a pair is valid; what cannot be sent is dropped and counted in
+        :attr:`send_counters` -- never silently.
+        """
         self._now = now
-        if self._closed:
-            return False
-        pair = self._sending_pair()
+        pair = None if self._closed else self._sending_pair()
         if pair is None:
-            return False
+            return self._send_early(data, now)
         self._send_on(pair.socket_id, pair.remote.address, data, now)
+        if self._first_flight is not None:
+            self._note_first_flight(data, now)
         return True
 
 
@@ -419,12 +453,19 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
         if self._gathering.owns(socket_id):
             self._gathering.receive(socket_id, source, data, now)
             if carries_stun(data):  # relayed application data cannot move the state
-                self._update_state(now)
+                self._after_stun(now)
             return
         sock = self._sockets.get(socket_id)
         # Only STUN moves the state; time-driven moves come with handle_timer.
         if sock is not None and self._receive_on(sock, source, data, now) and is_stun(data):
-            self._update_state(now)
+            self._after_stun(now)
+
+    def _after_stun(self, now: float) -> None:
+        """A STUN input may have made a pair valid or live: act on it, then the state."""
+        self._maybe_switch(now)
+        if self._held:
+            self._flush_held(now)
+        self._update_state(now)
 
 
     # ------------------------------------------------------------------
@@ -464,6 +505,10 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
         patience = self._patience_deadline()
         if patience is not None:
             timers.append(patience)
+        if self._held:
+            timers.append(self._held[0][0])
+        if self._resend_at is not None:
+            timers.append(self._resend_at)
         return min(timers) if timers else None
 
 
@@ -479,5 +524,10 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
         for gen in list(self._generations):
             self._maybe_nominate(gen, now)
             self._run_consent(gen, now)
+        self._maybe_switch(now)
+        if self._held:
+            self._flush_held(now)
+        if self._resend_at is not None and now >= self._resend_at:
+            self._resend_first_flight(now)
         self._expire_retired(now)
         self._update_state(now)

@@ -44,6 +44,8 @@ class Check:
     controlling: bool
     #: PRIORITY it carried (the priority of a prflx candidate it may discover).
     priority: int
+    #: When it was first sent (a round-trip sample if answered without retransmission).
+    sent_at: float
     #: Cancelled by a triggered check (RFC 8445 §7.3.1.4) and listening, until
     #: this time, only for a late response: no retransmissions, one timer to
     #: forget it, and no failure when it ends unanswered. None while live.
@@ -136,7 +138,9 @@ class Checking(AgentCore):
             ),
             integrity_key=short_term_key(gen.remote_pwd),
         )
-        check = Check(transaction, gen, pair, use_candidate, consent, self.controlling, priority)
+        check = Check(
+            transaction, gen, pair, use_candidate, consent, self.controlling, priority, now
+        )
         self._checks[request.transaction_id] = check
         pair.transactions.add(request.transaction_id)
         if pair.state == PairState.WAITING:
@@ -186,7 +190,10 @@ class Checking(AgentCore):
                 self._switch_role(not self.controlling)
         self._reply(sock, source, build_success(request, source, gen.local_pwd), now)
         gen.heard_from_peer = True
-        gen.authenticated_paths.add((sock.socket_id, source))
+        path = (sock.socket_id, source)
+        gen.authenticated_paths.add(path)
+        gen.last_request_path = path
+        self._heard_at[path] = now
 
         local = gen.base_for_socket(sock.socket_id, ("host", "relay"))
         if local is None:
@@ -271,7 +278,11 @@ class Checking(AgentCore):
         if response.message_class == MessageClass.ERROR:
             self._handle_error_response(check, response, now)
             return
-        gen.authenticated_paths.add((sock.socket_id, source))
+        path = (sock.socket_id, source)
+        gen.authenticated_paths.add(path)
+        self._heard_at[path] = now
+        if check.transaction.transmissions == 1:
+            self._rtt = now - check.sent_at
         if gen.selected is not None and gen.consent is not None and pair is gen.selected:
             gen.consent.response(now)
         if check.consent:
@@ -335,7 +346,7 @@ class Checking(AgentCore):
     def _on_check_timeout(self, check: Check, now: float) -> None:
         pair, gen = check.pair, check.generation
         if check.consent:
-            if gen.consent is not None:
+            if gen.consent is not None and pair is gen.selected:
                 gen.consent.check_timed_out(now)
             return
         if gen.nominating is pair:

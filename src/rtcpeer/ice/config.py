@@ -37,6 +37,18 @@ class IceAgentConfig:
     max_pairs: int = 100
     #: How long a retired generation's selected path still delivers data.
     retired_grace: float = 5.0
+    #: Application datagrams sent while no pair is usable yet (no valid pair
+    #: at all) are held, at most this many, and sent as soon as a pair is
+    #: valid: a DTLS flight then costs nothing instead of its 1 s retransmission.
+    hold_limit: int = 16
+    #: How long a held datagram waits for a pair before it is dropped (and counted).
+    hold_time: float = 1.0
+    #: Our first DTLS flight (handshake records sent before any application
+    #: datagram arrived from the peer) is sent once more after this long, or
+    #: three check round trips if longer, when the peer has not answered: a
+    #: peer whose ICE was not ready yet dropped it (werift does), and waiting
+    #: for DTLS's own 1 s retransmission would cost a second. None: never.
+    first_flight_resend: float | None = 0.05
     #: Lengths of generated credentials (RFC 8445 §5.3: at least 4 and 22).
     ufrag_length: int = 8
     pwd_length: int = 24

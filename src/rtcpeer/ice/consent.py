@@ -6,6 +6,13 @@ as *unanswered* (W3C ``disconnected``) once a check has waited
 ``disconnected_after`` seconds without any response, and consent is *lost*
 (``failed``; the agent must stop sending) ``timeout`` seconds after the last
 response. When responses come back the pair is fresh again by itself.
+
+Consent alone notices a dead path late (a check every ~5 s, then 3 s
+unanswered), so the agent also watches what it *hears* on the pair (responses,
+the peer's own checks, application data): after ``probe_after`` seconds of
+silence it sends a consent check early, and after ``silence_timeout`` seconds
+of silence with that check unanswered the pair counts as unanswered too --
+``disconnected`` about 2.5 s after packets stop arriving, as in Chromium.
 """
 
 from __future__ import annotations
@@ -28,6 +35,11 @@ class ConsentPolicy:
     disconnected_after: float = 3.0
     #: No response for this long: consent lost, the pair is "failed".
     timeout: float = 30.0
+    #: Nothing heard on the pair this long: send a consent check now (None: never early).
+    probe_after: float | None = 2.0
+    #: Nothing heard this long while a check is unanswered: the pair is unanswered
+    #: ("disconnected"), and a controlled agent may move to a working pair (None: off).
+    silence_timeout: float | None = 2.5
     #: Retransmission of each consent check: sent at 0, .5, 1.5, 3.5 s, gone at 4.5 s.
     retransmission: RetransmissionPolicy = field(
         default_factory=lambda: RetransmissionPolicy(rto=0.5, rc=4, rm=2)

@@ -25,6 +25,7 @@ from rtcpeer.stun.message import StunMessage
 if TYPE_CHECKING:
     from rtcpeer.ice.agent import Gatherer
     from rtcpeer.ice.checking import Check
+    from rtcpeer.ice.datapath import SendCounters
     from rtcpeer.ice.gathering import ServerGathering
 
 
@@ -60,6 +61,20 @@ class AgentCore:
     #: The generation the latest restart replaced (what a rollback returns to).
     _rollback_to: Generation | None
     _active_pair: CandidatePair | None
+    #: Application datagrams waiting for a usable pair: (give up at, data), oldest first.
+    _held: list[tuple[float, bytes]]
+    #: What happened to datagrams that could not go out over a selected pair.
+    send_counters: SendCounters
+    #: Our DTLS handshake datagrams sent before the peer's first application
+    #: datagram arrived (None once one did), and when to send them again.
+    _first_flight: list[bytes] | None
+    _resend_at: float | None
+    #: The latest check round trip measured (Karn: first transmissions only).
+    _rtt: float | None
+    #: When authenticated STUN (a check from the peer, a response) last arrived, by path.
+    _heard_at: dict[tuple[int, Address], float]
+    #: When application data last arrived, by (socket, source) path.
+    _data_at: dict[tuple[int, Address], float]
     #: The latest ``now`` any input carried (for inputs that take none).
     _now: float
     _gathering: ServerGathering
@@ -126,6 +141,15 @@ class AgentCore:
     def _send_on(
         self, socket_id: int, destination: Address, data: bytes, now: float
     ) -> None:  # datapath
+        raise NotImplementedError
+
+    def _early_pair(self) -> CandidatePair | None:  # datapath
+        raise NotImplementedError
+
+    def _sending_pair(self) -> CandidatePair | None:  # selection
+        raise NotImplementedError
+
+    def _unanswered(self, gen: Generation, now: float) -> bool:  # selection
         raise NotImplementedError
 
     def _reply(

@@ -70,6 +70,8 @@ class Generation:
         self.owned_sockets: set[int] = set()
         #: (socket, remote address) pairs the peer has proven itself on.
         self.authenticated_paths: set[tuple[int, Address]] = set()
+        #: The (socket, source) path the peer's latest authenticated check came from.
+        self.last_request_path: tuple[int, Address] | None = None
         self._prflx_count = 0
 
     # -- candidates -------------------------------------------------------

@@ -70,7 +70,17 @@ class Generations(AgentCore):
         for socket_id in others:
             self._sockets.pop(socket_id, None)
         self._events.append(GenerationRetired(gen.id, tuple(sorted(others))))
+        self._forget_paths()
         self._announce_active_pair()
+
+    def _forget_paths(self) -> None:
+        """Keep what was heard only for paths a live generation or a grace period uses."""
+        live = set(self._retired_paths)
+        for gen in self._generations:
+            live |= gen.authenticated_paths
+        for heard in (self._heard_at, self._data_at):
+            for path in [p for p in heard if p not in live]:
+                del heard[path]
 
     def roll_back_restart(self, now: float) -> bool:
         """Undo the latest restart: the description that made it was rolled back.

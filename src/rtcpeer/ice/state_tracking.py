@@ -24,21 +24,27 @@ class StateTracking(AgentCore):
         started = gen.checks_started_at
         finished = gen.checklist.finished()  # once: this runs after every input
         generations = self._generations
-        older_usable = len(generations) > 1 and any(
-            g.selected is not None and g.consent is not None and not g.consent.unanswered(now)
-            for g in generations[:-1]
-        )
+        older_usable = older_unanswered = False
+        for older in generations[:-1]:
+            if older.selected is not None and older.consent is not None:
+                if self._unanswered(older, now):
+                    older_unanswered = True
+                else:
+                    older_usable = True
         facts = StateFacts(
             closed=self._closed,
             has_remote_candidates=gen.has_remote_candidates or self._restarted,
             has_usable_pair=selected is not None,
-            consent_unanswered=(consent is not None and not self.lite and consent.unanswered(now)),
+            consent_unanswered=(
+                consent is not None and not self.lite and self._unanswered(gen, now)
+            ),
             consent_lost=gen.consent_lost,
             remote_end_of_candidates=gen.remote_end_of_candidates,
             gathering_complete=gen.gathering_complete,
             checks_finished=self.lite or finished,
             all_pairs_failed=not self.lite and finished and not gen.checklist.valid_pairs,
             restarting_with_usable_pair=older_usable,
+            restarting_with_unanswered_pair=older_unanswered and not self.lite,
             awaiting_connectivity=started is not None and now < started + self.config.pac_timeout,
             patience_expired=started is not None and now >= started + self.config.pac_timeout,
         )

@@ -57,6 +57,8 @@ class StateFacts(NamedTuple):
     all_pairs_failed: bool = False
     #: A restart is under way while a previous generation still carries data.
     restarting_with_usable_pair: bool = False
+    #: A restart is under way and the previous generation's pair went unanswered.
+    restarting_with_unanswered_pair: bool = False
     #: The RFC 8863 patience (PAC) timer is running: failure must wait for it.
     awaiting_connectivity: bool = False
     #: The PAC timer has expired: failure no longer waits for end-of-candidates.
@@ -82,6 +84,10 @@ def transport_state(facts: StateFacts) -> IceTransportState:
         return IceTransportState.CONNECTED
     if facts.restarting_with_usable_pair:
         return IceTransportState.CONNECTED
+    if facts.restarting_with_unanswered_pair:
+        # The pair that carried the session is silent and the new generation
+        # has none yet: as good as the "disconnected" of a consent failure.
+        return IceTransportState.DISCONNECTED
     if facts.consent_lost:
         return IceTransportState.FAILED
     if (

@@ -16,6 +16,7 @@ from .helpers import (
     transport,
     wait_for_event,
     wait_until,
+    wire,
 )
 
 
@@ -68,7 +69,7 @@ async def test_gathering_emits_host_candidates_then_end_of_candidates() -> None:
 async def test_send_without_a_selected_pair_is_dropped_and_receive_fails_only_on_close() -> None:
     t = transport(True)
     await t.gather()
-    t.send(b"nowhere")  # no pair: dropped, no exception
+    t.send(b"nowhere")  # no pair: held for a moment, no exception
     reader = asyncio.ensure_future(t.receive())
     await asyncio.sleep(0)
     assert not reader.done()
@@ -77,6 +78,27 @@ async def test_send_without_a_selected_pair_is_dropped_and_receive_fails_only_on
         await asyncio.wait_for(reader, TIMEOUT)
     with pytest.raises(ConnectionError):
         await t.receive()
+    # Never silently: the datagram that could not go out is in the stats.
+    entry = next(s for s in t.get_stats() if s["type"] == "transport")
+    assert (entry["packetsDiscardedOnSend"], entry["bytesDiscardedOnSend"]) == (1, 7)
+
+
+async def test_a_datagram_sent_before_any_pair_works_arrives_once_one_does() -> None:
+    """A first DTLS flight sent before ICE has a valid pair is not lost."""
+    a, b = transport(True), transport(False)
+    try:
+        wire(a, b)
+        await asyncio.gather(a.gather(), b.gather())
+        a.send(b"first flight")  # no remote credentials yet: nothing can be valid
+        assert a.agent.holding
+        exchange_credentials(a, b)
+        assert await asyncio.wait_for(b.receive(), TIMEOUT) == b"first flight"
+        assert a.agent.send_counters.held_then_sent == 1
+        entry = next(s for s in a.get_stats() if s["type"] == "transport")
+        assert entry["packetsDiscardedOnSend"] == 0
+    finally:
+        await a.close()
+        await b.close()
 
 
 async def test_stats_describe_the_selected_pair_and_count_application_bytes() -> None:

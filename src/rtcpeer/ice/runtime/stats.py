@@ -282,6 +282,10 @@ def build_stats(
         "iceRole": "controlling" if agent.controlling else "controlled",
         "iceLocalUsernameFragment": agent.local_ufrag,
         "selectedCandidatePairChanges": counters.selected_pair_changes,
+        # Application datagrams ICE could not send (no usable pair in time,
+        # failed or closed): the candidate-pair members' names, for the transport.
+        "packetsDiscardedOnSend": agent.send_counters.dropped,
+        "bytesDiscardedOnSend": agent.send_counters.bytes_dropped,
     }
     if selected is not None:
         transport["selectedCandidatePairId"] = pair_id(selected)

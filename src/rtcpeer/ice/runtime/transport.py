@@ -386,16 +386,23 @@ class IceTransport(EventEmitter):
                 waiter.set_result(None)
 
     def send(self, data: bytes) -> None:
-        """Send over the selected pair; dropped silently while there is none."""
-        if self._closed:
-            return
+        """Send over the selected pair (before selection, a valid pair).
+
+        With no valid pair yet the agent holds the datagram briefly and sends
+        it once one is valid; a datagram that cannot be sent at all is
+        counted (``packetsDiscardedOnSend`` in the transport's stats) and
+        logged, never dropped silently.
+        """
         agent = self._agent
         now = self._now()
         if agent.send(data, now):
-            pair = agent.selected_pair
+            pair = agent.data_pair
             if pair is not None:
                 self.stats.data_sent(pair.socket_id, pair.remote.address, len(data), now)
-        self._service(data_only=True)
+        if self._closed:
+            return
+        # Holding a datagram or a first-flight resend sets a deadline: re-read the timer.
+        self._service(data_only=not agent.send_timer_pending)
 
     def get_stats(self) -> list[dict[str, Any]]:
         """W3C RTCStats dictionaries: candidate pairs, candidates and the transport."""
