@@ -287,17 +287,57 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
     # ------------------------------------------------------------------
     # signalling inputs
 
+    def check_remote_credentials(self, ufrag: str, pwd: str) -> None:
+        """Raise ValueError where :meth:`set_remote_credentials` would, changing nothing.
+
+        JSEP checks a description with this before applying any of it, so a
+        description that fails leaves the agent as it was.
+        """
+        if ufrag in self._old_remote_ufrags and not self._peer_kept_credentials(ufrag, pwd):
+            raise ValueError("remote credentials of a previous generation")
+
+    def _peer_kept_credentials(self, ufrag: str, pwd: str) -> bool:
+        """Our restart was answered with the credentials the peer already had.
+
+        A peer that cannot restart ICE (aiortc) answers a restart offer with
+        its previous ufrag/pwd; libwebrtc accepts that and carries on, and so
+        do we: the peer keeps its generation, ours pairs with it.
+        """
+        replaced = self._rollback_to
+        return (
+            self.generation.remote_ufrag is None
+            and replaced is not None
+            and (replaced.remote_ufrag, replaced.remote_pwd) == (ufrag, pwd)
+        )
+
     def set_remote_credentials(self, ufrag: str, pwd: str, now: float | None = None) -> None:
         """The peer's ufrag/pwd. New ones on a generation that has some mean a restart."""
         now = self._time(now)
+        self.check_remote_credentials(ufrag, pwd)
         gen = self.generation
+        if self._peer_kept_credentials(ufrag, pwd):
+            self._continue_peer_generation(gen, now)
+            return
         if gen.remote_ufrag is not None and (gen.remote_ufrag, gen.remote_pwd) != (ufrag, pwd):
             self.restart(now)
             gen = self.generation
-        if ufrag in self._old_remote_ufrags:
-            raise ValueError("remote credentials of a previous generation")
         gen.remote_ufrag, gen.remote_pwd = ufrag, pwd
         self._start_patience(gen, now)
+        self._schedule_checks(now)
+        self._update_state(now)
+
+    def _continue_peer_generation(self, gen: Generation, now: float) -> None:
+        """Our new generation pairs with the peer's unchanged one (and its candidates)."""
+        replaced = self._rollback_to
+        assert replaced is not None and replaced.remote_ufrag is not None
+        self._old_remote_ufrags.discard(replaced.remote_ufrag)
+        gen.remote_ufrag, gen.remote_pwd = replaced.remote_ufrag, replaced.remote_pwd
+        self._start_patience(gen, now)
+        for candidate in replaced.remote:
+            if candidate.type != "prflx":
+                self.add_remote_candidate(candidate, now)
+        if replaced.remote_end_of_candidates:
+            gen.remote_end_of_candidates = True
         self._schedule_checks(now)
         self._update_state(now)
 

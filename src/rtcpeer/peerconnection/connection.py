@@ -29,6 +29,7 @@ from rtcpeer.ice import Candidate, CandidateError, IceAgentConfig
 from rtcpeer.ice.runtime import IceTransportCallbacks
 from rtcpeer.jsep import (
     IceCredentials,
+    RemoteDescription,
     RTCIceCandidate,
     RTCIceCandidateInit,
     RTCSdpType,
@@ -165,7 +166,7 @@ class RTCPeerConnection(EventEmitter):
         if applied is None:
             return None
         description = applied.description
-        index = applied.data_section()
+        index = applied.transport_section()
         credentials = applied.credentials()
         stack = self._transports
         if index is not None and stack is not None and credentials is not None:
@@ -553,6 +554,7 @@ class RTCPeerConnection(EventEmitter):
             # set before it, even one set just now (its servers still resolving).
             await self._transports.servers_settled()
             self._check_open()
+            self._check_remote_ice(remote)
         state, before = self._signaling.state, self._negotiation.snapshot()
         remote_dtls, needed = self._remote_dtls, self._negotiation_needed
         transition = self._signaling.apply(Source.REMOTE, desc.type)
@@ -573,6 +575,17 @@ class RTCPeerConnection(EventEmitter):
             self._remote_dtls, self._negotiation_needed = remote_dtls, needed
             raise
         self._emit_state("signalingstatechange")
+
+    def _check_remote_ice(self, remote: RemoteDescription) -> None:
+        """OperationError, before anything changes, for ICE credentials ICE would refuse."""
+        data = remote.data_channel
+        if data is None or self._transports is None:
+            return
+        credentials = data.transport.credentials
+        try:
+            self._transports.ice.check_remote_parameters(credentials.ufrag, credentials.pwd)
+        except ValueError as error:
+            raise OperationError(f"cannot apply the remote ICE credentials: {error}") from None
 
     async def _apply_remote_to_transports(self, applied: Applied, *, first_offer: bool) -> None:
         remote = applied.remote

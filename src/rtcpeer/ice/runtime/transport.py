@@ -308,6 +308,11 @@ class IceTransport(EventEmitter):
         self._agent.set_remote_credentials(ufrag, pwd, self._now())
         self._service()
 
+    def check_remote_parameters(self, ufrag: str, pwd: str) -> None:
+        """Raise ValueError if :meth:`set_remote_parameters` would refuse these; change nothing."""
+        self._check_open()
+        self._agent.check_remote_credentials(ufrag, pwd)
+
     def add_remote_candidate(self, candidate: Candidate | None) -> None:
         """A trickled remote candidate, or None for end-of-candidates.
 
