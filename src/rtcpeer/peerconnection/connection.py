@@ -166,7 +166,7 @@ class RTCPeerConnection(EventEmitter):
         if applied is None:
             return None
         description = applied.description
-        index = applied.transport_section()
+        index = applied.data_section()
         credentials = applied.credentials()
         stack = self._transports
         if index is not None and stack is not None and credentials is not None:
