@@ -149,7 +149,9 @@ def test_aiortc_adapter(ecdsa_cert: RTCCertificate) -> None:
     from aiortc.rtcdtlstransport import SRTP_AES128_CM_SHA1_80
     from aiortc.rtcdtlstransport import RTCCertificate as AiortcCertificate
 
-    adapted = ecdsa_cert._to_aiortc()
+    from rtcpeer.transport import aiortc_certificate
+
+    adapted = aiortc_certificate(ecdsa_cert)
     assert isinstance(adapted, AiortcCertificate)
     ours = ecdsa_cert.getFingerprints()[0]
     theirs = next(f for f in adapted.getFingerprints() if f.algorithm == "sha-256")

@@ -5,7 +5,7 @@ random subject and serial (the spec forbids anything linkable to the user),
 and an ``expires`` time in milliseconds since the epoch that the
 RTCPeerConnection constructor checks. The key and certificate are kept as
 ``cryptography`` objects so the DTLS layer can use them (see
-:meth:`RTCCertificate._to_aiortc`).
+:func:`rtcpeer.transport.aiortc_certificate`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -27,9 +27,6 @@ from cryptography.x509.oid import NameOID
 from rtcpeer.errors import NotSupportedError
 
 from .webidl import type_name
-
-if TYPE_CHECKING:
-    from aiortc.rtcdtlstransport import RTCCertificate as AiortcCertificate
 
 #: Lifetime of a generated certificate when none is asked for: 30 days.
 DEFAULT_EXPIRES_MS = 2_592_000_000
@@ -143,16 +140,6 @@ class RTCCertificate:
     def is_expired(self, now_ms: float | None = None) -> bool:
         """True when ``expires`` is less than the current time (the spec's test)."""
         return self._expires < (_now_ms() if now_ms is None else now_ms)
-
-    def _to_aiortc(self) -> AiortcCertificate:
-        """This certificate as aiortc's RTCCertificate, for its RTCDtlsTransport.
-
-        aiortc 1.16's DTLS context offers only ECDHE-ECDSA cipher suites, so an
-        RSA certificate builds but cannot complete a handshake there.
-        """
-        from aiortc.rtcdtlstransport import RTCCertificate as AiortcCertificate
-
-        return AiortcCertificate(key=self._key, cert=self._certificate)  # type: ignore[arg-type]
 
     def __repr__(self) -> str:
         fingerprint = self.getFingerprints()[0].value

@@ -198,7 +198,7 @@ def create_dtls_transport(
     adapter = AiortcIceTransportAdapter(transport)
     dtls = ObservedDtlsTransport(
         adapter,
-        # aiortc types the key as EC only; an RSA key builds (see RTCCertificate._to_aiortc).
+        # aiortc types the key as EC only; an RSA key builds (see aiortc_certificate).
         SharedContextCertificate(key=certificate.private_key, cert=certificate.x509),  # type: ignore[arg-type]
     )
     dtls._set_role(dtls_role)

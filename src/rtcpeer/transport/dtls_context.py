@@ -51,7 +51,7 @@ class SharedContextCertificate(AiortcCertificate):
     RSA identity installed over the template's ECDSA one would leave the
     throwaway certificate in place beside it. An RSA certificate gets
     aiortc's own context, as before (whose ECDSA-only cipher list cannot
-    complete that handshake; see RTCCertificate._to_aiortc).
+    complete that handshake; see rtcpeer.transport.aiortc_certificate).
     """
 
     @property
