@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
+
 from rtcpeer.configuration import (
     IceServerUrl,
     RTCBundlePolicy,
@@ -38,6 +40,11 @@ from rtcpeer.peerconnection import (
     RTCStatsReport,
 )
 
+try:
+    __version__ = version("rtcpeer")
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
+
 __all__ = [
     "DOMException",
     "DOMSyntaxError",
@@ -70,5 +77,6 @@ __all__ = [
     "RTCSdpType",
     "RTCSessionDescription",
     "RTCStatsReport",
+    "__version__",
     "ice_server_urls",
 ]

@@ -11,6 +11,8 @@ import argparse
 import importlib
 from collections.abc import Sequence
 
+from rtcpeer import __version__
+
 _SUBCOMMANDS = (
     "rtcpeer.cli.demo",
     "rtcpeer.cli.check_config",
@@ -25,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="rtcpeer: an asyncio WebRTC peer connection with a spec-exact "
         "RTCConfiguration and live ICE restarts onto new TURN servers.",
     )
+    parser.add_argument("--version", action="version", version=f"rtcpeer {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in _SUBCOMMANDS:
         importlib.import_module(name).register(subparsers)
