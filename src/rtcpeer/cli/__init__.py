@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import sys
 from collections.abc import Sequence
 
 from rtcpeer import __version__
@@ -34,8 +36,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The exit status when stdout closed early (``rtcpeer ... | head``): 128 + SIGPIPE.
+EXIT_BROKEN_PIPE = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse ``argv`` and run the chosen subcommand; returns the exit code."""
+    """Parse ``argv`` and run the chosen subcommand; returns the exit code.
+
+    A reader that closes stdout early (``| head``) ends the command quietly,
+    as other command-line tools do, instead of with a BrokenPipeError.
+    """
     args = build_parser().parse_args(argv)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit: point it at /dev/null first.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_BROKEN_PIPE
     return code

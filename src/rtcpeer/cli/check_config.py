@@ -2,8 +2,9 @@
 
 CONFIG is a JSON file, ``-`` for standard input, or an inline JSON object.
 The checks are those of ``RTCPeerConnection(configuration)`` (see
-:func:`rtcpeer.configuration.find_problems`), except that every ICE server
-URL is checked on its own so that all bad URLs are reported at once.
+:func:`rtcpeer.configuration.find_problems`), except that every
+member and URL is checked on its own so that every problem is reported
+in one run. TURN credentials are never printed.
 
 Exit status: 0 valid, 1 invalid, 2 the input could not be read or parsed.
 """
@@ -16,6 +17,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from rtcpeer.cli.help import HelpFormatter, command_description
 from rtcpeer.configuration import (
     MAX_ICE_SERVERS,
     Problem,
@@ -38,8 +40,8 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "check-config",
         help="validate an RTCConfiguration (JSON) exactly as RTCPeerConnection does",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=command_description(__doc__),
+        formatter_class=HelpFormatter,
     )
     parser.add_argument(
         "config",
@@ -71,6 +73,15 @@ def read_config(source: str) -> object:
         raise UnreadableConfigError(
             f"{source if source != '-' else 'stdin'}: invalid JSON: {exc}"
         ) from None
+
+
+def redacted(configuration: dict[str, Any]) -> dict[str, Any]:
+    """The configuration without TURN passwords: reports end up in CI logs."""
+    servers = [
+        {**server, "credential": "(redacted)"} if "credential" in server else server
+        for server in configuration.get("iceServers", [])
+    ]
+    return {**configuration, "iceServers": servers}
 
 
 def describe_problem(error: str, message: str, where: str, url: str | None) -> str:
@@ -126,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(config, int):
         return config
 
-    normalised = config.toJSON()
+    normalised = redacted(config.toJSON())
     ignored = max(0, len(config.iceServers) - MAX_ICE_SERVERS)
     if args.json:
         report = {

@@ -26,6 +26,7 @@ import json
 import sys
 from typing import Any
 
+from rtcpeer.cli.help import HelpFormatter, command_description
 from rtcpeer.coturn import CoturnMissingError
 from rtcpeer.demo import (
     DemoError,
@@ -55,8 +56,8 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "demo",
         help="move a live session from TURN region A to region B (setConfiguration + ICE restart)",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=command_description(__doc__),
+        formatter_class=HelpFormatter,
     )
     parser.add_argument(
         "--turn",

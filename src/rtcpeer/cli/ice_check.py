@@ -31,7 +31,8 @@ import json
 import sys
 from typing import Any
 
-from rtcpeer.cli.check_config import load_valid_config, print_problems
+from rtcpeer.cli.check_config import load_valid_config, print_problems, redacted
+from rtcpeer.cli.help import HelpFormatter, command_description
 from rtcpeer.cli.ice_check_report import render_json, render_text
 from rtcpeer.cli.ice_check_run import CheckOptions, TransportFactory, check_urls
 from rtcpeer.configuration import (
@@ -56,8 +57,8 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "ice-check",
         help="validate an RTCConfiguration and gather from every STUN/TURN server in it",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=command_description(__doc__),
+        formatter_class=HelpFormatter,
     )
     parser.add_argument(
         "config",
@@ -133,7 +134,7 @@ def run(args: argparse.Namespace, factory: TransportFactory = IceTransport) -> i
         result.where = where
     ignored = max(0, len(config.iceServers) - MAX_ICE_SERVERS)
     if args.json:
-        report = render_json(results, _redacted(config.toJSON()), ignored_servers=ignored)
+        report = render_json(results, redacted(config.toJSON()), ignored_servers=ignored)
         print(json.dumps(report, indent=2, ensure_ascii=False))
     elif results:
         print(render_text(results, ignored_servers=ignored))
@@ -149,12 +150,3 @@ def _positions(config: RTCConfiguration) -> list[str]:
         for index, server in enumerate(config.iceServers[:MAX_ICE_SERVERS])
         for url_index in range(len(server.url_list))
     ]
-
-
-def _redacted(configuration: dict[str, Any]) -> dict[str, Any]:
-    """The configuration without TURN passwords: reports end up in CI logs."""
-    servers = [
-        {**server, "credential": "(redacted)"} if "credential" in server else server
-        for server in configuration.get("iceServers", [])
-    ]
-    return {**configuration, "iceServers": servers}

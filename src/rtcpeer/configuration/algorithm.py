@@ -9,7 +9,7 @@ passes the previous configuration and the flags the algorithm reads.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -20,6 +20,7 @@ from rtcpeer.errors import (
     InvalidModificationError,
 )
 
+from .certificate import RTCCertificate
 from .configuration import ConfigurationLike, RTCConfiguration
 from .credentials import PrecisError, opaque_string, stun_username
 from .ice_server import RTCIceServer
@@ -201,8 +202,19 @@ def find_problems(
     try:
         config = RTCConfiguration.from_dict(configuration)
     except TypeError as exc:
-        return None, [Problem("TypeError", str(exc), _type_error_where(str(exc)))]
+        return None, _every_type_problem(configuration, exc, now_ms)
     problems: list[Problem] = []
+    _check_members(config.certificates, enumerate(config.iceServers), problems, now_ms)
+    return config, problems
+
+
+def _check_members(
+    certificates: Sequence[RTCCertificate],
+    servers: Iterable[tuple[int, RTCIceServer]],
+    problems: list[Problem],
+    now_ms: float | None,
+) -> None:
+    """Append every DOMException the certificates and the servers' URLs raise."""
 
     def record(where: str, url: str | None, check: Callable[[], object]) -> None:
         try:
@@ -210,25 +222,67 @@ def find_problems(
         except DOMException as exc:
             problems.append(Problem(exc.name, exc.message, where, url))
 
-    for index, certificate in enumerate(config.certificates):
+    for index, certificate in enumerate(certificates):
         single = RTCConfiguration(certificates=[certificate])
         record(f"certificates[{index}]", None, partial(check_certificates, single, now_ms))
-    for index, server, url_index, url in _each_url(config):
+    for index, server, url_index, url in _each_url(servers):
         where = f"iceServers[{index}].urls"
         if url is None:
             record(where, None, partial(_raise_empty, index))
         else:
             check = partial(validate_ice_server_url, url, server)
             record(f"{where}[{url_index}]", url, check)
-    return config, problems
+
+
+def _every_type_problem(
+    configuration: object, first: TypeError, now_ms: float | None
+) -> list[Problem]:
+    """Each member converted on its own, so one run reports every problem.
+
+    The constructor stops at the first TypeError (WebIDL converts members in
+    lexicographic order); converting member by member in the same order
+    finds that one first, then the others, and the servers and certificates
+    that did convert are checked as usual.
+    """
+    if not isinstance(configuration, Mapping):
+        return [Problem("TypeError", str(first), _type_error_where(str(first)))]
+    problems: list[Problem] = []
+
+    def type_problem(exc: TypeError) -> None:
+        problems.append(Problem("TypeError", str(exc), _type_error_where(str(exc))))
+
+    servers: list[tuple[int, RTCIceServer]] = []
+    certificates: Sequence[RTCCertificate] = ()
+    for name in sorted(str(key) for key in configuration if isinstance(key, str)):
+        value = configuration[name]
+        if name == "iceServers" and isinstance(value, Sequence) and not isinstance(value, str):
+            for index, item in enumerate(value):
+                try:
+                    servers.append((index, RTCIceServer.from_dict(item, f"iceServers[{index}]")))
+                except TypeError as exc:
+                    type_problem(exc)
+            continue
+        try:
+            converted = RTCConfiguration.from_dict({name: value})
+        except TypeError as exc:
+            type_problem(exc)
+            continue
+        if name == "certificates":
+            certificates = converted.certificates
+    _check_members(certificates, servers, problems, now_ms)
+    return problems
 
 
 def _raise_empty(index: int) -> None:
     raise DOMSyntaxError(f"iceServers[{index}].urls: the list of URLs is empty")
 
 
-def _each_url(config: RTCConfiguration) -> Iterator[tuple[int, RTCIceServer, int, str | None]]:
-    for index, server in enumerate(config.iceServers[:MAX_ICE_SERVERS]):
+def _each_url(
+    servers: Iterable[tuple[int, RTCIceServer]],
+) -> Iterator[tuple[int, RTCIceServer, int, str | None]]:
+    for index, server in servers:
+        if index >= MAX_ICE_SERVERS:
+            break
         if not server.url_list:
             yield index, server, 0, None
         for url_index, url in enumerate(server.url_list):

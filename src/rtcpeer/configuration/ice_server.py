@@ -83,7 +83,12 @@ class RTCIceServer:
             credential = convert_string(credential, f"{member}.credential")
         urls = get_member(mapping, "urls")
         if urls is MISSING:
-            raise TypeError(f"{member}.urls: required member is missing")
+            hint = (
+                " (this dictionary has 'url', the legacy name: the member is 'urls')"
+                if get_member(mapping, "url") is not MISSING
+                else ""
+            )
+            raise TypeError(f"{member}.urls: required member is missing{hint}")
         converted_urls = _convert_urls(urls, f"{member}.urls")
         username = get_member(mapping, "username")
         if username is not MISSING:
