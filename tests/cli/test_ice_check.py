@@ -352,14 +352,19 @@ async def test_turns_without_the_ca_is_a_701(
     (entry,) = json.loads(out)["urls"]
     assert [e["errorCode"] for e in entry["errors"]] == [701]
     assert entry["candidates"] == []
+    assert any("--cafile" in note for note in entry["notes"]), entry
 
 
 async def test_wrong_password_is_401_and_exit_3(
-    capsys: pytest.CaptureFixture[str], server: TurnServer
+    capsys: pytest.CaptureFixture[str], server: TurnServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # progress is for a terminal
     good, bad = url_of(server, "udp"), url_of(server, "tcp")
-    code, out, _ = await run_cli_async(capsys, config(turn(good), turn(bad, password="wrong")))
+    code, out, err = await run_cli_async(capsys, config(turn(good), turn(bad, password="wrong")))
     assert code == 3
+    # Progress: a line per URL as its gathering ends, before the table.
+    assert f"  {good}: 1 candidate(s)" in err
+    assert re.search(rf"  {re.escape(bad)}: 0 candidate\(s\), error 401 ", err)
     assert " ok " in header(out, good)
     assert " FAIL " in header(out, bad) and "(iceServers[1].urls[0])" in header(out, bad)
     section = out.split(header(out, bad), 1)[1]

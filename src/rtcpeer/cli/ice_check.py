@@ -33,7 +33,7 @@ from typing import Any
 
 from rtcpeer.cli.check_config import load_valid_config, print_problems, redacted
 from rtcpeer.cli.help import HelpFormatter, command_description
-from rtcpeer.cli.ice_check_report import render_json, render_text
+from rtcpeer.cli.ice_check_report import UrlResult, render_json, render_text
 from rtcpeer.cli.ice_check_run import CheckOptions, TransportFactory, check_urls
 from rtcpeer.configuration import (
     MAX_ICE_SERVERS,
@@ -126,10 +126,12 @@ def run(args: argparse.Namespace, factory: TransportFactory = IceTransport) -> i
         timeout=args.timeout, cafile=args.cafile, connect=args.connect, loopback=args.loopback
     )
     urls = applied.ice_server_urls
-    if urls and not args.json and sys.stderr.isatty():
+    progress = None
+    if urls and not args.json and sys.stderr.isatty():  # a pipe gets the report alone
         connect = " and relaying through each TURN URL" if args.connect else ""
         print(f"gathering from {len(urls)} URL(s){connect}...", file=sys.stderr)
-    results = asyncio.run(check_urls(urls, options, factory))
+        progress = _print_progress
+    results = asyncio.run(check_urls(urls, options, factory, on_gathered=progress))
     for result, where in zip(results, _positions(config), strict=True):
         result.where = where
     ignored = max(0, len(config.iceServers) - MAX_ICE_SERVERS)
@@ -141,6 +143,14 @@ def run(args: argparse.Namespace, factory: TransportFactory = IceTransport) -> i
     else:
         print("no ICE server URLs to check")
     return EXIT_OK if all(r.ok for r in results) else EXIT_SERVER_FAILED
+
+
+def _print_progress(result: UrlResult) -> None:
+    """One line on stderr as each URL's gathering ends (the table follows at the end)."""
+    found = len(result.candidates)
+    errors = ", ".join(f"{e.code or ''} {e.text}".strip() for e in result.errors)
+    status = f"{found} candidate(s)" + (f", error {errors}" if errors else "")
+    print(f"  {result.url.url}: {status}", file=sys.stderr)
 
 
 def _positions(config: RTCConfiguration) -> list[str]:

@@ -328,9 +328,24 @@ async def check_urls(
     urls: Sequence[IceServerUrl],
     options: CheckOptions,
     factory: TransportFactory = IceTransport,
+    on_gathered: Callable[[UrlResult], None] | None = None,
 ) -> list[UrlResult]:
-    """Gather from every URL at once; then, with ``connect``, relay through each TURN URL."""
-    results = list(await asyncio.gather(*(gather_url(u, options, factory) for u in urls)))
+    """Gather from every URL at once; then, with ``connect``, relay through each TURN URL.
+
+    ``on_gathered`` sees each URL's result as soon as its gathering ends
+    (progress while slow servers are still being waited for).
+    """
+
+    async def gather(url: IceServerUrl) -> UrlResult:
+        result = await gather_url(url, options, factory)
+        if on_gathered is not None:
+            on_gathered(result)
+        return result
+
+    results = list(await asyncio.gather(*(gather(u) for u in urls)))
+    for result in results:
+        if any(_untrusted_certificate(e.text) for e in result.errors):
+            result.notes.append(CAFILE_HINT)
     if options.connect:
         turn: list[UrlResult] = []
         for result in results:
@@ -344,7 +359,20 @@ async def check_urls(
     return results
 
 
+#: What to do when a turns: server's certificate is not trusted.
+CAFILE_HINT = (
+    "the TURN server's TLS certificate is not trusted here: pass --cafile FILE "
+    "with the CA that signed it (a PEM file)"
+)
+
+
+def _untrusted_certificate(text: str) -> bool:
+    lowered = text.lower()
+    return "certificate_verify_failed" in lowered or "certificate verify failed" in lowered
+
+
 __all__ = [
+    "CAFILE_HINT",
     "CheckOptions",
     "TransportFactory",
     "binding_request",
