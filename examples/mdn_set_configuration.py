@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import time
+from collections.abc import Callable
 from typing import Any
 
-from rtcpeer import RTCPeerConnection
-from rtcpeer.turn.server.config import TurnServerConfig
-from rtcpeer.turn.server.runtime import ListenSettings, TurnServer
+from pyee import EventEmitter
+
+from rtcpeer import ListenSettings, RTCPeerConnection, TurnServer, TurnServerConfig
 
 USERNAME = "allie@oopcode.com"
 CREDENTIAL = "topsecretpassword"
@@ -71,13 +71,32 @@ def region_of(port: int) -> str:
     return next((name for name, (low, high) in REGIONS.items() if low <= port <= high), "?")
 
 
-async def relay_region(pc: RTCPeerConnection) -> str:
-    """Which region the selected pair's local (relay) candidate is on, per getStats()."""
-    report = await pc.getStats()
-    (transport,) = report.of_type("transport")
-    pair = report[transport["selectedCandidatePairId"]]
-    local = report[pair["localCandidateId"]]
-    return f"region {region_of(local['port'])} ({local['address']}:{local['port']})"
+def relay_region(pc: RTCPeerConnection) -> str:
+    """Which region the selected pair's local (relay) candidate is on."""
+    sctp = pc.sctp
+    pair = None if sctp is None else sctp.transport.iceTransport.getSelectedCandidatePair()
+    if pair is None:
+        return "no selected pair"
+    local = pair.local
+    return f"region {region_of(local.port or 0)} ({local.address}:{local.port})"
+
+
+async def until(emitter: Any, event: str, predicate: Callable[[], bool], what: str) -> None:
+    """Wait for ``predicate()`` to hold, checked again on each ``event`` of ``emitter``."""
+    done = asyncio.get_running_loop().create_future()
+
+    def check(*_: Any) -> None:
+        if not done.done() and predicate():
+            done.set_result(None)
+
+    emitter.on(event, check)
+    check()
+    try:
+        await asyncio.wait_for(done, TIMEOUT)
+    except TimeoutError:
+        raise TimeoutError(f"timed out waiting for {what}") from None
+    finally:
+        emitter.remove_listener(event, check)
 
 
 def signal_candidates(source: RTCPeerConnection, target: RTCPeerConnection) -> None:
@@ -104,12 +123,31 @@ async def exchange(offerer: RTCPeerConnection, answerer: RTCPeerConnection) -> N
     await offerer.setRemoteDescription(answer.toJSON())
 
 
-async def wait_for(predicate: Any, what: str) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
+class Stream:
+    """A message every 5 ms on ``channel``; ``received`` collects the far end's copies."""
+
+    def __init__(self, channel: Any) -> None:
+        self.channel = channel
+        self.sent = 0
+        self.received: list[str] = []
+        self.news = EventEmitter()  # "progress" on every message sent or received
+        self._stop = asyncio.Event()
+        self._task = asyncio.ensure_future(self._run())
+
+    def on_message(self, message: str) -> None:
+        self.received.append(message)
+        self.news.emit("progress")
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            self.channel.send(f"message {self.sent}")
+            self.sent += 1
+            self.news.emit("progress")
+            await asyncio.sleep(0.005)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await self._task
 
 
 async def main() -> int:
@@ -119,29 +157,25 @@ async def main() -> int:
     callee = RTCPeerConnection(config_for(region_a))
     signal_candidates(caller, callee)
     signal_candidates(callee, caller)
-    received: list[str] = []
     try:
         channel = caller.createDataChannel("chat")
-        callee.on("datachannel", lambda event: event.channel.on("message", received.append))
+        remote: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        callee.on("datachannel", lambda event: remote.set_result(event.channel))
         await caller.setLocalDescription(await caller.createOffer())
         await exchange(caller, callee)
-        await wait_for(lambda: channel.readyState == "open", "the data channel")
-        print(f"connected: caller relays through {await relay_region(caller)}")
-        print(f"           callee relays through {await relay_region(callee)}")
+        await until(channel, "open", lambda: channel.readyState == "open", "the data channel")
+        far = await asyncio.wait_for(remote, TIMEOUT)
+        print(f"connected: caller relays through {relay_region(caller)}")
+        print(f"           callee relays through {relay_region(callee)}")
 
-        sent = 0
-        stop = asyncio.Event()
-
-        async def stream() -> None:
-            nonlocal sent
-            while not stop.is_set():
-                channel.send(f"message {sent}")
-                sent += 1
-                await asyncio.sleep(0.005)
-
-        streaming = asyncio.ensure_future(stream())
-        await wait_for(lambda: sent >= 40, "some traffic")
-        ssl_before = caller._transports.dtls._ssl if caller._transports else None
+        stream = Stream(channel)
+        far.on("message", stream.on_message)
+        await until(stream.news, "progress", lambda: stream.sent >= 40, "some traffic")
+        assert caller.sctp is not None
+        dtls = caller.sctp.transport  # the one RTCDtlsTransport, for the connection's life
+        certificates = dtls.getRemoteCertificates()
+        dtls_changes: list[str] = []
+        dtls.on("statechange", lambda: dtls_changes.append(dtls.state))
 
         # --- MDN's example, in Python -------------------------------------------
         restart_config = config_for(region_b)
@@ -154,28 +188,44 @@ async def main() -> int:
         await exchange(caller, callee)  # "send the offer to the other peer"
         # ------------------------------------------------------------------------
 
-        async def on_region_b(pc: RTCPeerConnection) -> bool:
-            return (await relay_region(pc)).startswith("region B")
+        for pc in (caller, callee):
+            assert pc.sctp is not None
+            ice = pc.sctp.transport.iceTransport
 
-        deadline = time.monotonic() + TIMEOUT
-        while not (await on_region_b(caller) and await on_region_b(callee)):
-            if time.monotonic() > deadline:
-                raise TimeoutError("the restart did not reach region B")
-            await asyncio.sleep(0.01)
-        print(f"after the restart: caller relays through {await relay_region(caller)}")
-        print(f"                   callee relays through {await relay_region(callee)}")
-        switched_at = sent
-        await wait_for(lambda: sent >= switched_at + 40, "traffic over region B")
-        stop.set()
-        await streaming
-        await wait_for(lambda: len(received) == sent, "every message")
-        in_order = received == [f"message {i}" for i in range(sent)]
-        same_dtls = caller._transports is not None and caller._transports.dtls._ssl is ssl_before
-        print(f"{sent} messages sent every 5 ms, {len(received)} received, in order: {in_order}")
+            def on_region_b(pc: RTCPeerConnection = pc) -> bool:
+                return relay_region(pc).startswith("region B")
+
+            await until(ice, "selectedcandidatepairchange", on_region_b, "region B")
+        print(f"after the restart: caller relays through {relay_region(caller)}")
+        print(f"                   callee relays through {relay_region(callee)}")
+        switched_at = stream.sent
+        await until(
+            stream.news, "progress", lambda: stream.sent >= switched_at + 40, "traffic over B"
+        )
+        await stream.stop()
+        await until(
+            stream.news, "progress", lambda: len(stream.received) == stream.sent, "every message"
+        )
+        in_order = stream.received == [f"message {i}" for i in range(stream.sent)]
+        same_dtls = (
+            caller.sctp.transport is dtls
+            and dtls.state == "connected"
+            and dtls_changes == []
+            and dtls.getRemoteCertificates() == certificates
+        )
+        print(
+            f"{stream.sent} messages sent every 5 ms, {len(stream.received)} received, "
+            f"in order: {in_order}"
+        )
         print(f"same DTLS session (no new handshake): {same_dtls}; channel {channel.readyState}")
-        await wait_for(lambda: region_a.relay_count == 0, "region A's allocations to go")
-        print("region A released its allocations once the old ICE generation retired")
-        return 0 if in_order and same_dtls else 1
+        # The TURN server has no event for this: look every 10 ms, for a bounded time.
+        for _ in range(int(TIMEOUT / 0.01)):
+            if region_a.relay_count == 0:
+                break
+            await asyncio.sleep(0.01)
+        if region_a.relay_count == 0:
+            print("region A released its allocations once the old ICE generation retired")
+        return 0 if in_order and same_dtls and region_a.relay_count == 0 else 1
     finally:
         await caller.close()
         await callee.close()

@@ -27,6 +27,7 @@ from rtcpeer.errors import (
 )
 from rtcpeer.jsep import RTCIceCandidate, RTCIceCandidateInit, RTCSdpType, RTCSessionDescription
 from rtcpeer.peerconnection import (
+    MediaStream,
     RTCDataChannelEvent,
     RTCDtlsTransport,
     RTCErrorEvent,
@@ -36,9 +37,15 @@ from rtcpeer.peerconnection import (
     RTCPeerConnection,
     RTCPeerConnectionIceErrorEvent,
     RTCPeerConnectionIceEvent,
+    RTCRtpReceiver,
+    RTCRtpSender,
+    RTCRtpTransceiver,
     RTCSctpTransport,
     RTCStatsReport,
+    RTCTrackEvent,
 )
+from rtcpeer.turn.server.config import TurnServerConfig
+from rtcpeer.turn.server.runtime import ListenSettings, TurnServer
 
 try:
     __version__ = version("rtcpeer")
@@ -53,6 +60,8 @@ __all__ = [
     "InvalidCharacterError",
     "InvalidModificationError",
     "InvalidStateError",
+    "ListenSettings",
+    "MediaStream",
     "NotSupportedError",
     "OperationError",
     "RTCBundlePolicy",
@@ -73,10 +82,16 @@ __all__ = [
     "RTCPeerConnectionIceErrorEvent",
     "RTCPeerConnectionIceEvent",
     "RTCRtcpMuxPolicy",
+    "RTCRtpReceiver",
+    "RTCRtpSender",
+    "RTCRtpTransceiver",
     "RTCSctpTransport",
     "RTCSdpType",
     "RTCSessionDescription",
     "RTCStatsReport",
+    "RTCTrackEvent",
+    "TurnServer",
+    "TurnServerConfig",
     "__version__",
     "ice_server_urls",
 ]
