@@ -27,7 +27,6 @@ from rtcpeer.errors import (
 )
 from rtcpeer.jsep import RTCIceCandidate, RTCIceCandidateInit, RTCSdpType, RTCSessionDescription
 from rtcpeer.peerconnection import (
-    MediaStream,
     RTCDataChannelEvent,
     RTCDtlsTransport,
     RTCErrorEvent,
@@ -37,12 +36,8 @@ from rtcpeer.peerconnection import (
     RTCPeerConnection,
     RTCPeerConnectionIceErrorEvent,
     RTCPeerConnectionIceEvent,
-    RTCRtpReceiver,
-    RTCRtpSender,
-    RTCRtpTransceiver,
     RTCSctpTransport,
     RTCStatsReport,
-    RTCTrackEvent,
 )
 from rtcpeer.turn.server.config import TurnServerConfig
 from rtcpeer.turn.server.runtime import ListenSettings, TurnServer
@@ -61,7 +56,6 @@ __all__ = [
     "InvalidModificationError",
     "InvalidStateError",
     "ListenSettings",
-    "MediaStream",
     "NotSupportedError",
     "OperationError",
     "RTCBundlePolicy",
@@ -82,14 +76,10 @@ __all__ = [
     "RTCPeerConnectionIceErrorEvent",
     "RTCPeerConnectionIceEvent",
     "RTCRtcpMuxPolicy",
-    "RTCRtpReceiver",
-    "RTCRtpSender",
-    "RTCRtpTransceiver",
     "RTCSctpTransport",
     "RTCSdpType",
     "RTCSessionDescription",
     "RTCStatsReport",
-    "RTCTrackEvent",
     "TurnServer",
     "TurnServerConfig",
     "__version__",
