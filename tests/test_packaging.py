@@ -24,12 +24,16 @@ def _run(*argv: str | Path, cwd: Path | None = None) -> str:
     return result.stdout
 
 
+#: rtcpeer's wheel and its dependencies', collected by scripts/test before the tests
+#: enter their private network namespace (no package index is reachable there).
+WHEELHOUSE = Path(sys.prefix) / "wheelhouse"
+
+
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", out, ROOT)
-    (built,) = out.glob("rtcpeer-*.whl")
-    return built
+def wheel() -> Path:
+    built = sorted(WHEELHOUSE.glob("rtcpeer-*.whl"))
+    assert built, f"no rtcpeer wheel in {WHEELHOUSE}: run bash scripts/test, which builds it"
+    return built[-1]
 
 
 def test_metadata_is_true(wheel: Path) -> None:
@@ -57,7 +61,10 @@ def test_wheel_in_a_clean_venv_runs_the_quickstart(
     venv = tmp_path / "venv"
     _run(sys.executable, "-m", "venv", venv)
     python = venv / "bin" / "python"
-    _run(python, "-m", "pip", "install", "-q", "--disable-pip-version-check", wheel)
+    _run(
+        python, "-m", "pip", "install", "-q", "--disable-pip-version-check",
+        "--no-index", "--find-links", WHEELHOUSE, wheel,
+    )  # fmt: skip
     version = _run(venv / "bin" / "rtcpeer", "--version").strip()
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert version == f"rtcpeer {project['version']}"
