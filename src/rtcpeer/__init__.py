@@ -27,6 +27,7 @@ from rtcpeer.errors import (
 )
 from rtcpeer.jsep import RTCIceCandidate, RTCIceCandidateInit, RTCSdpType, RTCSessionDescription
 from rtcpeer.peerconnection import (
+    MediaStream,
     RTCDataChannelEvent,
     RTCDtlsTransport,
     RTCErrorEvent,
@@ -36,8 +37,12 @@ from rtcpeer.peerconnection import (
     RTCPeerConnection,
     RTCPeerConnectionIceErrorEvent,
     RTCPeerConnectionIceEvent,
+    RTCRtpReceiver,
+    RTCRtpSender,
+    RTCRtpTransceiver,
     RTCSctpTransport,
     RTCStatsReport,
+    RTCTrackEvent,
 )
 from rtcpeer.turn.server.config import TurnServerConfig
 from rtcpeer.turn.server.runtime import ListenSettings, TurnServer
@@ -56,6 +61,7 @@ __all__ = [
     "InvalidModificationError",
     "InvalidStateError",
     "ListenSettings",
+    "MediaStream",
     "NotSupportedError",
     "OperationError",
     "RTCBundlePolicy",
@@ -76,10 +82,14 @@ __all__ = [
     "RTCPeerConnectionIceErrorEvent",
     "RTCPeerConnectionIceEvent",
     "RTCRtcpMuxPolicy",
+    "RTCRtpReceiver",
+    "RTCRtpSender",
+    "RTCRtpTransceiver",
     "RTCSctpTransport",
     "RTCSdpType",
     "RTCSessionDescription",
     "RTCStatsReport",
+    "RTCTrackEvent",
     "TurnServer",
     "TurnServerConfig",
     "__version__",

@@ -456,7 +456,11 @@ def test_mutated_offers_are_rejected_or_answered_never_raised(index: int, value:
         remote_media(offer, text)
         well_formed = True
     except RTCError as error:
-        assert error.sdpLineNumber == index + 1
+        # A mutation that duplicates an id is reported at the second line with it,
+        # which may be the original line after the mutated one.
+        assert error.sdpLineNumber == index + 1 or (
+            "used twice" in str(error) and error.sdpLineNumber is not None
+        )
         well_formed = False
     answer = create_media_answer(offer, local_parameters(), {"1": video_plan("1")}, CAPS)
     parsed = parse_media_sdp(answer.sdp)

@@ -112,6 +112,24 @@ window.rtcpeer = {
   pairChanges(name) { return window.pairChanges[name] || []; },
   selectedPair(name) { return selectedPairOf(window.pcs[name]); },
   close(name) { window.pcs[name].close(); return true; },
+  // Media: the fake camera and microphone (--use-fake-device-for-media-stream).
+  async addUserMedia(name) {
+    const stream = await navigator.mediaDevices.getUserMedia({audio: true, video: true});
+    for (const track of stream.getTracks()) window.pcs[name].addTrack(track, stream);
+    return stream.getTracks().map((t) => t.kind);
+  },
+  addTransceiver(name, kind, init) { window.pcs[name].addTransceiver(kind, init || {}); return true; },
+  async rtpStats(name) {
+    const out = [];
+    (await window.pcs[name].getStats()).forEach((e) => {
+      if (e.type === "inbound-rtp" || e.type === "outbound-rtp") {
+        out.push({type: e.type, kind: e.kind, ssrc: e.ssrc, packetsReceived: e.packetsReceived,
+          packetsSent: e.packetsSent, framesDecoded: e.framesDecoded,
+          totalSamplesReceived: e.totalSamplesReceived});
+      }
+    });
+    return out;
+  },
 
   // --- benchmarks: Chromium <-> Chromium inside the page -------------------
   // Milliseconds from createOffer to both data channels open; then closes both.

@@ -261,7 +261,7 @@ def test_the_sender_internals_media_sender_relies_on_are_still_there() -> None:
     """MediaSender sets ``_ssrc``/``_rtx_ssrc`` before ``send()``, defers
     ``send()`` until DTLS is connected (a ConnectionError ends aiortc's RTP
     loop for good), and its subclass counts ``_next_encoded_frame`` results
-    and ``_handle_rtcp_packet`` feedback."""
+    and ``_handle_rtcp_packet`` feedback; ``active`` is aiortc's ``_enabled``."""
     from aiortc.rtcrtpsender import RTCRtpSender
 
     _has(RTCRtpSender.__init__, "self._ssrc = random32()", "self._rtx_ssrc = random32()")
@@ -281,6 +281,9 @@ def test_the_sender_internals_media_sender_relies_on_are_still_there() -> None:
     )
     _has(RTCRtpSender._retransmit, "ssrc=self._rtx_ssrc")
     _has(RTCRtpSender._next_encoded_frame, "async def _next_encoded_frame(", "return None")
+    # MediaSender.active (RTCRtpEncodingParameters.active) toggles this flag.
+    _has(RTCRtpSender.__init__, "self._enabled = True")
+    _has(RTCRtpSender._next_encoded_frame, "if not self._enabled:")
     assert list(inspect.signature(RTCRtpSender._handle_rtcp_packet).parameters) == [
         "self",
         "packet",

@@ -338,3 +338,18 @@ async def test_a_receiver_report_becomes_remote_inbound_rtp_of_our_stream(
     assert len(remote) == 1
     assert (remote[0]["ssrc"], remote[0]["packetsLost"]) == (4242, 3)
     assert remote[0]["jitter"] == pytest.approx(0.1)  # 9000 ticks of VP8's 90 kHz clock
+
+
+async def test_an_unread_remote_track_keeps_a_bounded_queue() -> None:
+    """A receiver nobody reads (a data-only application answering media recvonly)
+    drops its oldest decoded frames instead of keeping them all."""
+    from rtcpeer.transport.media import _DecodedFrames
+
+    queue = _DecodedFrames()
+    frame = VideoFrame(width=16, height=16, format="yuv420p")
+    for _ in range(_DecodedFrames.LIMIT + 5):
+        await queue.put(frame)
+    await queue.put(None)  # the end of the track is never dropped
+    assert queue.qsize() == _DecodedFrames.LIMIT + 1
+    assert queue.dropped == 5
+    assert queue.frames == _DecodedFrames.LIMIT + 5

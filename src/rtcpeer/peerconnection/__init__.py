@@ -16,6 +16,18 @@ from rtcpeer.peerconnection.events import (
     RTCPeerConnectionIceErrorEvent,
     RTCPeerConnectionIceEvent,
 )
+from rtcpeer.peerconnection.rtp import (
+    MediaStream,
+    RTCRtpCapabilities,
+    RTCRtpCodec,
+    RTCRtpEncodingParameters,
+    RTCRtpReceiver,
+    RTCRtpSender,
+    RTCRtpSendParameters,
+    RTCRtpTransceiver,
+    RTCRtpTransceiverInit,
+    RTCTrackEvent,
+)
 from rtcpeer.peerconnection.stats import RTCStatsReport
 from rtcpeer.peerconnection.w3c_transports import (
     RTCDtlsTransport,
@@ -26,6 +38,7 @@ from rtcpeer.peerconnection.w3c_transports import (
 )
 
 __all__ = [
+    "MediaStream",
     "RTCDataChannelEvent",
     "RTCDtlsTransport",
     "RTCErrorEvent",
@@ -35,6 +48,15 @@ __all__ = [
     "RTCPeerConnection",
     "RTCPeerConnectionIceErrorEvent",
     "RTCPeerConnectionIceEvent",
+    "RTCRtpCapabilities",
+    "RTCRtpCodec",
+    "RTCRtpEncodingParameters",
+    "RTCRtpReceiver",
+    "RTCRtpSendParameters",
+    "RTCRtpSender",
+    "RTCRtpTransceiver",
+    "RTCRtpTransceiverInit",
     "RTCSctpTransport",
     "RTCStatsReport",
+    "RTCTrackEvent",
 ]

@@ -57,7 +57,7 @@ def candidate_events(
     End of gathering is two events, as webrtc-pc has it: an end-of-candidates
     RTCIceCandidate (empty ``candidate``) for the section, then ``None``.
     """
-    index = local.data_section()
+    index = local.transport_section()
     if index is None:
         return []
     if candidate is None:
@@ -80,7 +80,7 @@ def w3c_candidate(
 
     Local candidates carry ``relayProtocol`` and ``url``, as webrtc-pc has it.
     """
-    index = None if description is None else description.data_section()
+    index = None if description is None else description.transport_section()
     mid = None if index is None or description is None else description.description.media[index].mid
     return RTCIceCandidate(
         candidate=candidate.to_sdp(),

@@ -3,7 +3,9 @@
 The class is the W3C surface and the glue; the parts live next to it:
 :mod:`.negotiation` (descriptions, created offers/answers, restart
 credentials), :mod:`.operations` (the operations chain), :mod:`.transports`
-(ICE + DTLS + SCTP), :mod:`.datachannels`, :mod:`.states` and :mod:`.stats`.
+(ICE + DTLS + SCTP), :mod:`.datachannels`, :mod:`.rtp` (transceivers,
+senders, receivers, the track event) and :mod:`.transceivers` (their JSEP
+bookkeeping and RTP runtime), :mod:`.states` and :mod:`.stats`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from rtcpeer.configuration import (
     set_configuration,
 )
 from rtcpeer.emitter import EventEmitter
-from rtcpeer.errors import InvalidStateError, OperationError
+from rtcpeer.errors import InvalidAccessError, InvalidStateError, OperationError
 from rtcpeer.ice import Candidate, CandidateError, IceAgentConfig
 from rtcpeer.ice.runtime import IceTransportCallbacks
 from rtcpeer.jsep import (
@@ -43,8 +45,10 @@ from rtcpeer.jsep import (
     locate_remote_candidate,
     parse_remote_description,
 )
+from rtcpeer.jsep.codecs import MediaCapabilities
 from rtcpeer.jsep.description import DescriptionInit
-from rtcpeer.jsep.remote import DEFAULT_REMOTE_MAX_MESSAGE_SIZE
+from rtcpeer.jsep.media import RemoteMedia, remote_media
+from rtcpeer.jsep.remote import DEFAULT_REMOTE_MAX_MESSAGE_SIZE, RemoteTransport
 from rtcpeer.peerconnection.candidates import (
     HeldCandidates,
     candidate_events,
@@ -58,8 +62,24 @@ from rtcpeer.peerconnection.events import (
 )
 from rtcpeer.peerconnection.negotiation import Applied, Negotiation
 from rtcpeer.peerconnection.operations import OperationsChain
+from rtcpeer.peerconnection.rtp import (
+    MEDIA_KINDS,
+    RTCRtpReceiver,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+    RTCRtpTransceiverInit,
+    RTCTrackEvent,
+    stream_ids,
+)
 from rtcpeer.peerconnection.states import connection_state, ice_connection_state
-from rtcpeer.peerconnection.stats import RTCStatsReport, build_report, check_selector
+from rtcpeer.peerconnection.stats import (
+    RTCStatsReport,
+    add_rtp_entries,
+    build_report,
+    check_selector,
+    select,
+)
+from rtcpeer.peerconnection.transceivers import Transceivers
 from rtcpeer.peerconnection.transports import DtlsStart, IceSettings, TransportStack
 from rtcpeer.peerconnection.w3c_transports import (
     RTCSctpTransport,
@@ -67,7 +87,9 @@ from rtcpeer.peerconnection.w3c_transports import (
     W3CTransports,
     build_transports,
 )
-from rtcpeer.sdp import Fingerprint
+from rtcpeer.sdp import Fingerprint, SessionDescription
+from rtcpeer.transport import MediaStreamTrack
+from rtcpeer.transport.media_capabilities import all_local_capabilities
 
 CandidateLike = RTCIceCandidate | RTCIceCandidateInit | Mapping[str, object] | None
 
@@ -83,7 +105,8 @@ class RTCPeerConnection(EventEmitter):
 
     Events (pyee): ``icecandidate`` (:class:`RTCPeerConnectionIceEvent`),
     ``icecandidateerror`` (:class:`RTCPeerConnectionIceErrorEvent`),
-    ``datachannel`` (:class:`RTCDataChannelEvent`), and with no argument
+    ``datachannel`` (:class:`RTCDataChannelEvent`), ``track``
+    (:class:`~rtcpeer.peerconnection.rtp.RTCTrackEvent`), and with no argument
     ``negotiationneeded``, ``signalingstatechange``,
     ``icegatheringstatechange``, ``iceconnectionstatechange``,
     ``connectionstatechange``. None fires after close().
@@ -122,11 +145,13 @@ class RTCPeerConnection(EventEmitter):
         self._described: tuple[Applied, tuple[str, ...], bool, str] | None = None
         self._chain = OperationsChain(on_empty=self._update_negotiation_needed)
         self._channels = DataChannelRegistry()
+        #: [[Transceivers]] (audio/video), with their RTP senders and receivers.
+        self._rtp = Transceivers(self)
         self._transports: TransportStack | None = None
         #: pc.sctp and the chain under it, built when first asked for.
         self._w3c: W3CTransports | None = None
         self._last_ice_settings: IceSettings | None = None
-        self._remote_dtls: tuple[tuple[Fingerprint, ...], int, int] | None = None
+        self._remote_dtls: tuple[tuple[Fingerprint, ...], int | None, int] | None = None
         self._negotiation_needed = False
         #: Local candidates waiting for a local description with their ufrag.
         self._held = HeldCandidates()
@@ -166,7 +191,7 @@ class RTCPeerConnection(EventEmitter):
         if applied is None:
             return None
         description = applied.description
-        index = applied.data_section()
+        index = applied.transport_section()
         credentials = applied.credentials()
         stack = self._transports
         if index is not None and stack is not None and credentials is not None:
@@ -233,9 +258,14 @@ class RTCPeerConnection(EventEmitter):
         the RTCIceTransport: the same objects for the life of the connection.
         (aiortc's own SCTP object stays private, in ``_transports.sctp``.)
         """
-        stack = self._transports
-        if stack is None or not self._negotiation.has_negotiated_data():
+        if self._transports is None or not self._negotiation.has_negotiated_data():
             return None
+        return self._w3c_views().sctp
+
+    def _w3c_views(self) -> W3CTransports:
+        """The W3C transport objects, built the first time one is asked for."""
+        stack = self._transports
+        assert stack is not None
         if self._w3c is None:
             context = TransportContext(
                 is_closed=lambda: self._is_closed,
@@ -243,7 +273,7 @@ class RTCPeerConnection(EventEmitter):
                 remote_max_message_size=self._remote_max_message_size,
             )
             self._w3c = build_transports(stack.ice, stack.dtls, stack.sctp, context)
-        return self._w3c.sctp
+        return self._w3c
 
     def _describe_candidate(self, candidate: Candidate, local: bool) -> RTCIceCandidate:
         negotiation, stack = self._negotiation, self._transports
@@ -380,9 +410,112 @@ class RTCPeerConnection(EventEmitter):
         self._update_negotiation_needed()
         return channel
 
+    # -- media: tracks and transceivers ------------------------------------------------
+    def addTrack(self, track: MediaStreamTrack, *streams: object) -> RTCRtpSender:
+        """Send ``track`` (an aiortc MediaStreamTrack) in ``streams``; negotiation is needed.
+
+        Reuses a transceiver of the track's kind that never sent and has no
+        track (webrtc-pc §5.1), else adds a ``sendrecv`` one. InvalidAccessError
+        when a sender of ours already has the track.
+        """
+        self._check_open()
+        if not isinstance(track, MediaStreamTrack):
+            raise TypeError(f"addTrack needs a MediaStreamTrack, not {track!r}")
+        ids = stream_ids(streams)
+        if any(t.sender.track is track and not t._stopped for t in self._rtp):
+            raise InvalidAccessError("a sender of this connection already has the track")
+        transceiver = self._rtp.reusable_for(track)
+        if transceiver is not None:
+            sender = transceiver.sender
+            sender._track, sender._stream_ids = track, ids
+            sender._msid_track_id = track.id
+            direction = transceiver._direction
+            if direction == "recvonly":
+                transceiver._direction = "sendrecv"
+            elif direction == "inactive":
+                transceiver._direction = "sendonly"
+        else:
+            stack = self._ensure_transports(controlling=True)
+            transceiver = self._rtp.add(
+                stack.dtls, track.kind, track, "sendrecv", ids, added_by_track=True
+            )
+        self._update_negotiation_needed()
+        return transceiver.sender
+
+    def removeTrack(self, sender: RTCRtpSender) -> None:
+        """Stop sending ``sender``'s track: its direction drops ``send``; negotiation is needed."""
+        self._check_open()
+        if not isinstance(sender, RTCRtpSender):
+            raise TypeError(f"removeTrack needs an RTCRtpSender, not {sender!r}")
+        transceiver = next((t for t in self._rtp if t.sender is sender), None)
+        if transceiver is None:
+            raise InvalidAccessError("the sender does not belong to this connection")
+        if transceiver._stopping or sender.track is None:
+            return
+        sender._track = None
+        sender._media.replace_track(None)
+        direction = transceiver._direction
+        if direction == "sendrecv":
+            transceiver._direction = "recvonly"
+        elif direction == "sendonly":
+            transceiver._direction = "inactive"
+        self._update_negotiation_needed()
+
+    def addTransceiver(
+        self, trackOrKind: MediaStreamTrack | str, init: object = None
+    ) -> RTCRtpTransceiver:
+        """A new transceiver for a track or a kind (``audio``/``video``).
+
+        ``init`` is an RTCRtpTransceiverInit or its dictionary: ``direction``,
+        ``streams``, ``sendEncodings`` (the first entry is used: aiortc sends
+        one encoding, and honours its ``active``).
+        """
+        self._check_open()
+        if isinstance(trackOrKind, str):
+            if trackOrKind not in MEDIA_KINDS:
+                raise TypeError(f"kind must be 'audio' or 'video', not {trackOrKind!r}")
+            kind, track = trackOrKind, None
+        elif isinstance(trackOrKind, MediaStreamTrack):
+            kind, track = trackOrKind.kind, trackOrKind
+        else:
+            raise TypeError(f"addTransceiver needs a track or a kind, not {trackOrKind!r}")
+        options = RTCRtpTransceiverInit.from_value(init)
+        ids = stream_ids(options.streams)
+        encoding = options.sendEncodings[0] if options.sendEncodings else None
+        stack = self._ensure_transports(controlling=True)
+        transceiver = self._rtp.add(stack.dtls, kind, track, options.direction, ids, encoding)
+        self._update_negotiation_needed()
+        return transceiver
+
+    def getTransceivers(self) -> list[RTCRtpTransceiver]:
+        """Every transceiver, in creation order."""
+        return list(self._rtp)
+
+    def getSenders(self) -> list[RTCRtpSender]:
+        """The senders of every transceiver not stopped."""
+        return [t.sender for t in self._rtp if not t._stopped]
+
+    def getReceivers(self) -> list[RTCRtpReceiver]:
+        """The receivers of every transceiver not stopped."""
+        return [t.receiver for t in self._rtp if not t._stopped]
+
+    # RtpOwner: what the transceivers, senders and receivers ask of us.
+    def _rtp_closed(self) -> bool:
+        return self._is_closed
+
+    def _rtp_transport(self) -> object:
+        return None if self._transports is None else self._w3c_views().dtls
+
+    async def _rtp_stats(self, selector: object) -> RTCStatsReport:
+        return await self.getStats(selector)
+
+    def _rtp_negotiation_changed(self) -> None:
+        self._update_negotiation_needed()
+
     # -- offers and answers ---------------------------------------------------------
     async def createOffer(self, iceRestart: bool = False) -> RTCSessionDescription:
-        """An offer with one data-channel section (trickle, actpass, BUNDLE).
+        """An offer: a section per transceiver, and a data section when there are data
+        channels or no transceivers (trickle, actpass, everything in one BUNDLE group).
 
         New ICE credentials when ``iceRestart`` or after restartIce(); a later
         offer before that restart is negotiated keeps offering them.
@@ -400,6 +533,7 @@ class RTCPeerConnection(EventEmitter):
         has_gathered = ice.gathering_state != "new"
         if has_gathered and (ice_restart or credentials in negotiation.to_replace):
             fresh = generate_ice_credentials()
+        plans = self._rtp.offer_plans(self._mids_in_use()) if self._rtp else []
         return negotiation.create_offer(
             self._certificates,
             credentials,
@@ -407,10 +541,27 @@ class RTCPeerConnection(EventEmitter):
             ice.gathering_state == "complete",
             bundle_policy=str(self._configuration.bundlePolicy),
             fresh=fresh,
+            plans=plans,
+            data=bool(self._channels.channels) or not self._rtp,
         )
 
+    def _mids_in_use(self) -> set[str | None]:
+        negotiation = self._negotiation
+        mids: set[str | None] = set()
+        for applied in (
+            negotiation.current_local,
+            negotiation.pending_local,
+            negotiation.current_remote,
+            negotiation.pending_remote,
+        ):
+            if applied is not None:
+                mids.update(s.mid for s in applied.description.media)
+        return mids
+
     async def createAnswer(self) -> RTCSessionDescription:
-        """Our answer to the remote offer: accepts its data section, rejects the rest."""
+        """Our answer to the remote offer: its data section and its audio/video
+        sections (``recvonly`` where we have no track; port 0 only when stopped, not
+        on our BUNDLE transport, or with no codec in common)."""
         self._check_open()
         return await self._chain.run(self._create_answer)
 
@@ -428,6 +579,8 @@ class RTCPeerConnection(EventEmitter):
             self._candidate_values(),
             ice.gathering_state == "complete",
             bundle_policy=str(self._configuration.bundlePolicy),
+            plans=self._rtp.answer_plans(),
+            capabilities=_capabilities(),
         )
 
     def _candidate_values(self) -> tuple[str, ...]:
@@ -477,6 +630,7 @@ class RTCPeerConnection(EventEmitter):
         self._held.holding = True
         try:
             await self._apply_local_to_transports(applied)
+            await self._apply_local_media(applied)
         except BaseException:
             # Atomic: a description that fails to apply changes nothing.
             self._signaling.restore(state)
@@ -503,6 +657,16 @@ class RTCPeerConnection(EventEmitter):
         if applied.type is not RTCSdpType.OFFER:
             self._transports_negotiated(local_setup=applied.setup())
 
+    async def _apply_local_media(self, applied: Applied) -> None:
+        """Our offer gives transceivers their mids; our answer completes their negotiation."""
+        if not self._rtp:
+            return
+        if applied.type is RTCSdpType.OFFER:
+            self._rtp.local_offer_applied(applied.description)
+        elif applied.type is RTCSdpType.ANSWER:
+            self._rtp.local_answer_applied(self._negotiation.answered_media)
+            await self._rtp.start_media()
+
     def _roll_back(self) -> None:
         """Back to the last stable state: descriptions, and ICE's credentials with them.
 
@@ -514,6 +678,7 @@ class RTCPeerConnection(EventEmitter):
         next offer still restarts if it asked for one.
         """
         self._negotiation.rollback()
+        self._rtp.rolled_back()
         self._stable_clears_negotiation_needed()
         stack, current = self._transports, self._negotiation.current_local
         credentials = None if current is None else current.credentials()
@@ -549,6 +714,7 @@ class RTCPeerConnection(EventEmitter):
             else None
         )
         remote = parse_remote_description(desc, offer=offer)
+        media = _remote_media(remote, desc.sdp)
         if self._transports is not None:
             # A restart this description starts gathers with the configuration
             # set before it, even one set just now (its servers still resolving).
@@ -567,6 +733,7 @@ class RTCPeerConnection(EventEmitter):
             applied = self._negotiation.apply_remote(remote)
             self._stable_clears_negotiation_needed()
             await self._apply_remote_to_transports(applied, first_offer=first_offer)
+            tracks = await self._apply_remote_media(applied, media, offer)
         except BaseException:
             # Atomic, as webrtc-pc requires: a description that fails to apply
             # leaves the state and every description as they were.
@@ -575,13 +742,38 @@ class RTCPeerConnection(EventEmitter):
             self._remote_dtls, self._negotiation_needed = remote_dtls, needed
             raise
         self._emit_state("signalingstatechange")
+        for event in tracks:
+            self._emit_track(event)
+
+    async def _apply_remote_media(
+        self,
+        applied: Applied,
+        media: tuple[RemoteMedia | None, ...],
+        offer: SessionDescription | None,
+    ) -> list[RTCTrackEvent]:
+        """Associate/create transceivers for a remote offer; negotiate from an answer."""
+        if not media and not self._rtp:
+            return []
+        if applied.type is RTCSdpType.OFFER:
+            stack = self._ensure_transports(controlling=False)
+            return self._rtp.remote_offer_applied(stack.dtls, media)
+        if offer is None:
+            return []
+        events = self._rtp.remote_answer_applied(offer, applied.description)
+        if applied.type is RTCSdpType.ANSWER:
+            await self._rtp.start_media()
+        return events
+
+    def _emit_track(self, event: RTCTrackEvent) -> None:
+        if not self._is_closed:
+            self.emit("track", event)
 
     def _check_remote_ice(self, remote: RemoteDescription) -> None:
         """OperationError, before anything changes, for ICE credentials ICE would refuse."""
-        data = remote.data_channel
-        if data is None or self._transports is None:
+        transport = _transport_of(remote)
+        if transport is None or self._transports is None:
             return
-        credentials = data.transport.credentials
+        credentials = transport.credentials
         try:
             self._transports.ice.check_remote_parameters(credentials.ufrag, credentials.pwd)
         except ValueError as error:
@@ -591,13 +783,13 @@ class RTCPeerConnection(EventEmitter):
         remote = applied.remote
         assert remote is not None
         data = remote.data_channel
-        if data is None:
+        transport = _transport_of(remote)
+        if transport is None:
             return
         is_offer = applied.type is RTCSdpType.OFFER
         stack = self._ensure_transports(controlling=not is_offer)
         if first_offer:
             stack.set_controlled()
-        transport = data.transport
         ice = stack.ice
         try:
             ice.set_remote_parameters(
@@ -611,7 +803,10 @@ class RTCPeerConnection(EventEmitter):
                 ice.add_remote_candidate(candidate)
         if transport.end_of_candidates:
             ice.add_remote_candidate(None)
-        self._remote_dtls = (transport.fingerprints, data.sctp_port, data.max_message_size)
+        if data is None:
+            self._remote_dtls = (transport.fingerprints, None, DEFAULT_REMOTE_MAX_MESSAGE_SIZE)
+        else:
+            self._remote_dtls = (transport.fingerprints, data.sctp_port, data.max_message_size)
         if not is_offer:
             local = self._negotiation.current_local or self._negotiation.pending_local
             self._transports_negotiated(
@@ -689,7 +884,12 @@ class RTCPeerConnection(EventEmitter):
         if self._negotiation.to_replace:
             return True
         # Any data channel, negotiated out of band or not, needs an m=application.
-        return bool(self._channels.channels) and not self._negotiation.has_negotiated_data()
+        if self._channels.channels and not self._negotiation.has_negotiated_data():
+            return True
+        if not self._rtp:
+            return False
+        local = self._negotiation.current_local
+        return self._rtp.negotiation_needed(local.description if local is not None else None)
 
     def _update_negotiation_needed(self) -> None:
         """webrtc-pc "update the negotiation-needed flag"."""
@@ -710,7 +910,12 @@ class RTCPeerConnection(EventEmitter):
     def _fire_negotiation_needed(self) -> None:
         if self._is_closed or not self._negotiation_needed:
             return
-        if self._signaling.state.value != "stable" or not self._chain.empty:
+        if not self._chain.empty:
+            # An operation started meanwhile (e.g. a trickled candidate): its end
+            # updates the flag again, and must find it clear to queue the event.
+            self._negotiation_needed = False
+            return
+        if self._signaling.state.value != "stable":
             return
         self.emit("negotiationneeded")
 
@@ -836,19 +1041,26 @@ class RTCPeerConnection(EventEmitter):
 
     # -- stats ----------------------------------------------------------------------
     async def getStats(self, selector: object | None = None) -> RTCStatsReport:
-        """W3C stats: peer-connection, transport, candidate-pair, candidates, data-channel.
+        """W3C stats: peer-connection, transport, candidate-pair, candidates,
+        data-channel, and per sender/receiver outbound-rtp, inbound-rtp,
+        remote-inbound-rtp, remote-outbound-rtp, codec and media-source.
 
-        ``selector`` None gives the whole report; a MediaStreamTrack is an
-        InvalidAccessError (no sender or receiver has it), anything else a TypeError.
+        ``selector``: None gives the whole report; an RTCRtpSender or
+        RTCRtpReceiver (or the MediaStreamTrack of exactly one of them) gives
+        its RTP entries and everything they link to. A track no sender or
+        receiver has is InvalidAccessError, anything else a TypeError.
         """
-        check_selector(selector)
+        target = check_selector(selector, self._rtp.all)
         stack = self._transports
-        return build_report(
+        report = build_report(
             ice_entries=stack.ice.get_stats() if stack is not None else (),
             dtls_state=stack.dtls_state if stack is not None else None,
             channels=self._channels,
             sctp=stack.sctp if stack is not None else None,
         )
+        if self._rtp:
+            add_rtp_entries(report, await self._rtp.stats_groups("T01", report["P"]["timestamp"]))
+        return report if target is None else select(report, target)
 
     # -- closing --------------------------------------------------------------------
     def _check_open(self) -> None:
@@ -870,8 +1082,36 @@ class RTCPeerConnection(EventEmitter):
         self._negotiation_needed = False
         self._held.clear()
         self._channels.close_all()
+        if self._rtp:
+            await self._rtp.close()
         if self._transports is not None:
             await self._transports.close()
+
+
+def _remote_media(remote: RemoteDescription, sdp: str) -> tuple[RemoteMedia | None, ...]:
+    """The remote audio/video sections; a malformed RTP attribute is RTCError
+    (sdp-syntax-error, with its line number) before anything changes."""
+    if not any(section.is_rtp for section in remote.description.media):
+        return ()
+    return remote_media(remote.description, sdp)
+
+
+def _transport_of(remote: RemoteDescription) -> RemoteTransport | None:
+    """The one transport we run: the data section's, else the first live section's."""
+    data = remote.data_channel
+    if data is not None:
+        return data.transport
+    return remote.transports[0] if remote.transports else None
+
+
+_CAPABILITIES: dict[str, MediaCapabilities] = {}
+
+
+def _capabilities() -> dict[str, MediaCapabilities]:
+    """aiortc's capabilities by kind, read once."""
+    if not _CAPABILITIES:
+        _CAPABILITIES.update(all_local_capabilities())
+    return _CAPABILITIES
 
 
 def _loop_running() -> bool:

@@ -4,12 +4,13 @@ last, session versions, and which local ICE credentials a restart replaces.
 Pure state (no I/O): :class:`RTCPeerConnection` decides when to call these,
 and the transports act on the results. The rules are webrtc-pc's "set the
 session description" (§4.4.1.5) and JSEP's offer/answer generation
-(:mod:`rtcpeer.jsep`), specialised to one data-channel section.
+(:mod:`rtcpeer.jsep`): one data-channel section, and audio/video sections
+(:mod:`rtcpeer.jsep.media_session`) once there are transceivers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -30,6 +31,9 @@ from rtcpeer.jsep import (
     sdp_fingerprints,
     still_to_replace,
 )
+from rtcpeer.jsep.codecs import MediaCapabilities
+from rtcpeer.jsep.media import AnsweredMedia, MediaSectionPlan
+from rtcpeer.jsep.media_session import create_media_answer, create_media_offer
 from rtcpeer.jsep.restart import section_credentials
 from rtcpeer.sdp import Fingerprint, SdpParseError, SessionDescription, parse_sdp
 
@@ -49,6 +53,7 @@ class Applied:
     # and every description surfaced: worked out once, on first use, into
     # slots (a cached_property would give each Applied a whole __dict__).
     _data_section: Any = field(default=_UNSET, init=False, repr=False, compare=False)
+    _transport_section: Any = field(default=_UNSET, init=False, repr=False, compare=False)
     _credentials: Any = field(default=_UNSET, init=False, repr=False, compare=False)
     _ufrags: Any = field(default=_UNSET, init=False, repr=False, compare=False)
 
@@ -64,11 +69,23 @@ class Applied:
             object.__setattr__(self, "_data_section", index)
         return index
 
+    def transport_section(self) -> int | None:
+        """Index of the section whose ICE lines and candidates stand for the one
+        BUNDLEd transport: the first live section, the BUNDLE tag (RFC 8843 §7;
+        aiortc takes trickled candidates only there). None: every section rejected."""
+        index: int | None = self._transport_section
+        if index is _UNSET:
+            index = next(
+                (i for i, s in enumerate(self.description.media) if not s.is_rejected), None
+            )
+            object.__setattr__(self, "_transport_section", index)
+        return index
+
     def credentials(self) -> IceCredentials | None:
-        """ICE credentials of the data section (None when there is none)."""
+        """ICE credentials of the transport section (None when every section is rejected)."""
         credentials: IceCredentials | None = self._credentials
         if credentials is _UNSET:
-            index = self.data_section()
+            index = self.transport_section()
             credentials = None if index is None else section_credentials(self.description, index)
             object.__setattr__(self, "_credentials", credentials)
         return credentials
@@ -83,8 +100,8 @@ class Applied:
         return ufrags
 
     def setup(self) -> str | None:
-        """The a=setup of the data section."""
-        index = self.data_section()
+        """The a=setup of the transport section."""
+        index = self.transport_section()
         return None if index is None else self.description.transport_attributes(index).setup
 
     def to_w3c(self) -> RTCSessionDescription:
@@ -137,6 +154,9 @@ class Negotiation:
         self.to_replace: frozenset[IceCredentials] = frozenset()
         #: Every remote ufrag ever applied (candidates of old ones are ignored).
         self.remote_ufrags: set[str] = set()
+        #: How the last created answer answered each offered section (audio/video
+        #: sections: AnsweredMedia; others None; empty for an offer without any).
+        self.answered_media: tuple[AnsweredMedia | None, ...] = ()
         #: Our certificates and their a=fingerprint values, worked out once.
         self._fingerprints: (
             tuple[tuple[RTCCertificate, ...], tuple[Fingerprint, ...]] | None
@@ -200,16 +220,27 @@ class Negotiation:
         *,
         bundle_policy: str,
         fresh: IceCredentials | None,
+        plans: Sequence[MediaSectionPlan] = (),
+        data: bool = True,
     ) -> RTCSessionDescription:
         """An offer with ``credentials`` and ``candidates``, or with ``fresh`` credentials
-        (a restart: no candidates yet); remembered as [[LastCreatedOffer]]."""
+        (a restart: no candidates yet); remembered as [[LastCreatedOffer]].
+
+        ``plans`` are the audio/video transceivers to offer (their mids
+        chosen); ``data`` says whether a data section is added when none
+        was negotiated. Without plans or earlier audio/video sections the
+        offer is the data-channel-only one.
+        """
         if fresh is not None:
             credentials, candidates, gathering_complete = fresh, (), False
         params = self._parameters(
             certificates, credentials, candidates, gathering_complete, bundle_policy
         )
         previous = self.current_local.description if self.current_local else None
-        offer = create_offer(params, previous=previous).description
+        if plans or (previous is not None and any(s.is_rtp for s in previous.media)):
+            offer = create_media_offer(params, plans, data=data, previous=previous).description
+        else:
+            offer = create_offer(params, previous=previous).description
         return self._remember(RTCSdpType.OFFER, offer)
 
     def create_answer(
@@ -220,8 +251,15 @@ class Negotiation:
         gathering_complete: bool,
         *,
         bundle_policy: str,
+        plans: Mapping[str, MediaSectionPlan] | None = None,
+        capabilities: Mapping[str, MediaCapabilities] | None = None,
     ) -> RTCSessionDescription:
-        """Our answer to the remote offer in force; remembered as [[LastCreatedAnswer]]."""
+        """Our answer to the remote offer in force; remembered as [[LastCreatedAnswer]].
+
+        An offer with audio/video sections is answered by
+        :func:`create_media_answer` with our transceivers ``plans`` by mid
+        (how each section was answered is kept: :attr:`answered_media`).
+        """
         remote = self.remote
         assert remote is not None
         existing = self.current_local.setup() if self.current_local else None
@@ -235,7 +273,15 @@ class Negotiation:
         params = self._parameters(
             certificates, credentials, candidates, gathering_complete, bundle_policy
         )
-        answer = create_answer(remote.description, params, existing_setup=existing)
+        offer = remote.description
+        if any(s.is_rtp for s in offer.media):
+            result = create_media_answer(
+                offer, params, plans or {}, capabilities or {}, existing_setup=existing
+            )
+            answer, self.answered_media = result.description, result.media
+        else:
+            answer = create_answer(offer, params, existing_setup=existing)
+            self.answered_media = ()
         return self._remember(RTCSdpType.ANSWER, answer)
 
     def _remember(
@@ -331,7 +377,7 @@ class Negotiation:
 
 
 #: Applied's worked-out values that a trickled candidate cannot change.
-_CANDIDATE_INVARIANT = ("_data_section", "_credentials", "_ufrags")
+_CANDIDATE_INVARIANT = ("_data_section", "_transport_section", "_credentials", "_ufrags")
 
 
 def _with_candidate_recorded(applied: Applied, description: SessionDescription) -> Applied:

@@ -55,12 +55,13 @@ class DtlsStart:
     #: "client" or "server", from the negotiated a=setup.
     role: str
     fingerprints: tuple[Fingerprint, ...]
-    sctp_port: int
+    #: The peer's SCTP port; None while no data section is negotiated (media only).
+    sctp_port: int | None
     max_message_size: int
 
 
 class TransportStack:
-    """ICE + DTLS + SCTP for the single BUNDLE group of a data-channel session."""
+    """ICE + DTLS + SCTP for the single BUNDLE group of a session (RTP rides the DTLS too)."""
 
     def __init__(
         self,
@@ -87,6 +88,8 @@ class TransportStack:
         self.dtls.on_statechange = self._dtls_state_changed
         self._start: DtlsStart | None = None
         self._task: asyncio.Task[None] | None = None
+        self._sctp_task: asyncio.Task[None] | None = None
+        self._sctp_started = False
         self._server_updates: list[asyncio.Task[None]] = []
         self._closed = False
 
@@ -127,9 +130,19 @@ class TransportStack:
         return str(self.dtls.state)
 
     def negotiated(self, start: DtlsStart) -> None:
-        """The answer fixed roles and remote parameters; start when ICE connects."""
+        """The answer fixed roles and remote parameters; start when ICE connects.
+
+        A later answer that adds the first data section to a media-only
+        session starts SCTP over the running DTLS transport.
+        """
         if self._start is None:
             self._start = start
+        elif self._start.sctp_port is None and start.sctp_port is not None:
+            self._start = DtlsStart(
+                self._start.role, self._start.fingerprints, start.sctp_port, start.max_message_size
+            )
+            if self._task is not None and self._task.done() and self.dtls.state == "connected":
+                self._sctp_task = asyncio.get_running_loop().create_task(self._start_sctp())
         self.maybe_start()
 
     def maybe_start(self) -> None:
@@ -157,6 +170,14 @@ class TransportStack:
         await self.dtls.start(RTCDtlsParameters(fingerprints=fingerprints))
         if self.dtls.state != "connected" or self._closed:
             return
+        await self._start_sctp()
+
+    async def _start_sctp(self) -> None:
+        """SCTP over connected DTLS, once a data section is negotiated (once)."""
+        start = self._start
+        if start is None or start.sctp_port is None or self._sctp_started or self._closed:
+            return
+        self._sctp_started = True
         await self.sctp.start(
             RTCSctpCapabilities(maxMessageSize=start.max_message_size), start.sctp_port
         )
@@ -177,10 +198,11 @@ class TransportStack:
             await self.sctp.stop()
         with contextlib.suppress(Exception):
             await self.dtls.stop()
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        for running in (self._task, self._sctp_task):
+            if running is not None and not running.done():
+                running.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await running
         await self.ice.close()
 
 

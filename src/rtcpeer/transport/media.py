@@ -274,12 +274,21 @@ class _CountingRtpSender(RTCRtpSender):
 
 
 class _DecodedFrames(asyncio.Queue[Any]):
-    """The remote track's frame queue, counting what aiortc's decoder thread puts in."""
+    """The remote track's frame queue, counting what aiortc's decoder thread puts in.
+
+    Bounded: when nobody reads the track (an application that only uses data
+    channels, answering a peer's audio/video ``recvonly``), the oldest frames
+    are dropped and counted instead of piling up without limit.
+    """
+
+    #: Decoded frames kept for a reader (about 4 s of video, 2.4 s of audio).
+    LIMIT = 120
 
     def __init__(self) -> None:
         super().__init__()
         self.frames = 0
         self.samples = 0
+        self.dropped = 0
 
     async def put(self, item: Any) -> None:
         if isinstance(item, VideoFrame):
@@ -287,6 +296,10 @@ class _DecodedFrames(asyncio.Queue[Any]):
         elif isinstance(item, AudioFrame):
             self.frames += 1
             self.samples += item.samples
+        if item is not None:
+            while self.qsize() >= self.LIMIT:
+                self.get_nowait()
+                self.dropped += 1
         await super().put(item)
 
 
@@ -389,6 +402,17 @@ class MediaSender:
     def feedback_received(self) -> FeedbackCounts:
         """NACK, PLI and FIR messages the remote receiver sent us."""
         return self._sender.feedback
+
+    @property
+    def active(self) -> bool:
+        """Frames are encoded and sent (RTCRtpEncodingParameters.active); False drops them
+        unencoded, still reading the track so nothing piles up."""
+        enabled: bool = self._sender._enabled
+        return enabled
+
+    @active.setter
+    def active(self, value: bool) -> None:
+        self._sender._enabled = bool(value)
 
     def replace_track(self, track: MediaStreamTrack | None) -> None:
         """Send ``track`` from its next frame on, without renegotiation (same SSRC)."""
@@ -510,6 +534,11 @@ class MediaReceiver:
     def payload_types(self) -> Mapping[int, int]:
         """The media payload type each remote SSRC last sent (RTX not counted)."""
         return self._receiver.payload_types
+
+    @property
+    def frames_dropped(self) -> int:
+        """Decoded frames dropped because the track was not read (see ``_DecodedFrames``)."""
+        return self._decoded.dropped
 
     @property
     def frames_decoded(self) -> int:
