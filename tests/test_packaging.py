@@ -3,6 +3,7 @@ README's quickstart, says its version, and carries its licence and metadata."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -17,8 +18,11 @@ README = ROOT / "README.md"
 
 
 def _run(*argv: str | Path, cwd: Path | None = None) -> str:
+    # The clean venv sees nothing of the source tree, even when the suite runs with it
+    # on PYTHONPATH (pip would take a source checkout's metadata for an installed rtcpeer).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     result = subprocess.run(
-        [str(a) for a in argv], capture_output=True, text=True, timeout=600, cwd=cwd
+        [str(a) for a in argv], capture_output=True, text=True, timeout=600, cwd=cwd, env=env
     )
     assert result.returncode == 0, f"{argv}:\n{result.stdout}\n{result.stderr}"
     return result.stdout
