@@ -32,6 +32,9 @@ VALID: list[tuple[str, str]] = [
     ("\u30a2\u30fb\u30a4", "\u30a2\u30fb\u30a4"),  # katakana middle dot with katakana
     ("\u0661\u0662", "\u0661\u0662"),  # Arabic-Indic digits, unmixed
     (" ", " "),  # a single ASCII space is a non-empty FreeformClass string
+    # ZWNJ between two dual-joining Arabic letters (RFC 5892 A.1, joining types):
+    # rtcpeer's own implementation rejected it (Python ships no joining types).
+    ("\u0628\u200c\u0628", "\u0628\u200c\u0628"),
 ]
 
 INVALID: list[str] = [
@@ -86,6 +89,13 @@ def test_username_length_limit() -> None:
         stun_username("\u00e9" * 255)  # 510 bytes
     # The limit applies to the enforced form: 254 x (e + combining acute) -> 508 bytes.
     stun_username("e\u0301" * 254)
+
+
+def test_errors_say_which_code_point_and_why() -> None:
+    with pytest.raises(PrecisError, match=r"U\+0000 at position 1 is DISALLOWED: controls"):
+        opaque_string("a\u0000b")
+    with pytest.raises(PrecisError, match="empty"):
+        opaque_string("")
 
 
 def test_credential_has_no_length_limit() -> None:
