@@ -15,16 +15,24 @@ restart offer -- after telling the page to setConfiguration(region B) too;
 the page watches its selected candidate pair move (getStats()), while the
 echoes keep coming. The button then offers to move back.
 
+"Camera" adds the page's camera: the Python side adds a video transceiver
+and offers it, the page answers with its camera track on it, and the Python
+peer sends every frame it decodes straight back on the same transceiver
+(``sender.replaceTrack``). The page plays the echo and counts the frames its
+getStats() says it decoded -- through the region move too.
+
 Signalling messages (JSON over /ws):
   server -> page  {"type": "hello", "configuration", "region", "regions"}
                   {"type": "configure", "configuration", "region"}
-                  {"type": "offer", "description"}
+                  {"type": "offer", "description", "iceRestart"}
                   {"type": "candidate", "candidate"}         (null: end)
-                  {"type": "python", "pair", "echoed", "region"} (the Python side's getStats)
+                  {"type": "python", "pair", "echoed", "region", "videoFrames"}
+                                                             (the Python side's getStats)
                   {"type": "error", "message"}
   page -> server  {"type": "answer", "description"}
                   {"type": "candidate", "candidate"}
                   {"type": "move", "region"}
+                  {"type": "camera"}           (add a video transceiver, echo its video)
 """
 
 from __future__ import annotations
@@ -43,8 +51,9 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from rtcpeer import RTCPeerConnection
+from rtcpeer import RTCPeerConnection, RTCTrackEvent
 from rtcpeer.demo import Region, region_lookup, selected_path, start_embedded_region
+from rtcpeer.transport import MediaStreamTrack
 
 STATIC = Path(__file__).parent / "static"
 #: Relay port ranges of the two regions (a relay candidate's port names its region).
@@ -76,6 +85,21 @@ def _is_loopback_candidate(candidate: Any) -> bool:
     return False
 
 
+class EchoTrack(MediaStreamTrack):
+    """The frames of a received track, sent back as they are; ``frames`` counts them."""
+
+    def __init__(self, source: MediaStreamTrack) -> None:
+        super().__init__()
+        self.kind = source.kind
+        self.source = source
+        self.frames = 0
+
+    async def recv(self) -> Any:
+        frame = await self.source.recv()
+        self.frames += 1
+        return frame
+
+
 class Session:
     """One page and its Python peer."""
 
@@ -87,6 +111,8 @@ class Session:
         self.pc = RTCPeerConnection(demo.regions["A"].configuration())
         self.echoed = 0
         self.path: Any = None
+        #: The page's camera, sent back (once the page turned its camera on).
+        self.video_echo: EchoTrack | None = None
         #: Everything for the page goes through one queue, so it arrives in order.
         self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         #: ICE ufrags of the offers sent; candidates of a newer one wait for its offer.
@@ -139,6 +165,14 @@ class Session:
         def on_state() -> None:
             _log(f"{self.name}: python peer {pc.connectionState}")
 
+        @pc.on("track")
+        def on_track(event: RTCTrackEvent) -> None:
+            if event.track.kind != "video" or self.video_echo is not None:
+                return
+            _log(f"{self.name}: receiving the page's camera; sending it back")
+            self.video_echo = EchoTrack(event.track)
+            self.spawn(event.transceiver.sender.replaceTrack(self.video_echo))
+
         regions = {
             name: {"url": region.url, "relayPorts": list(region.relay_ports)}
             for name, region in self.demo.regions.items()
@@ -157,7 +191,7 @@ class Session:
     async def offer(self, *, ice_restart: bool) -> None:
         offer = await self.pc.createOffer(iceRestart=ice_restart)
         await self.pc.setLocalDescription(offer)
-        self.post({"type": "offer", "description": offer.toJSON()})
+        self.post({"type": "offer", "description": offer.toJSON(), "iceRestart": ice_restart})
         self._offered.update(re.findall(r"^a=ice-ufrag:(\S+)", offer.sdp, re.MULTILINE))
         held, self._held = self._held, []
         for init in held:
@@ -179,6 +213,18 @@ class Session:
         self.pc.setConfiguration(config)
         await self.offer(ice_restart=True)
 
+    async def camera(self) -> None:
+        """A sendrecv video transceiver, offered: the page answers with its camera."""
+        if any(t.receiver.track.kind == "video" for t in self.pc.getTransceivers()):
+            self.post({"type": "error", "message": "the camera is already on"})
+            return
+        if self.pc.signalingState != "stable":
+            self.post({"type": "error", "message": "a negotiation is under way; try again"})
+            return
+        self.pc.addTransceiver("video", {"direction": "sendrecv"})
+        _log(f"{self.name}: video transceiver added, offering it")
+        await self.offer(ice_restart=False)
+
     async def handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
         if kind == "answer":
@@ -190,6 +236,8 @@ class Session:
             await self.pc.addIceCandidate(candidate)
         elif kind == "move":
             await self.move(str(message.get("region", "B")))
+        elif kind == "camera":
+            await self.camera()
 
     async def watch_stats(self) -> None:
         """Tell the page which relay the Python side uses (its getStats())."""
@@ -205,6 +253,7 @@ class Session:
                 "pair": None if path is None else path.to_json(),
                 "echoed": self.echoed,
                 "region": self.region,
+                "videoFrames": 0 if self.video_echo is None else self.video_echo.frames,
             }
             if report != last:
                 last = report

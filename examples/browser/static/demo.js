@@ -13,6 +13,9 @@ const state = {
   pending: new Map(), samples: [], moves: [],
   pair: null, pythonPair: null, pythonEchoed: 0,
   moving: null, lastMoveMs: null, connectedAt: null,
+  // The camera echo: frames decoded (getStats), the longest time they stood still.
+  camera: null, framesDecoded: 0, framesAt: null, longestStallMs: null, pythonVideoFrames: 0,
+  moveFrames: null,
 };
 const $ = (id) => document.getElementById(id);
 const now = () => performance.now();
@@ -48,11 +51,13 @@ async function handle(message) {
       log(`setConfiguration: region ${message.region} (${message.configuration.iceServers[0].urls})`);
       break;
     case "offer": {
-      const restart = state.pc.remoteDescription !== null;
+      const first = state.pc.remoteDescription === null;
       await state.pc.setRemoteDescription(message.description);
+      await attachCamera();
       await state.pc.setLocalDescription();
       send({type: "answer", description: state.pc.localDescription.toJSON()});
-      log(restart ? "ICE restart offer applied, answer sent" : "offer applied, answer sent");
+      log(first ? "offer applied, answer sent" : message.iceRestart ?
+          "ICE restart offer applied, answer sent" : "new offer (video) applied, answer sent");
       break;
     }
     case "candidate":
@@ -65,6 +70,7 @@ async function handle(message) {
       }
       state.pythonPair = message.pair;
       state.pythonEchoed = message.echoed;
+      state.pythonVideoFrames = message.videoFrames || 0;
       checkMoved();
       break;
     case "error":
@@ -90,6 +96,11 @@ function createPeer(configuration) {
   pc.oniceconnectionstatechange = () => { log(`ICE connection: ${pc.iceConnectionState}`); render(); };
   pc.onicegatheringstatechange = () => log(`ICE gathering: ${pc.iceGatheringState}`);
   pc.onsignalingstatechange = () => render();
+  pc.ontrack = (event) => {
+    if (event.track.kind !== "video") return;
+    log("receiving the echoed camera");
+    $("remote-video").srcObject = new MediaStream([event.track]);
+  };
   pc.ondatachannel = (event) => {
     const channel = event.channel;
     state.channel = channel;
@@ -103,6 +114,42 @@ function createPeer(configuration) {
     };
   };
 }
+
+// -- the camera ----------------------------------------------------------------------------
+// The Python side adds a video transceiver and offers it; the answer puts the camera on it.
+async function cameraOn() {
+  $("camera").disabled = true;
+  state.camera = await navigator.mediaDevices.getUserMedia({video: {width: 320, height: 240}});
+  $("local-video").srcObject = state.camera;
+  $("camera-section").hidden = false;
+  log("camera on: asking the python peer for a video transceiver");
+  send({type: "camera"});
+}
+async function attachCamera() {
+  if (!state.camera) return;
+  const track = state.camera.getVideoTracks()[0];
+  for (const transceiver of state.pc.getTransceivers()) {
+    if (transceiver.receiver.track.kind !== "video" || transceiver.sender.track) continue;
+    transceiver.direction = "sendrecv";
+    await transceiver.sender.replaceTrack(track);
+    log("camera attached to the offered video transceiver");
+  }
+}
+function noteFrames(report) {
+  report.forEach((s) => {
+    if (s.type !== "inbound-rtp" || s.kind !== "video") return;
+    const frames = s.framesDecoded || 0;
+    const t = now();
+    if (frames > state.framesDecoded) {
+      if (state.framesAt !== null) {
+        state.longestStallMs = Math.max(state.longestStallMs || 0, t - state.framesAt);
+      }
+      state.framesDecoded = frames;
+      state.framesAt = t;
+    }
+  });
+}
+$("camera").onclick = () => cameraOn().catch((error) => log(`camera: ${error}`));
 
 // -- the echo stream ---------------------------------------------------------------------
 function tick() {
@@ -149,6 +196,7 @@ function endpoint(stats) {
 async function refreshPair() {
   if (!state.pc) return;
   const report = await state.pc.getStats();
+  noteFrames(report);
   const byId = {};
   let transport = null;
   report.forEach((s) => { byId[s.id] = s; if (s.type === "transport") transport = s; });
@@ -171,7 +219,7 @@ function currentRegion() { return state.pair ? state.pair.local.region : null; }
 function otherRegion() { return currentRegion() === "B" ? "A" : "B"; }
 function move() {
   const target = otherRegion();
-  state.moving = {to: target, started: now()};
+  state.moving = {to: target, started: now(), frames: state.framesDecoded};
   state.moves.push({at: now(), to: target});
   log(`move to region ${target}: asking the python peer to setConfiguration + restart ICE`);
   send({type: "move", region: target});
@@ -183,6 +231,7 @@ function checkMoved() {
   if (state.pair.local.region === moving.to && state.pair.remote.region === moving.to &&
       state.pythonPair.local.region === moving.to) {
     state.lastMoveMs = now() - moving.started;
+    state.moveFrames = state.camera ? state.framesDecoded - moving.frames : null;
     state.moving = null;
     log(`both sides relay through region ${moving.to}, ${state.lastMoveMs.toFixed(0)} ms after the click`);
   }
@@ -216,6 +265,12 @@ function render() {
     type: state.pythonPair.local.candidateType, address: state.pythonPair.local.address,
     port: state.pythonPair.local.port, protocol: state.pythonPair.local.protocol,
     relayProtocol: state.pythonPair.local.relayProtocol, region: state.pythonPair.local.region});
+  $("camera").disabled = !region || state.camera !== null || !pc || pc.signalingState !== "stable";
+  $("frames-decoded").textContent = state.framesDecoded;
+  $("python-frames").textContent = state.pythonVideoFrames;
+  $("longest-stall").textContent = state.longestStallMs === null ? "-" : `${state.longestStallMs.toFixed(0)} ms`;
+  $("move-frames").textContent = state.moveFrames === null ? "-" :
+    `${state.moveFrames} frames decoded while moving`;
   $("sent").textContent = state.sent;
   $("echoed").textContent = state.echoed;
   $("in-flight").textContent = state.pending.size;
@@ -266,7 +321,11 @@ window.demo = {
             duplicates: state.duplicates, outOfOrder: state.outOfOrder,
             connectionState: state.pc ? state.pc.connectionState : "new",
             pair: state.pair, pythonPair: state.pythonPair, moving: state.moving,
-            lastMoveMs: state.lastMoveMs, samples: state.samples.length};
+            lastMoveMs: state.lastMoveMs, samples: state.samples.length,
+            camera: state.camera !== null, framesDecoded: state.framesDecoded,
+            longestStallMs: state.longestStallMs, pythonVideoFrames: state.pythonVideoFrames,
+            moveFrames: state.moveFrames,
+            remoteWidth: $("remote-video").videoWidth};
   },
   async stop(timeoutMs = 5000) {
     state.sending = false;

@@ -12,9 +12,18 @@ the restart time, the longest gap between messages, messages lost,
 duplicated or reordered, and the relay (address:port, region) each side
 used before and after.
 
+With --media each peer also sends a synthetic video (320x240, 30 fps, the
+frame number drawn into each picture) and audio (20 ms frames) stream; the
+summary adds, for each direction, the video frames sent, received and lost
+and the longest gap between received frames, and the audio RTP packets
+sent, received and lost (from getStats()), across the region move.
+
 Exit status:
   0  both peers moved to region B and every message arrived once, in order
-  1  a message was lost, duplicated or reordered, or a relay did not move
+     (with --media: and every video frame and audio packet arrived, and both
+     kept arriving after the move)
+  1  a message, frame or packet was lost, duplicated or reordered, or a relay
+     did not move
   2  the demo could not run (coturn missing, the peers never connected)
 """
 
@@ -80,6 +89,11 @@ def register(subparsers: Any) -> None:
         help="milliseconds between two data-channel messages (default 5)",
     )
     parser.add_argument(
+        "--media",
+        action="store_true",
+        help="also stream synthetic video (320x240, 30 fps) and audio (20 ms) both ways",
+    )
+    parser.add_argument(
         "--json",
         action="store_true",
         help="print the summary as one JSON object on stdout (the timeline goes to stderr)",
@@ -104,7 +118,12 @@ def _observer(args: argparse.Namespace) -> Observer:
 
 
 def run(args: argparse.Namespace) -> int:
-    options = DemoOptions(turn=args.turn, duration=args.duration, interval=args.interval / 1000)
+    options = DemoOptions(
+        turn=args.turn,
+        duration=args.duration,
+        interval=args.interval / 1000,
+        media=args.media,
+    )
     try:
         summary = asyncio.run(run_demo(options, _observer(args)))
     except CoturnMissingError as error:

@@ -25,6 +25,7 @@ _PHASES = {
     "streaming": "streaming",
     "restarting": "ICE restart",
     "draining": "draining",
+    "draining media": "draining",
     "done": "done",
 }
 
@@ -119,6 +120,11 @@ class LiveRenderer:
             _path_line("caller", progress.caller),
             _path_line("callee", progress.callee),
         ]
+        if progress.video:
+            rest.append(
+                "video frames decoded: "
+                + ", ".join(f"{side} {got} of {sent}" for side, sent, got in progress.video)
+            )
         if len(head) + BAR_WIDTH + 2 <= width:
             progress_text = self._bar()
         else:  # too narrow for the bar: a wrapped line would break the redraw

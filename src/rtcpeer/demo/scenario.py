@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rtcpeer.demo.ledger import MessageLedger
+from rtcpeer.demo.media import MediaCall
 from rtcpeer.demo.paths import SelectedPath, pair_path, region_lookup
 from rtcpeer.demo.regions import DEFAULT_RELAY_PORTS, Region, running_regions
 from rtcpeer.demo.summary import SIDES, DemoSummary
@@ -58,6 +59,8 @@ class DemoOptions:
     timeout: float = 10.0
     #: Longest wait, after the last message is sent, for the rest to arrive.
     drain_timeout: float = 5.0
+    #: Also a synthetic video (320x240, 30 fps) and audio (20 ms) stream each way.
+    media: bool = False
 
 
 PeerFactory = Callable[[dict[str, Any]], RTCPeerConnection]
@@ -121,6 +124,7 @@ class _Scenario:
         self.drained: asyncio.Future[None] = self.loop.create_future()
         self.origin_released: bool | None = None
         self.signalling_errors: list[str] = []
+        self.media: MediaCall | None = None
         self.tasks: set[asyncio.Future[Any]] = set()
         #: Last seen state of each (side, candidate-pair id).
         self.check_states: dict[tuple[str, str], str] = {}
@@ -149,6 +153,11 @@ class _Scenario:
                 self.watch(name, pc)
             self.trickle("caller", caller, callee)
             self.trickle("callee", callee, caller)
+            if self.options.media:
+                self.media = MediaCall(
+                    peers, self.note, now=self.loop.time, start=self.timeline.start
+                )
+                self.media.add_tracks()
             monitor = asyncio.ensure_future(self.monitor(peers))
             channel = await self.connect(caller, callee)
             await self.wait_for(self.both_on(self.origin.name), "both selected pairs on A")
@@ -161,6 +170,9 @@ class _Scenario:
             self.stop_streaming.set()
             await streamer
             await self.drain()
+            if self.media is not None:
+                self.phase = "draining media"
+                self.summary.media = await self.media.finish(self.options.drain_timeout)
             await self.note_all_checks(peers)
             self.summary.after = dict(self.paths)
         finally:
@@ -174,6 +186,8 @@ class _Scenario:
             self.progress()
             await caller.close()
             await callee.close()
+            if self.media is not None:
+                await self.media.close()
         self.finish()
         return self.summary
 
@@ -366,6 +380,8 @@ class _Scenario:
         ):
             self.summary.restart_ms = (self.loop.time() - self.restart_began) * 1000
             self.moved.set_result(None)
+            if self.media is not None:
+                self.media.moved()
             self.note(
                 "demo",
                 "restart",
@@ -474,6 +490,13 @@ class _Scenario:
                 received_rate=received_rate,
                 caller=self.paths["caller"],
                 callee=self.paths["callee"],
+                video=(
+                    ()
+                    if self.media is None
+                    else tuple(
+                        (side, sent, got) for side, (sent, got) in self.media.counts().items()
+                    )
+                ),
             )
         )
 

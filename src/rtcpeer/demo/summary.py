@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from rtcpeer.demo.media import MediaFlow
 from rtcpeer.demo.paths import SelectedPath
 
 SIDES = ("caller", "callee")
@@ -47,6 +48,14 @@ class DemoSummary:
     #: Problems that make the run a failure, in words.
     problems: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
+    #: With ``--media``: each direction's video frames and audio packets (None: no media).
+    media: list[MediaFlow] | None = None
+
+    @property
+    def media_ok(self) -> bool:
+        """No media asked for, or every direction delivered every frame and packet
+        and kept playing after the move."""
+        return self.media is None or (bool(self.media) and all(f.ok for f in self.media))
 
     def on(self, paths: dict[str, SelectedPath | None], region: str) -> bool:
         """Both sides' selected local candidates are relays in ``region``."""
@@ -69,6 +78,7 @@ class DemoSummary:
             and self.lost == 0
             and self.duplicates == 0
             and self.out_of_order == 0
+            and self.media_ok
             and not self.problems
         )
 
@@ -101,6 +111,7 @@ class DemoSummary:
             "origin_released": self.origin_released,
             "problems": list(self.problems),
             "elapsed_s": _round(self.elapsed_s, 3),
+            **({} if self.media is None else {"media": [f.to_json() for f in self.media]}),
         }
 
 
@@ -133,6 +144,22 @@ def render_summary(summary: DemoSummary) -> str:
         f"  messages: {summary.sent} sent, {summary.received} received, {summary.lost} lost, "
         f"{summary.duplicates} duplicates, {summary.out_of_order} out of order",
     ]
+    for flow in summary.media or ():
+        gap_at = (
+            ""
+            if flow.video_longest_gap_at is None
+            else f" (ending at {flow.video_longest_gap_at:.2f}s)"
+        )
+        lines.append(
+            f"  video {flow.direction}: {flow.video_sent} frames sent, "
+            f"{flow.video_received} received, {flow.video_lost} lost; "
+            f"longest frame gap {flow.video_longest_gap_ms:.0f} ms{gap_at}"
+        )
+        lines.append(
+            f"  audio {flow.direction}: {flow.audio_packets_sent} RTP packets sent, "
+            f"{flow.audio_packets_received} received, {flow.audio_packets_lost} lost; "
+            f"longest gap {flow.audio_longest_gap_ms:.0f} ms"
+        )
     for side in SIDES:
         lines.append(
             f"  {side} relay: {_relay(summary.before.get(side))} -> "
@@ -147,9 +174,10 @@ def render_summary(summary: DemoSummary) -> str:
         lines.append(f"  region {summary.origin} allocations: {released}")
     lines.extend(f"  problem: {problem}" for problem in summary.problems)
     if summary.ok:
+        lost = "message" if summary.media is None else "message, video frame or audio packet"
         lines.append(
             f"  OK: the session moved from region {summary.origin} to region "
-            f"{summary.destination} with no message lost"
+            f"{summary.destination} with no {lost} lost"
         )
     else:
         reasons = []
@@ -159,6 +187,8 @@ def render_summary(summary: DemoSummary) -> str:
             )
         if summary.lost or summary.duplicates or summary.out_of_order or not summary.sent:
             reasons.append("messages were lost, duplicated or reordered")
+        if not summary.media_ok:
+            reasons.append("media frames or packets were lost, or media stopped at the move")
         lines.append("  FAILED: " + ("; ".join(reasons) or "see the problems above"))
     return "\n".join(lines)
 

@@ -47,6 +47,9 @@ class Progress:
     received_rate: int
     caller: SelectedPath | None
     callee: SelectedPath | None
+    #: With ``--media``: per receiving side, (video frames the other side sent,
+    #: frames decoded here).
+    video: tuple[tuple[str, int, int], ...] = ()
 
 
 class Observer(Protocol):
