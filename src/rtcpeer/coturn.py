@@ -83,6 +83,14 @@ class Coturn:
     secret: str | None
     certs: CertificateFiles
     process: subprocess.Popen[bytes] = field(repr=False)
+    #: The listening IPs (the first one is what :meth:`target` points at).
+    listen: tuple[str, ...] = (HOST,)
+    #: The relay IPs (one per family: IPv4, IPv6 or both).
+    relay_ips: tuple[str, ...] = (HOST,)
+
+    @property
+    def host(self) -> str:
+        return self.listen[0]
 
     @property
     def pid(self) -> int:
@@ -92,13 +100,18 @@ class Coturn:
     def log_path(self) -> Path:
         return self.workdir / "turn.log"
 
-    def target(self, transport: str = "udp") -> TurnServer:
-        """A TURN target for ``udp``, ``tcp``, ``tls`` or ``dtls``."""
+    def target(self, transport: str = "udp", host: str | None = None) -> TurnServer:
+        """A TURN target for ``udp``, ``tcp``, ``tls`` or ``dtls`` on ``host``
+        (default: the first listening IP)."""
+        host = host or self.host
         secure = transport in ("tls", "dtls")
         wire = "tcp" if transport in ("tcp", "tls") else "udp"
         port = self.tls_port if secure else self.port
         scheme = "turns" if secure else "turn"
-        return TurnServer(HOST, port, wire, secure, f"{scheme}:{HOST}:{port}?transport={wire}")
+        url_host = f"[{host}]" if ":" in host else host
+        return TurnServer(
+            host, port, wire, secure, f"{scheme}:{url_host}:{port}?transport={wire}"
+        )
 
     def log(self, last: int = 60) -> str:
         """The tail of coturn's log, for failure messages."""
@@ -140,11 +153,15 @@ def start_coturn(
     certs: CertificateFiles | None = None,
     extra_args: tuple[str, ...] = (),
     ready_timeout: float = 10.0,
+    listen: tuple[str, ...] = (HOST,),
+    relay_ips: tuple[str, ...] = (HOST,),
 ) -> Coturn:
     """Start coturn in ``workdir`` and wait until its TCP and TLS ports accept.
 
     Give ``users`` for static long-term credentials or ``secret`` for REST API
-    credentials (default: the single user ``user``/``pass``).
+    credentials (default: the single user ``user``/``pass``). ``listen`` and
+    ``relay_ips`` are the listening and relay IPs (IPv4 and/or IPv6; IPv6
+    ones must exist, e.g. ``::1`` in a namespace with ``lo`` up).
     """
     binary = turnserver_path()
     if binary is None:
@@ -163,8 +180,8 @@ def start_coturn(
         binary,
         "-n",
         "--no-cli",
-        f"--listening-ip={HOST}",
-        f"--relay-ip={HOST}",
+        *(f"--listening-ip={ip}" for ip in listen),
+        *(f"--relay-ip={ip}" for ip in relay_ips),
         f"--listening-port={port}",
         f"--tls-listening-port={tls_port}",
         f"--alt-listening-port={free_port()}",
@@ -207,6 +224,8 @@ def start_coturn(
         secret,
         certs,
         process,
+        tuple(listen),
+        tuple(relay_ips),
     )
     try:
         _wait_ready(server, ready_timeout)
@@ -226,7 +245,7 @@ def _wait_ready(server: Coturn, timeout: float) -> None:
                 + (server.workdir / "stderr.txt").read_text(errors="replace")
             )
         for port in list(pending):
-            with contextlib.suppress(OSError), socket.create_connection((HOST, port), 0.2):
+            with contextlib.suppress(OSError), socket.create_connection((server.host, port), 0.2):
                 pending.discard(port)
         if pending and time.monotonic() > deadline:
             raise RuntimeError(f"coturn not listening on {sorted(pending)}:\n{server.log()}")

@@ -128,7 +128,10 @@ def test_tr_is_configurable() -> None:
     assert failed_at is not None and 20.0 <= failed_at < 20.1, failed_at
 
 
-def test_an_unpairable_remote_and_end_of_candidates_fail_only_at_tr() -> None:
+def test_an_unpairable_remote_and_end_of_candidates_fail_at_once() -> None:
+    """No family in common (issue 21): once our gathering is complete and the
+    peer's end-of-candidates is in, no pair can ever form -- failed at once,
+    not at Tr."""
     net = Net(106)
     a = net.peer("a", controlling=True)
     net.host(a, 1, ("192.0.2.1", 5000))
@@ -136,9 +139,38 @@ def test_an_unpairable_remote_and_end_of_candidates_fail_only_at_tr() -> None:
     a.agent.set_remote_credentials("peer", "peer-password-0123456789", 0.0)
     # An IPv6-only remote cannot pair with an IPv4-only agent.
     a.agent.add_remote_candidate(Candidate("x", 1, "udp", 100, "2001:db8::2", 6000, "host"), 0.0)
+    assert a.agent.state == S.CHECKING  # more candidates may come
     a.agent.add_remote_candidate(None, 0.0)
-    assert a.agent.state == S.CHECKING
+    assert a.agent.state == S.FAILED  # type: ignore[comparison-overlap]
+
+
+def test_an_unpairable_remote_without_end_of_candidates_fails_only_at_tr() -> None:
+    net = Net(106)
+    a = net.peer("a", controlling=True)
+    net.host(a, 1, ("192.0.2.1", 5000))
+    a.agent.gather(0.0)
+    a.agent.set_remote_credentials("peer", "peer-password-0123456789", 0.0)
+    a.agent.add_remote_candidate(Candidate("x", 1, "udp", 100, "2001:db8::2", 6000, "host"), 0.0)
     a.agent.handle_timer(TR - 0.001)
+    assert a.agent.state == S.CHECKING
+    a.agent.handle_timer(TR)
+    assert a.agent.state == S.FAILED  # type: ignore[comparison-overlap]
+
+
+def test_an_unresolved_mdns_remote_keeps_the_patience_timer() -> None:
+    """A remote candidate we could not read (an mDNS name that did not
+    resolve) may still reach us as peer-reflexive: no fail-fast then."""
+    net = Net(108)
+    a = net.peer("a", controlling=True)
+    net.host(a, 1, ("192.0.2.1", 5000))
+    a.agent.gather(0.0)
+    a.agent.set_remote_credentials("peer", "peer-password-0123456789", 0.0)
+    a.agent.add_remote_candidate(
+        Candidate("m", 1, "udp", 200, "0b6e8a3c-6b8e-4a39-9c1a-3f1c2d4e5f60.local", 6001, "host"),
+        0.0,
+    )
+    a.agent.add_remote_candidate(Candidate("x", 1, "udp", 100, "2001:db8::2", 6000, "host"), 0.0)
+    a.agent.add_remote_candidate(None, 0.0)
     assert a.agent.state == S.CHECKING
     a.agent.handle_timer(TR)
     assert a.agent.state == S.FAILED  # type: ignore[comparison-overlap]

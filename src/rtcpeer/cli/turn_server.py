@@ -31,7 +31,9 @@ def register(subparsers: Any) -> None:
         "certificate). Relays UDP only; never relays to its own listening "
         "ports, nor to loopback unless --allow-loopback-peers.",
     )
-    parser.add_argument("--listen", default="127.0.0.1", help="listening IP")
+    parser.add_argument(
+        "--listen", default="127.0.0.1", help="listening IP, IPv4 or IPv6 (default: 127.0.0.1)"
+    )
     parser.add_argument("--port", type=int, default=3478, help="UDP and TCP port (0: any)")
     parser.add_argument("--tls-port", type=int, default=None, help="TLS and DTLS port")
     parser.add_argument("--cert", type=Path, help="PEM certificate chain for TLS/DTLS")
@@ -40,7 +42,15 @@ def register(subparsers: Any) -> None:
         "--self-signed", action="store_true",
         help="generate a throwaway CA and certificate for TLS/DTLS (prints the CA path)",
     )
-    parser.add_argument("--relay-ip", default=None, help="relayed sockets' IP (default: --listen)")
+    parser.add_argument(
+        "--relay-ip", action="append", default=[], metavar="IP",
+        help="relayed sockets' IP; repeat once per family (one IPv4, one IPv6) for a "
+        "dual-stack relay (default: the --listen IP). A client that asks for no "
+        "family (REQUESTED-ADDRESS-FAMILY) gets an IPv4 relay, or an IPv6 one when "
+        "every relay IP is IPv6; one that asks for a family this server does not "
+        "relay gets 440; ADDITIONAL-ADDRESS-FAMILY gets an IPv4 and an IPv6 relay "
+        "when both are configured",
+    )
     parser.add_argument("--min-port", type=int, default=0, help="lowest relay port")
     parser.add_argument("--max-port", type=int, default=0, help="highest relay port")
     parser.add_argument(
@@ -83,6 +93,9 @@ def build(args: argparse.Namespace, workdir: Path) -> TurnServer:
         print(f"CA certificate: {files.ca}", flush=True)
     if args.tls_port is not None and (cert is None or key is None):
         raise SystemExit("turn-server: --tls-port needs --cert and --key, or --self-signed")
+    families = [":" in ip for ip in args.relay_ip]
+    if len(families) != len(set(families)):
+        raise SystemExit("turn-server: give at most one --relay-ip per address family")
     config = TurnServerConfig(
         realm=args.realm,
         users=dict(args.user),
@@ -99,7 +112,7 @@ def build(args: argparse.Namespace, workdir: Path) -> TurnServer:
         tls_port=args.tls_port,
         cert=cert,
         key=key,
-        relay_ip=args.relay_ip,
+        relay_ip=tuple(args.relay_ip) or None,
         min_port=args.min_port,
         max_port=args.max_port,
     )

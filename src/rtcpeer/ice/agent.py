@@ -362,6 +362,7 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
         if candidate.is_mdns:
             resolved = self._resolve_mdns(candidate.host) if self._resolve_mdns else None
             if resolved is None:
+                gen.remote_unresolved = True
                 return False
             candidate = candidate.with_address(resolved, candidate.port)
         if gen.policy == "relay":

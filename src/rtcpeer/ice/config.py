@@ -59,6 +59,12 @@ class IceAgentConfig:
     gathering_retransmission: RetransmissionPolicy = field(
         default_factory=lambda: RetransmissionPolicy(rto=0.25, rc=7, rm=16, reliable_timeout=3.0)
     )
+    #: Ask a TURN server reached over IPv4 for an IPv6 relayed address as well
+    #: (ADDITIONAL-ADDRESS-FAMILY, RFC 8656 §7.1): one Allocate, two relay
+    #: candidates where the server supports it, so an IPv4-only host can reach
+    #: IPv6-only peers through the relay. A server reached over IPv6 is asked
+    #: for an IPv6 relay (REQUESTED-ADDRESS-FAMILY), as libwebrtc does.
+    turn_dual_stack: bool = True
     #: Retransmission of TURN requests (Allocate is also bounded by the budget).
     turn_retransmission: RetransmissionPolicy = field(
         default_factory=lambda: RetransmissionPolicy(rto=0.25, rc=7, rm=8, reliable_timeout=10.0)

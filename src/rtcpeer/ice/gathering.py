@@ -4,6 +4,10 @@ A :class:`ServerSet` is one gathering phase's worth of server work, run in
 parallel: a Binding probe from every host socket to every STUN server (and
 every plain-UDP TURN server, which answers Binding too) of the same address
 family, and one TURN allocation per turn:/turns: URL on a socket of its own.
+A dual-stack allocation yields two relay candidates from that one socket: the
+second gets a socket id of its own that no driver socket stands behind (its
+packets go through the same allocation, which picks the relayed address by
+the peer's family).
 It records what it found, so a set gathered early for the candidate pool can
 be handed to a generation later and replayed at once.
 
@@ -86,6 +90,17 @@ class _Relay:
     releasing: bool = False
     released: bool = False
     release_deadline: float | None = None
+    #: IP version -> socket id of the relay candidate of that family (the
+    #: first one is ``socket_id``, a second one a virtual id).
+    family_sockets: dict[int, int] = field(default_factory=dict)
+
+    def socket_for(self, peer: Address) -> int:
+        """The relay candidate's socket id a peer of this family talks to."""
+        return self.family_sockets.get(address_family(peer[0]), self.socket_id)
+
+    @property
+    def virtual_sockets(self) -> set[int]:
+        return set(self.family_sockets.values()) - {self.socket_id}
 
 
 class _RelaySink:
@@ -259,10 +274,12 @@ class ServerGathering:
         url = server.url
         protocol = socket_transport(url)
         socket_id = self._request_socket(protocol, server.address, url.host)
+        family = 6 if server.family == 6 else 4
         allocation = RelayAllocation(
             url, url.username or "", url.credential or "", now,
             budget=self._config.gathering_budget, policy=self._config.turn_retransmission,
             rng=self._agent._rng,  # a seeded agent repeats its TURN traffic byte for byte
+            family=family, dual_stack=family == 4 and self._config.turn_dual_stack,
         )
         relay = _Relay(allocation, socket_id, url, server.address, protocol, index)
         server_set.relays[socket_id] = relay
@@ -384,6 +401,8 @@ class ServerGathering:
         server_set.release_at = release_at
         self._retired.append(server_set)
         sockets = set(server_set.relays)
+        for relay in server_set.relays.values():
+            sockets |= relay.virtual_sockets
         if release_at <= now:
             self._release_retired(server_set, now)
         return sockets
@@ -563,7 +582,8 @@ class ServerGathering:
                 self._done(server_set, relay, now)
             elif isinstance(event, RelayData):
                 if server_set.generation_id is not None or server_set in self._retired:
-                    self._agent._relayed(relay.socket_id, event.peer, event.data, now)
+                    self._agent._relayed(relay.socket_for(event.peer), event.peer, event.data,
+                                         now)
             elif isinstance(event, RelayReleased):
                 self._finish_relay(server_set, relay)
         self._flush_relay(relay, now)
@@ -577,7 +597,28 @@ class ServerGathering:
     def _relay_ready(
         self, server_set: ServerSet, relay: _Relay, event: RelayReady, now: float
     ) -> None:
-        relayed = event.relayed
+        for relayed in event.relayed_all or (event.relayed,):
+            family = address_family(relayed[0])
+            if family in relay.family_sockets:
+                continue
+            if not relay.family_sockets:
+                socket_id = relay.socket_id
+            else:  # a dual-stack allocation's second relayed address
+                socket_id = self._next_socket_id
+                self._next_socket_id += 1
+                self._by_socket[socket_id] = (server_set, relay)
+            relay.family_sockets[family] = socket_id
+            self._relay_candidate(server_set, relay, event, relayed, socket_id, now)
+
+    def _relay_candidate(
+        self,
+        server_set: ServerSet,
+        relay: _Relay,
+        event: RelayReady,
+        relayed: Address,
+        socket_id: int,
+        now: float,
+    ) -> None:
         related = event.mapped or relay.local
         candidate = Candidate(
             foundation=compute_foundation("relay", relayed[0], "udp", relay.url.url),
@@ -592,9 +633,7 @@ class ServerGathering:
             related_address=related[0] if related else None,
             related_port=related[1] if related else None,
         )
-        found = Found(
-            candidate, relay.socket_id, _RelaySink(self, relay), relay.url.url, relay.protocol
-        )
+        found = Found(candidate, socket_id, _RelaySink(self, relay), relay.url.url, relay.protocol)
         self._found(server_set, found, now)
 
     def _release_retired(self, server_set: ServerSet, now: float) -> None:
@@ -615,6 +654,8 @@ class ServerGathering:
             relay.releasing = True
             relay.release_deadline = now + self._config.gathering_budget
             self._agent._forget_socket(relay.socket_id)
+            for virtual in relay.virtual_sockets:
+                self._agent._forget_socket(virtual)
             if relay.opened:
                 relay.allocation.release(now)
                 self._pump_relay(server_set, relay, now)
@@ -631,6 +672,9 @@ class ServerGathering:
     def _forget_relay(self, server_set: ServerSet, relay: _Relay, *, announce: bool) -> None:
         relay.released = True
         self._agent._forget_socket(relay.socket_id)
+        for virtual in relay.virtual_sockets:
+            self._agent._forget_socket(virtual)
+            self._by_socket.pop(virtual, None)
         server_set.relays.pop(relay.socket_id, None)
         if self._by_socket.pop(relay.socket_id, None) is not None and announce:
             self._agent._queue_event(SocketReleased(relay.socket_id))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from rtcpeer.ice.candidate import Candidate
-from rtcpeer.ice.checklist import Checklist
+from rtcpeer.ice.checklist import Checklist, can_pair
 from rtcpeer.ice.consent import ConsentFreshness
 from rtcpeer.ice.pair import CandidatePair
 from rtcpeer.ice.states import IceGatheringState
@@ -58,6 +58,9 @@ class Generation:
         self.remote_end_of_candidates = False
         #: A request from the peer arrived, so it has candidates for us.
         self.heard_from_peer = False
+        #: A remote candidate was dropped unread (an mDNS name that did not
+        #: resolve): the peer may still reach us from an address we cannot see.
+        self.remote_unresolved = False
         self.selected: CandidatePair | None = None
         self.consent: ConsentFreshness | None = None
         self.consent_lost = False
@@ -171,6 +174,27 @@ class Generation:
     @property
     def has_remote_candidates(self) -> bool:
         return bool(self.remote) or self.heard_from_peer
+
+    def no_pair_possible(self) -> bool:
+        """Both candidate sets are final and no local candidate can pair with
+        any remote one (no address family in common, say): nothing can ever
+        be checked. Cheap unless the checklist is empty and both sets final."""
+        if (
+            self.checklist.pairs
+            or not self.remote_end_of_candidates
+            or self.gathering_state != IceGatheringState.COMPLETE
+            or not self.remote
+            or self.heard_from_peer
+            or self.remote_unresolved
+        ):
+            return False
+        paired = ("relay",) if self.policy == "relay" else ("host", "relay")
+        return not any(
+            can_pair(entry.candidate, remote)
+            for entry in self.local
+            if entry.candidate.type in paired
+            for remote in self.remote
+        )
 
     @property
     def gathering_complete(self) -> bool:

@@ -11,6 +11,10 @@ needs on top of the bare allocation:
   500 ms retransmission);
 - a channel bound once a pair on the relay is selected (:meth:`bind`), after
   which data goes as 4-byte-header ChannelData instead of Send indications;
+- address families: an IPv6 relay when the server is reached over IPv6, an
+  IPv4 and (where the server supports it) an IPv6 relay from one Allocate
+  otherwise, the other family after a 440; each relayed address becomes a
+  relay candidate of its own;
 - events in ICE terms: :class:`RelayReady`, :class:`RelayFailed`,
   :class:`RelayData`, :class:`RelayReleased`.
 """
@@ -49,6 +53,8 @@ class RelayReady:
     relayed: Address
     #: Our address as the TURN server saw it (None if it did not say).
     mapped: Address | None
+    #: Every relayed address, ``relayed`` first: two for a dual-stack allocation.
+    relayed_all: tuple[Address, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,9 +100,12 @@ class RelayAllocation:
         budget: float,
         policy: RetransmissionPolicy | None = None,
         rng: random.Random | None = None,
+        family: int = 4,
+        dual_stack: bool = False,
     ) -> None:
         self.connection = TurnClientConnection(
-            target, username, password, policy=policy, rng=rng
+            target, username, password, policy=policy, rng=rng,
+            family=family, dual_stack=dual_stack,
         )
         self.deadline = now + budget
         self._events: deque[RelayEvent] = deque()
@@ -148,6 +157,8 @@ class RelayAllocation:
             host = normalise_host(peer_host)
         except ValueError:
             return
+        if self.connection.relayed_address_for(host) is None:
+            return  # no relayed address of this peer's family
         if host not in self._permitted:
             self._permitted.add(host)
             self._queued.setdefault(host, [])
@@ -169,6 +180,8 @@ class RelayAllocation:
             return
         if host not in self._permitted:
             self.permit(host, now)
+            if host not in self._permitted:
+                return  # a family the allocation cannot reach
         queue = self._queued.get(host)
         if queue is not None:  # permission still in flight
             if len(queue) < MAX_QUEUED_PER_PEER:
@@ -209,7 +222,10 @@ class RelayAllocation:
                 if self._release_when_allocated:
                     self.connection.release(now)
                     continue
-                self._events.append(RelayReady(event.relayed_address, event.mapped_address))
+                self._events.append(RelayReady(
+                    event.relayed_address, event.mapped_address,
+                    event.relayed_addresses or (event.relayed_address,),
+                ))
             elif isinstance(event, AllocationFailed):
                 self._events.append(RelayFailed(event.error.code, event.error.reason))
                 self._report_released()

@@ -2,7 +2,8 @@
 
 :func:`~rtcpeer.ice.states.transport_state` maps facts to a state; this part
 gathers the facts (including the RFC 8863 patience timer: no failure before
-Tr, and failure after Tr without end-of-candidates) and emits
+Tr, and failure after Tr without end-of-candidates; but failure at once when
+both sides have finished and no pair can ever form) and emits
 :class:`StateChanged` when the state moves.
 """
 
@@ -47,6 +48,7 @@ class StateTracking(AgentCore):
             restarting_with_unanswered_pair=older_unanswered and not self.lite,
             awaiting_connectivity=started is not None and now < started + self.config.pac_timeout,
             patience_expired=started is not None and now >= started + self.config.pac_timeout,
+            no_pair_possible=selected is None and gen.no_pair_possible(),
         )
         state = transport_state(facts)
         if state == self._state:

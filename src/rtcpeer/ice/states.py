@@ -63,6 +63,10 @@ class StateFacts(NamedTuple):
     awaiting_connectivity: bool = False
     #: The PAC timer has expired: failure no longer waits for end-of-candidates.
     patience_expired: bool = False
+    #: Gathering is complete, the remote signalled end-of-candidates, and no
+    #: local candidate can pair with any remote one (no address family in
+    #: common): failure need not wait for the PAC timer.
+    no_pair_possible: bool = False
 
 
 def transport_state(facts: StateFacts) -> IceTransportState:
@@ -88,7 +92,7 @@ def transport_state(facts: StateFacts) -> IceTransportState:
         # The pair that carried the session is silent and the new generation
         # has none yet: as good as the "disconnected" of a consent failure.
         return IceTransportState.DISCONNECTED
-    if facts.consent_lost:
+    if facts.consent_lost or facts.no_pair_possible:
         return IceTransportState.FAILED
     if (
         facts.all_pairs_failed

@@ -89,14 +89,18 @@ def _xor_address() -> tuple[Decoder, Encoder]:
     )
 
 
+def decode_text(value: bytes) -> str:
+    """UTF-8 text as servers really send it: trailing NULs dropped (coturn
+    counts its padding inside the attribute length), undecodable bytes
+    replaced instead of failing the whole message."""
+    return value.rstrip(b"\x00").decode("utf-8", errors="replace")
+
+
 def _text(max_bytes: int) -> tuple[Decoder, Encoder]:
     def decode(value: bytes, tid: bytes) -> str:
         if len(value) > max_bytes:
             raise StunDecodeError(f"text attribute longer than {max_bytes} bytes")
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise StunDecodeError("text attribute is not UTF-8") from exc
+        return decode_text(value)
 
     return decode, lambda s, tid: s.encode("utf-8")
 
@@ -154,15 +158,31 @@ def _error_code() -> tuple[Decoder, Encoder]:
         number = value[3]
         if not 3 <= code_class <= 6 or number > 99:
             raise StunDecodeError("ERROR-CODE out of range")
-        try:
-            reason = value[4:].decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise StunDecodeError("ERROR-CODE reason is not UTF-8") from exc
-        return code_class * 100 + number, reason
+        return code_class * 100 + number, decode_text(value[4:])
 
     def encode(value: tuple[int, str], tid: bytes) -> bytes:
         code, reason = value
         return struct.pack("!2xBB", code // 100, code % 100) + reason.encode("utf-8")
+
+    return decode, encode
+
+
+def _address_error_code() -> tuple[Decoder, Encoder]:
+    """ADDRESS-ERROR-CODE (RFC 8656 §18.13): ERROR-CODE for one address family,
+    decoded as ``(family, code, reason)``."""
+
+    def decode(value: bytes, tid: bytes) -> tuple[int, int, str]:
+        if len(value) < 4 or len(value) > 4 + 763:
+            raise StunDecodeError("bad ADDRESS-ERROR-CODE length")
+        code_class = value[2] & 0x07
+        number = value[3]
+        if not 3 <= code_class <= 6 or number > 99:
+            raise StunDecodeError("ADDRESS-ERROR-CODE out of range")
+        return value[0], code_class * 100 + number, decode_text(value[4:])
+
+    def encode(value: tuple[int, int, str], tid: bytes) -> bytes:
+        family, code, reason = value
+        return struct.pack("!BxBB", family, code // 100, code % 100) + reason.encode("utf-8")
 
     return decode, encode
 
@@ -197,6 +217,10 @@ CODECS: dict[int, tuple[Decoder, Encoder]] = {
     Attr.DONT_FRAGMENT: _flag(),
     Attr.REQUESTED_TRANSPORT: _first_byte_uint(),
     Attr.REQUESTED_ADDRESS_FAMILY: _first_byte_uint(),
+    Attr.ADDITIONAL_ADDRESS_FAMILY: _first_byte_uint(),
+    Attr.ADDRESS_ERROR_CODE: _address_error_code(),
+    Attr.ADDITIONAL_ADDRESS_FAMILY_DRAFT: _first_byte_uint(),
+    Attr.ADDRESS_ERROR_CODE_DRAFT: _address_error_code(),
     Attr.DATA: _raw(),
     Attr.EVEN_PORT: _raw(),
     Attr.RESERVATION_TOKEN: _raw(),

@@ -106,7 +106,7 @@ def allocated(
             (Attr.LIFETIME, lifetime),
         ],
     )
-    assert events(conn) == [AllocationSucceeded(RELAYED, MAPPED, lifetime)]
+    assert events(conn) == [AllocationSucceeded(RELAYED, MAPPED, lifetime, (RELAYED,))]
     return conn
 
 
@@ -126,7 +126,7 @@ def test_allocate_401_then_authenticated_success() -> None:
         attrs=[(Attr.XOR_RELAYED_ADDRESS, RELAYED), (Attr.XOR_MAPPED_ADDRESS, MAPPED),
                (Attr.LIFETIME, 600)],
     )
-    assert events(conn) == [AllocationSucceeded(RELAYED, MAPPED, 600)]
+    assert events(conn) == [AllocationSucceeded(RELAYED, MAPPED, 600, (RELAYED,))]
     assert conn.state == AllocationState.ALLOCATED  # type: ignore[comparison-overlap]
     assert conn.relayed_address == RELAYED and conn.mapped_address == MAPPED
     assert conn.get_timer() == pytest.approx(0.1 + 540)
@@ -341,13 +341,13 @@ def test_permission_request_in_flight_is_not_duplicated() -> None:
 
 def test_permission_forbidden() -> None:
     conn = allocated()
-    conn.create_permission("::1", 1.0)
+    conn.create_permission("127.0.0.1", 1.0)
     request = only_request(conn, 1.0, Method.CREATE_PERMISSION)
     answer(conn, request, 1.0, error=403)
     (event,) = events(conn)
     assert isinstance(event, PermissionFailed)
-    assert event.peer_host == "::1" and event.error.code == 403
-    assert not conn.has_permission("::1")
+    assert event.peer_host == "127.0.0.1" and event.error.code == 403
+    assert not conn.has_permission("127.0.0.1")
     assert conn.get_timer() == 540  # only the allocation refresh remains
 
 

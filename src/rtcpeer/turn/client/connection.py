@@ -15,6 +15,21 @@ every 4 minutes (they live 5), channel bindings every 9 (they live 10), and
 released with a Refresh carrying LIFETIME 0. Every failure is a
 :class:`~rtcpeer.turn.errors.TurnError`: the STUN error code, or 701 when the
 server did not answer.
+
+Address families (RFC 8656 §7.1): ``family=6`` sends REQUESTED-ADDRESS-FAMILY
+IPv6 (as libwebrtc does when it reaches the server over IPv6); ``family=4``
+sends none, which means IPv4. ``dual_stack=True`` (IPv4 only) adds
+ADDITIONAL-ADDRESS-FAMILY IPv6: a server that supports it grants an IPv4 and
+an IPv6 relayed address from one Allocate, or says in ADDRESS-ERROR-CODE why
+the IPv6 one could not be had; one that does not ignores the
+comprehension-optional attribute. The attribute goes under both its RFC
+number (0x8000, coturn 4.10 on) and the draft number coturn used before
+(0x8032); each server reads exactly one of them. A relayed address of
+0.0.0.0/:: port 0 (coturn's way of saying "that family failed") is no
+address. A 440 Address Family not Supported is
+retried once in the other family. Permissions, channels and data for a peer
+go through the relayed address of the peer's family; a peer of a family the
+allocation has no relayed address for fails at once with 443.
 """
 
 from __future__ import annotations
@@ -29,7 +44,16 @@ from enum import Enum
 from typing import Any
 
 from rtcpeer.stun.attributes import Address, StunDecodeError
-from rtcpeer.stun.constants import REASONS, TRANSPORT_UDP, Attr, MessageClass, Method
+from rtcpeer.stun.constants import (
+    FAMILY_IPV4,
+    FAMILY_IPV6,
+    REASONS,
+    TRANSPORT_UDP,
+    Attr,
+    ErrorCode,
+    MessageClass,
+    Method,
+)
 from rtcpeer.stun.framing import (
     CHANNEL_MAX,
     CHANNEL_MIN,
@@ -67,6 +91,9 @@ PERMISSION_REFRESH = 240.0
 CHANNEL_LIFETIME = 600
 CHANNEL_REFRESH = 540.0
 MAX_STALE_NONCE_RETRIES = 3
+#: STUN family codes by IP version, and back.
+_STUN_FAMILY = {4: FAMILY_IPV4, 6: FAMILY_IPV6}
+_IP_VERSION = {FAMILY_IPV4: 4, FAMILY_IPV6: 6}
 
 
 def refresh_delay(lifetime: float) -> float:
@@ -141,12 +168,29 @@ class TurnClientConnection:
         policy: RetransmissionPolicy | None = None,
         software: str | None = None,
         rng: random.Random | None = None,
+        family: int = 4,
+        dual_stack: bool = False,
+        family_fallback: bool = True,
     ) -> None:
         """``rng``, if given, draws the STUN transaction ids (else ``os.urandom``),
-        so a seeded simulation repeats byte for byte."""
+        so a seeded simulation repeats byte for byte. ``family`` (4 or 6) is the
+        relayed address family asked for, ``dual_stack`` adds an IPv6 one to an
+        IPv4 request, ``family_fallback`` retries the other family after 440."""
+        if family not in _STUN_FAMILY:
+            raise ValueError(f"family must be 4 or 6, not {family!r}")
+        if dual_stack and family != 4:
+            raise ValueError("a dual-stack allocation asks for IPv4 plus an additional IPv6")
         self.server = server
         self.state = AllocationState.NEW
+        #: The first XOR-RELAYED-ADDRESS granted (the requested family's).
         self.relayed_address: Address | None = None
+        #: Every relayed address granted, by IP version (4, 6).
+        self.relayed_addresses: dict[int, Address] = {}
+        #: Why a family asked for in a dual-stack Allocate was not granted.
+        self.address_errors: dict[int, TurnError] = {}
+        self.family = family
+        self.dual_stack = dual_stack
+        self._family_fallback = family_fallback
         self.mapped_address: Address | None = None
         self.lifetime = lifetime
         self._stream = is_stream(server)
@@ -181,20 +225,32 @@ class TurnClientConnection:
         """Send the first Allocate request (without credentials)."""
         self._require(AllocationState.NEW, "allocate")
         self.state = AllocationState.ALLOCATING
-        self._start(
-            _Request(
-                _Kind.ALLOCATE,
-                Method.ALLOCATE,
-                [(Attr.REQUESTED_TRANSPORT, TRANSPORT_UDP), (Attr.LIFETIME, self.lifetime)],
-            ),
-            now,
-        )
+        self._start(self._allocate_request(), now)
+
+    def _allocate_request(self) -> _Request:
+        attributes: list[tuple[int, Any]] = [
+            (Attr.REQUESTED_TRANSPORT, TRANSPORT_UDP),
+            (Attr.LIFETIME, self.lifetime),
+        ]
+        if self.family == 6:
+            attributes.append((Attr.REQUESTED_ADDRESS_FAMILY, FAMILY_IPV6))
+        elif self.dual_stack:
+            attributes.append((Attr.ADDITIONAL_ADDRESS_FAMILY, FAMILY_IPV6))
+            attributes.append((Attr.ADDITIONAL_ADDRESS_FAMILY_DRAFT, FAMILY_IPV6))
+        return _Request(_Kind.ALLOCATE, Method.ALLOCATE, attributes)
+
+    def relayed_address_for(self, peer_host: str) -> Address | None:
+        """The relayed address that carries traffic to ``peer_host`` (its family's)."""
+        return self.relayed_addresses.get(_version(peer_host))
 
     def create_permission(self, peer_host: str, now: float) -> None:
         """Install (or refresh) a permission for a peer IP address; the
         outcome is a PermissionCreated or PermissionFailed event."""
         self._require(AllocationState.ALLOCATED, "create a permission")
         host = normalise_host(peer_host)
+        if self.relayed_address_for(host) is None:
+            self._events.append(PermissionFailed(host, self._family_mismatch(host)))
+            return
         permission = self._permissions.setdefault(host, _Permission())
         if not permission.in_flight:
             self._send_permission(host, permission, now)
@@ -205,6 +261,10 @@ class TurnClientConnection:
         self._require(AllocationState.ALLOCATED, "bind a channel")
         peer = (normalise_host(peer[0]), peer[1])
         channel = self._channels.get(peer)
+        if channel is None and self.relayed_address_for(peer[0]) is None:
+            number = self._next_channel
+            self._events.append(ChannelBindFailed(peer, number, self._family_mismatch(peer[0])))
+            return number
         if channel is None:
             if self._next_channel > CHANNEL_MAX:
                 raise RuntimeError("no channel numbers left")
@@ -335,6 +395,12 @@ class TurnClientConnection:
     def _relaying(self) -> bool:
         return self.state in (AllocationState.ALLOCATED, AllocationState.RELEASING)
 
+    def _family_mismatch(self, host: str) -> TurnError:
+        return TurnError(
+            int(ErrorCode.PEER_ADDRESS_FAMILY_MISMATCH), self.url,
+            f"no IPv{_version(host)} relayed address for {host}",
+        )
+
     def _require(self, state: AllocationState, action: str) -> None:
         if self.state != state:
             raise RuntimeError(f"cannot {action} in state {self.state.value}")
@@ -413,6 +479,8 @@ class TurnClientConnection:
         code = response.error_code or 0
         if self._retry_after_challenge(request, response, code, now):
             return
+        if self._retry_other_family(request, code, now):
+            return
         reason = response.error_reason or REASONS.get(code, "error")
         error = TurnError(code, self.url, reason)
         alternate = response.get(Attr.ALTERNATE_SERVER) if code == 300 else None
@@ -441,21 +509,52 @@ class TurnClientConnection:
             return True
         return False
 
+    def _retry_other_family(self, request: _Request, code: int, now: float) -> bool:
+        """440 to an Allocate: ask once more, for the other family alone."""
+        if (
+            request.kind != _Kind.ALLOCATE
+            or code != ErrorCode.ADDRESS_FAMILY_NOT_SUPPORTED
+            or not self._family_fallback
+        ):
+            return False
+        self._family_fallback = False
+        self.family = 6 if self.family == 4 else 4
+        self.dual_stack = False
+        self._start(self._allocate_request(), now)
+        return True
+
     def _on_success(self, request: _Request, response: StunMessage, now: float) -> None:
         kind = request.kind
         if kind == _Kind.ALLOCATE:
-            relayed = response.get(Attr.XOR_RELAYED_ADDRESS)
-            if relayed is None:
+            granted: dict[int, Address] = {}
+            for address in response.get_all(Attr.XOR_RELAYED_ADDRESS):
+                if address[1] != 0 and not ipaddress.ip_address(address[0]).is_unspecified:
+                    granted.setdefault(_version(address[0]), address)
+            if not granted:
                 error = TurnError(500, self.url, "Allocate response without XOR-RELAYED-ADDRESS")
                 self._on_failure(request, error)
                 return
+            relayed = next(iter(granted.values()))
             self.relayed_address = relayed
+            self.relayed_addresses = granted
+            errors = response.get_all(Attr.ADDRESS_ERROR_CODE) + response.get_all(
+                Attr.ADDRESS_ERROR_CODE_DRAFT
+            )
+            for stun_family, code, reason in errors:
+                version = _IP_VERSION.get(stun_family)
+                if version is not None and version not in granted:
+                    self.address_errors[version] = TurnError(
+                        code, self.url, reason or REASONS.get(code, "error")
+                    )
             self.mapped_address = response.get(Attr.XOR_MAPPED_ADDRESS)
             self.lifetime = int(response.get(Attr.LIFETIME, self.lifetime))
             self.state = AllocationState.ALLOCATED
             self._refresh_at = now + refresh_delay(self.lifetime)
             self._events.append(
-                AllocationSucceeded(relayed, self.mapped_address, self.lifetime)
+                AllocationSucceeded(
+                    relayed, self.mapped_address, self.lifetime,
+                    tuple(granted.values()), tuple(self.address_errors.values()),
+                )
             )
         elif kind == _Kind.REFRESH:
             self._refresh_in_flight = False
@@ -522,6 +621,11 @@ class TurnClientConnection:
             permission.refresh_at, permission.in_flight = None, False
         for channel in self._channels.values():
             channel.refresh_at, channel.in_flight = None, False
+
+
+def _version(host: str) -> int:
+    """4 or 6 for an IP literal (anything with a colon is IPv6)."""
+    return 6 if ":" in host else 4
 
 
 def normalise_host(host: str) -> str:

@@ -18,6 +18,11 @@ class AllocationSucceeded:
     mapped_address: Address | None
     #: Seconds the allocation lives unless refreshed.
     lifetime: int
+    #: Every relayed address granted, the first one first (two for a dual-stack
+    #: allocation: one IPv4, one IPv6).
+    relayed_addresses: tuple[Address, ...] = ()
+    #: ADDRESS-ERROR-CODE: why a family asked for as an addition was not granted.
+    address_errors: tuple[TurnError, ...] = ()
 
 
 @dataclass(frozen=True)

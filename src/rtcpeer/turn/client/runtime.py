@@ -87,6 +87,9 @@ class TurnClient:
         policy: RetransmissionPolicy | None = None,
         follow_alternate: bool = True,
         on_data: DataHandler | None = None,
+        family: int | None = None,
+        dual_stack: bool = False,
+        family_fallback: bool = True,
     ) -> TurnClient:
         """Open a link to ``server`` and allocate a relayed address.
 
@@ -96,6 +99,12 @@ class TurnClient:
         two hops, same transport; the certificate must still match the
         original host). Raises :class:`TurnError`: the server's error code, or
         701 when it could not be reached within ``timeout`` seconds.
+
+        ``family`` (4 or 6) is the relayed address family to ask for; by
+        default the family the server is reached over (as libwebrtc). A 440
+        is retried once in the other family (unless ``family_fallback`` is
+        False). ``dual_stack`` asks for an IPv4 and an IPv6 relayed address at
+        once (ADDITIONAL-ADDRESS-FAMILY; see :attr:`relayed_addresses`).
         """
         target: TurnServerTarget = server
         ca = str(cafile) if cafile is not None else None
@@ -111,8 +120,12 @@ class TurnClient:
                 local_address=local_address,
                 timeout=remaining,
             )
+            wanted = family
+            if wanted is None:
+                wanted = 4 if dual_stack or ":" not in link.local_address[0] else 6
             connection = TurnClientConnection(
-                target, username, password, lifetime=lifetime, policy=policy
+                target, username, password, lifetime=lifetime, policy=policy,
+                family=wanted, dual_stack=dual_stack, family_fallback=family_fallback,
             )
             client = cls(connection, link)
             client.on_data = on_data
@@ -157,6 +170,11 @@ class TurnClient:
         address = self.connection.relayed_address
         assert address is not None, "not allocated"
         return address
+
+    @property
+    def relayed_addresses(self) -> list[Address]:
+        """Every relayed address: one, or an IPv4 and an IPv6 one (dual stack)."""
+        return list(self.connection.relayed_addresses.values())
 
     @property
     def mapped_address(self) -> Address | None:

@@ -9,11 +9,16 @@ from rtcpeer.stun import Address
 from rtcpeer.turn.server.events import ClientKey
 
 
+def _version(ip: str) -> int:
+    return 6 if ":" in ip else 4
+
+
 @dataclass
 class Allocation:
     """State the server keeps for one client 5-tuple."""
 
     client: ClientKey
+    #: The relayed address of the requested family (the first one granted).
     relay: Address
     username: str
     expires: float
@@ -25,6 +30,16 @@ class Allocation:
     channel_of_peer: dict[Address, int] = field(default_factory=dict)
     #: Transaction id and bytes of the Allocate success, for retransmissions.
     allocate_reply: tuple[bytes, bytes] | None = None
+    #: Every relayed address by IP version: ``relay``, plus an IPv6 one for a
+    #: dual-stack allocation (ADDITIONAL-ADDRESS-FAMILY, RFC 8656 §7.2).
+    relays: dict[int, Address] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.relays.setdefault(_version(self.relay[0]), self.relay)
+
+    def relay_for(self, peer_ip: str) -> Address | None:
+        """The relayed address that talks to ``peer_ip``: the one of its family."""
+        return self.relays.get(_version(peer_ip))
 
     def has_permission(self, peer_ip: str, now: float) -> bool:
         expiry = self.permissions.get(peer_ip)

@@ -15,18 +15,27 @@ Choices where RFC 8656 leaves room:
   RFC 5766's 0x5000-0x7FFF (coturn's turnutils_uclient picks those), over
   UDP and DTLS only: stream framing knows only the RFC 8656 range.
 - Nonces are stateless and bound to the 5-tuple (see ``auth``).
+- Address families (§7.2): REQUESTED-ADDRESS-FAMILY picks the relayed
+  family (440 when there is no relay of it). Without it the relay is IPv4,
+  or IPv6 when the server relays IPv6 only (as coturn's
+  ``allocation-default-address-family=keep`` does for IPv6 clients): a
+  server listening on IPv6 alone then serves clients that do not ask.
+  ADDITIONAL-ADDRESS-FAMILY IPv6 adds an IPv6 relayed address to the IPv4
+  one (a dual-stack allocation); when that one cannot be had the Allocate
+  still succeeds, with ADDRESS-ERROR-CODE saying why. A Refresh carrying
+  REQUESTED-ADDRESS-FAMILY and LIFETIME 0 gives back that family alone.
 """
 
 from __future__ import annotations
 
 import heapq
-import ipaddress
 import struct
 from collections import deque
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 from rtcpeer.stun import (
+    REASONS,
     TRANSPORT_UDP,
     Address,
     Attr,
@@ -41,6 +50,7 @@ from rtcpeer.stun import (
     decode_message,
     encode_channel_data,
 )
+from rtcpeer.stun.constants import FAMILY_IPV6
 from rtcpeer.stun.framing import CHANNEL_MAX, CHANNEL_MIN
 from rtcpeer.turn.server.allocation import Allocation
 from rtcpeer.turn.server.auth import CredentialStore, NonceIssuer
@@ -67,10 +77,6 @@ _AUTHENTICATED_METHODS = frozenset(
 _FAMILIES = {0x01: 4, 0x02: 6}
 #: RFC 5766 allowed channels up to 0x7FFF; coturn's clients still pick them.
 LEGACY_CHANNEL_MAX = 0x7FFF
-
-
-def _family(host: str) -> int:
-    return ipaddress.ip_address(host.split("%", 1)[0]).version
 
 
 class _Refusal(Exception):
@@ -276,13 +282,23 @@ class TurnServerCore:
         even_port: bytes | None = request.get(Attr.EVEN_PORT)
         token = request.has(Attr.RESERVATION_TOKEN)
         requested_family = request.get(Attr.REQUESTED_ADDRESS_FAMILY)
+        additional_family = request.get(Attr.ADDITIONAL_ADDRESS_FAMILY)
         if token and (even_port is not None or requested_family is not None):
             raise _Refusal(ErrorCode.BAD_REQUEST)
+        if additional_family is not None and (
+            requested_family is not None or token or additional_family != FAMILY_IPV6
+        ):
+            raise _Refusal(ErrorCode.BAD_REQUEST)  # §7.2: IPv6 in addition to IPv4 only
         if even_port is not None and len(even_port) != 1:
             raise _Refusal(ErrorCode.BAD_REQUEST)
         if token or (even_port is not None and even_port[0] & 0x80):
             raise _Refusal(ErrorCode.INSUFFICIENT_CAPACITY)  # no reservations kept
-        family = _FAMILIES.get(0x01 if requested_family is None else requested_family)
+        if requested_family is not None:
+            family = _FAMILIES.get(requested_family)
+        elif additional_family is None and not self._relays.supports_family(4):
+            family = 6  # an IPv6-only relay serves clients that do not ask
+        else:
+            family = 4
         if family is None or not self._relays.supports_family(family):
             raise _Refusal(ErrorCode.ADDRESS_FAMILY_NOT_SUPPORTED)
         quota_user, quota_total = self.config.user_quota, self.config.total_quota
@@ -295,12 +311,23 @@ class TurnServerCore:
         if relay is None:
             raise _Refusal(ErrorCode.INSUFFICIENT_CAPACITY)
         allocation = Allocation(client, relay, username, now + lifetime)
-        self._allocations[client] = allocation
-        self._by_relay[relay] = allocation
-        self._per_user[username] = self._per_user.get(username, 0) + 1
-        self._schedule(allocation.expires)
         reply = request.success()
         reply.add(Attr.XOR_RELAYED_ADDRESS, relay)
+        if additional_family is not None:
+            error = ErrorCode.ADDRESS_FAMILY_NOT_SUPPORTED
+            if self._relays.supports_family(6):
+                extra = self._relays.open_relay(6, even_port=even_port is not None)
+                if extra is not None:
+                    allocation.relays[6] = extra
+                    reply.add(Attr.XOR_RELAYED_ADDRESS, extra)
+                error = ErrorCode.INSUFFICIENT_CAPACITY
+            if 6 not in allocation.relays:
+                reply.add(Attr.ADDRESS_ERROR_CODE, (FAMILY_IPV6, int(error), REASONS[error]))
+        self._allocations[client] = allocation
+        for address in allocation.relays.values():
+            self._by_relay[address] = allocation
+        self._per_user[username] = self._per_user.get(username, 0) + 1
+        self._schedule(allocation.expires)
         reply.add(Attr.LIFETIME, lifetime)
         reply.add(Attr.XOR_MAPPED_ADDRESS, client.remote)
         sent = self._reply(client, reply, key)
@@ -317,13 +344,15 @@ class TurnServerCore:
 
     def _refresh(self, allocation: Allocation, request: StunMessage, now: float) -> StunMessage:
         requested_family = request.get(Attr.REQUESTED_ADDRESS_FAMILY)
-        if requested_family is not None and _FAMILIES.get(requested_family) != _family(
-            allocation.relay[0]
-        ):
+        version = None if requested_family is None else _FAMILIES.get(requested_family)
+        if requested_family is not None and version not in allocation.relays:
             raise _Refusal(ErrorCode.PEER_ADDRESS_FAMILY_MISMATCH)
         reply = request.success()
         if request.get(Attr.LIFETIME) == 0:
-            self._delete(allocation, "refresh")
+            if version is not None and len(allocation.relays) > 1:
+                self._drop_family(allocation, version)  # §8: one family of a dual allocation
+            else:
+                self._delete(allocation, "refresh")
             return reply.add(Attr.LIFETIME, 0)
         lifetime = self._lifetime(request)
         allocation.expires = now + lifetime
@@ -334,7 +363,7 @@ class TurnServerCore:
         """443 for the wrong family, 403 for a forbidden peer. A permission
         (``exact`` False) ignores the port unless it names one of our own
         listening sockets; a channel needs a usable IP and port."""
-        if _family(peer[0]) != _family(allocation.relay[0]):
+        if allocation.relay_for(peer[0]) is None:
             raise _Refusal(ErrorCode.PEER_ADDRESS_FAMILY_MISMATCH)
         if not self._policy.allows_host(peer[0]):
             raise _Refusal(ErrorCode.FORBIDDEN)
@@ -410,13 +439,10 @@ class TurnServerCore:
     ) -> list[Output]:
         if allocation.expires <= now or not allocation.has_permission(peer[0], now):
             return []
-        try:
-            same_family = _family(peer[0]) == _family(allocation.relay[0])
-        except ValueError:
+        relay = allocation.relay_for(peer[0])
+        if relay is None or not self._policy.allows(peer):
             return []
-        if not same_family or not self._policy.allows(peer):
-            return []
-        return [SendFromRelay(allocation.relay, peer, data)]
+        return [SendFromRelay(relay, peer, data)]
 
     # -- helpers --------------------------------------------------------------
     def _reply(self, client: ClientKey, reply: StunMessage, key: bytes | None) -> SendToClient:
@@ -434,11 +460,20 @@ class TurnServerCore:
         if self._allocations.get(allocation.client) is not allocation:
             return
         del self._allocations[allocation.client]
-        self._by_relay.pop(allocation.relay, None)
+        for relay in allocation.relays.values():
+            self._by_relay.pop(relay, None)
         remaining = self._per_user.get(allocation.username, 1) - 1
         if remaining > 0:
             self._per_user[allocation.username] = remaining
         else:
             self._per_user.pop(allocation.username, None)
-        self._relays.close_relay(allocation.relay)
+        for relay in allocation.relays.values():
+            self._relays.close_relay(relay)
         self._events.append(AllocationDeleted(allocation.client, allocation.relay, reason))
+
+    def _drop_family(self, allocation: Allocation, version: int) -> None:
+        relay = allocation.relays.pop(version)
+        self._by_relay.pop(relay, None)
+        self._relays.close_relay(relay)
+        if relay == allocation.relay:
+            allocation.relay = next(iter(allocation.relays.values()))

@@ -12,7 +12,7 @@ import contextlib
 import ipaddress
 import random
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from rtcpeer.stun import Address
 
@@ -25,21 +25,29 @@ _EPHEMERAL_TRIES = 20  # kernel-chosen ports until one is even
 
 class UdpRelayPool:
     """A :class:`~rtcpeer.turn.server.relay_provider.RelayProvider` that binds
-    one UDP socket per allocation on ``relay_ip`` within a port range."""
+    one UDP socket per allocation (per family) on the relay IP of its family,
+    within a port range."""
 
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
-        relay_ip: str,
+        relay_ip: str | Sequence[str],
         receiver: RelayReceiver,
         *,
         min_port: int = 0,
         max_port: int = 0,
     ) -> None:
-        """``min_port``/``max_port`` of 0 let the kernel choose each port."""
+        """``relay_ip``: one IP, or one IPv4 and one IPv6 for a dual-stack relay.
+        ``min_port``/``max_port`` of 0 let the kernel choose each port."""
         self._loop = loop
-        self._ip = relay_ip
-        self._family = ipaddress.ip_address(relay_ip).version
+        self._ips: dict[int, str] = {}
+        for ip in [relay_ip] if isinstance(relay_ip, str) else relay_ip:
+            version = ipaddress.ip_address(ip).version
+            if version in self._ips:
+                raise ValueError(f"one relay IP per address family: {self._ips[version]}, {ip}")
+            self._ips[version] = ip
+        if not self._ips:
+            raise ValueError("no relay IP")
         self._receiver = receiver
         self._ports = range(min_port, max_port + 1) if min_port and max_port else None
         self._sockets: dict[Address, socket.socket] = {}
@@ -48,20 +56,21 @@ class UdpRelayPool:
         return len(self._sockets)
 
     def supports_family(self, family: int) -> bool:
-        return family == self._family
+        return family in self._ips
 
     def open_relay(self, family: int, *, even_port: bool = False) -> Address | None:
-        if family != self._family:
+        ip = self._ips.get(family)
+        if ip is None:
             return None
-        sock = self._bind(even_port)
+        sock = self._bind(ip, family, even_port)
         if sock is None:
             return None
-        address: Address = (self._ip, sock.getsockname()[1])
+        address: Address = (ip, sock.getsockname()[1])
         self._sockets[address] = sock
         self._loop.add_reader(sock.fileno(), self._readable, address, sock)
         return address
 
-    def _bind(self, even_port: bool) -> socket.socket | None:
+    def _bind(self, ip: str, family: int, even_port: bool) -> socket.socket | None:
         """A socket on a free port of the range (or any, with no range)."""
         candidates: list[int] = [0] * (_EPHEMERAL_TRIES if even_port else 1)
         if self._ports is not None:
@@ -69,12 +78,12 @@ class UdpRelayPool:
             candidates = [*self._ports[start:], *self._ports[:start]]
             if even_port:
                 candidates = [port for port in candidates if port % 2 == 0]
-        af = socket.AF_INET if self._family == 4 else socket.AF_INET6
+        af = socket.AF_INET if family == 4 else socket.AF_INET6
         for port in candidates:
             sock = socket.socket(af, socket.SOCK_DGRAM)
             try:
                 sock.setblocking(False)
-                sock.bind((self._ip, port))
+                sock.bind((ip, port))
             except OSError:
                 sock.close()
                 continue

@@ -46,8 +46,9 @@ class ListenSettings:
     cert: Path | None = None
     #: PEM private key for TLS/DTLS.
     key: Path | None = None
-    #: IP of the relayed sockets (default: ``host``, which then must be specific).
-    relay_ip: str | None = None
+    #: IP of the relayed sockets, or one IPv4 and one IPv6 for a dual-stack
+    #: relay (default: ``host``, which then must be specific).
+    relay_ip: str | tuple[str, ...] | None = None
     #: Relay port range; 0 and 0 let the kernel choose.
     min_port: int = 0
     max_port: int = 0
@@ -90,10 +91,11 @@ class TurnServer:
         settings = self.settings
         self._loop = loop = asyncio.get_running_loop()
         relay_ip = settings.relay_ip or settings.host
-        if ipaddress.ip_address(relay_ip).is_unspecified:
+        relay_ips = (relay_ip,) if isinstance(relay_ip, str) else relay_ip
+        if any(ipaddress.ip_address(ip).is_unspecified for ip in relay_ips):
             raise ValueError("relay_ip must be a specific address when host is unspecified")
         self._relays = UdpRelayPool(
-            loop, relay_ip, self._from_peer, min_port=settings.min_port, max_port=settings.max_port
+            loop, relay_ips, self._from_peer, min_port=settings.min_port, max_port=settings.max_port
         )
         self.core = TurnServerCore(
             self.config, self._relays, wall_offset=time.time() - loop.time()
