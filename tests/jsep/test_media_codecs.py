@@ -10,6 +10,7 @@ from rtcpeer.jsep.codecs import (
     Codec,
     H264Profile,
     H264ProfileLevel,
+    HeaderExtension,
     MediaCapabilities,
     RtcpFeedback,
     answer_codecs,
@@ -18,6 +19,7 @@ from rtcpeer.jsep.codecs import (
     make_parameters,
     negotiated_codecs,
     offer_codecs,
+    offer_header_extensions,
     parse_profile_level_id,
     with_level,
 )
@@ -280,3 +282,31 @@ def test_local_capabilities_from_aiortc() -> None:
     assert "urn:ietf:params:rtp-hdrext:sdes:mid" in uris
     with pytest.raises(ValueError):
         local_capabilities("application")
+
+
+MID, LEVEL = "urn:ietf:params:rtp-hdrext:sdes:mid", "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+ABS = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+
+
+def test_a_first_offer_uses_our_own_extension_ids() -> None:
+    caps = MediaCapabilities("audio", (), (HeaderExtension(1, MID), HeaderExtension(2, LEVEL)))
+    assert offer_header_extensions(caps) == caps.header_extensions
+
+
+def test_a_re_offer_keeps_the_ids_the_peer_chose_and_never_reuses_one() -> None:
+    """RFC 9429 §5.2.2, RFC 8843 §9.2: an id negotiated in the BUNDLE group keeps
+    its URI (Chromium refuses the re-offer otherwise: "RTP extension ID
+    reassignment not supported")."""
+    caps = MediaCapabilities(
+        "audio", (), (HeaderExtension(1, MID), HeaderExtension(2, LEVEL), HeaderExtension(3, ABS))
+    )
+    in_use = (HeaderExtension(1, LEVEL), HeaderExtension(4, MID), HeaderExtension(3, "urn:x"))
+    offered = offer_header_extensions(caps, in_use)
+    assert offered == (HeaderExtension(4, MID), HeaderExtension(1, LEVEL), HeaderExtension(2, ABS))
+    assert len({e.id for e in offered} | {3}) == 4  # 3 stays "urn:x"'s
+
+
+def test_with_every_one_byte_id_taken_a_new_extension_is_left_out() -> None:
+    caps = MediaCapabilities("video", (), (HeaderExtension(1, MID),))
+    in_use = tuple(HeaderExtension(i, f"urn:x:{i}") for i in range(1, 15))
+    assert offer_header_extensions(caps, in_use) == ()

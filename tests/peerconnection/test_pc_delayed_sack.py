@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from aiortc.rtcsctptransport import USERDATA_MAX_LENGTH, DataChunk, RTCSctpTransport, parse_packet
 
-from rtcpeer.peerconnection.sctp_ack import MAX_BUNDLED_CHUNKS_LENGTH, SACK_DELAY
+from rtcpeer.transport.sctp import MAX_BUNDLED_CHUNKS_LENGTH, SACK_DELAY
 
 from .support import TIMEOUT, Link, open_channels, peer, poll
 

@@ -131,7 +131,7 @@ async def test_data_channel_survives_a_path_interruption_without_a_new_handshake
 
 
 def test_the_sctp_internals_delayed_sack_relies_on_are_still_there() -> None:
-    """rtcpeer.peerconnection.sctp_ack overrides ``_send_sack`` and reads the
+    """rtcpeer.transport.sctp overrides ``_send_sack`` and reads the
     SACK bookkeeping; an aiortc that renames them must fail here, not silently
     fall back to a SACK per packet (or never acknowledge)."""
     source = inspect.getsource(RTCSctpTransport)
@@ -365,3 +365,58 @@ def test_the_aiortc_values_media_and_parameters_build_are_still_there() -> None:
     assert fields(RTCDtlsParameters) >= {"fingerprints"}
     assert fields(RTCDtlsFingerprint) == {"algorithm", "value"}
     assert fields(RTCSctpCapabilities) == {"maxMessageSize"}
+
+
+# -- the data-channel and DTLS seam (rtcpeer.transport.datachannel, aiortc_adapter) ----
+
+
+def _parameters(function: object) -> list[str]:
+    return list(inspect.signature(function).parameters)  # type: ignore[arg-type]
+
+
+def test_the_data_channel_internals_counting_sctp_relies_on_are_still_there() -> None:
+    """CountingSctpTransport counts in ``_data_channel_send`` (every
+    ``channel.send()`` goes through it) and ``_data_channel_receive`` (every
+    incoming message, looked up in ``_data_channels`` by stream id), and
+    reports state changes from ``_set_state`` (the only place the association
+    reaches ``connected`` or ``closed``)."""
+    from aiortc.rtcdatachannel import RTCDataChannel as Channel
+
+    _has(Channel.send, "self.transport._data_channel_send(self, data)")
+    assert _parameters(RTCSctpTransport._data_channel_send) == ["self", "channel", "data"]
+    assert _parameters(RTCSctpTransport._data_channel_receive) == [
+        "self",
+        "stream_id",
+        "pp_id",
+        "data",
+    ]
+    _has(RTCSctpTransport._receive, "await self._data_channel_receive(stream_id, pp_id, data)")
+    _has(RTCSctpTransport.__init__, "self._data_channels: dict[int, RTCDataChannel] = {}")
+    source = inspect.getsource(RTCSctpTransport)
+    set_state = inspect.getsource(RTCSctpTransport._set_state)
+    for assignment in ('self.__state = "connected"', 'self.__state = "closed"'):
+        assert source.count(assignment) == set_state.count(assignment) == 1, assignment
+    _has(vars(RTCSctpTransport)["state"].fget, "return self.__state")
+
+
+def test_a_data_channel_can_still_be_closed_without_events() -> None:
+    """close_data_channel_quietly sets the state with ``_setReadyState``, the
+    setter aiortc's ``readyState`` reads."""
+    from aiortc.rtcdatachannel import RTCDataChannel as Channel
+
+    assert _parameters(Channel._setReadyState) == ["self", "state"]
+    _has(Channel._setReadyState, "self.__readyState = state")
+    _has(vars(Channel)["readyState"].fget, "return self.__readyState")
+
+
+def test_the_dtls_internals_the_role_and_certificates_rely_on_are_still_there() -> None:
+    """ObservedDtlsTransport.set_role calls ``_set_role`` (aiortc's ``start()``
+    reads ``_role``), and ``peer_certificates`` reads the pyOpenSSL
+    connection aiortc keeps in ``_ssl``."""
+    from OpenSSL import SSL
+
+    _has(RTCDtlsTransport._set_role, "self._role = role")
+    _has(RTCDtlsTransport.start, 'if self._role == "server":', "self._ssl = SSL.Connection(")
+    _has(RTCDtlsTransport.__init__, "self._ssl: Optional[SSL.Connection] = None")
+    for method in ("get_peer_certificate", "get_peer_cert_chain"):
+        assert "as_cryptography" in inspect.signature(getattr(SSL.Connection, method)).parameters

@@ -21,8 +21,7 @@ from aiortc.rtcdtlstransport import RTCDtlsParameters, RTCDtlsTransport
 from aiortc.rtcsctptransport import RTCSctpTransport
 
 from rtcpeer.configuration import RTCCertificate
-from rtcpeer.peerconnection.datachannels import CountingSctpTransport
-from rtcpeer.transport import create_dtls_transport, local_dtls_parameters
+from rtcpeer.transport import CountingSctpTransport, create_dtls_transport, local_dtls_parameters
 from rtcpeer.transport.aiortc_adapter import APPLICATION_DATA
 
 TIMEOUT = 10.0
@@ -238,7 +237,7 @@ def test_the_aiortc_internals_the_hand_off_relies_on_are_still_there(
     assert "self._data_receiver._handle_data(data)" in receive_step
     memory = DeliveringMemory("controlling")
     dtls = create_dtls_transport(memory, certificates[0], dtls_role="client")
-    assert dtls._RTCDtlsTransport__handshake_done is False
+    assert dtls._RTCDtlsTransport__handshake_done is False  # type: ignore[attr-defined]
     assert dtls.handshake_finished is False
     source = inspect.getsource(RTCSctpTransport)
     calls = source.count("self._data_channel_flush()")

@@ -9,8 +9,7 @@ from aiortc import RTCDataChannel, RTCDataChannelParameters
 from aiortc.rtcdtlstransport import RTCDtlsParameters
 
 from rtcpeer.configuration import RTCCertificate
-from rtcpeer.peerconnection.datachannels import CountingSctpTransport
-from rtcpeer.transport import create_dtls_transport, local_dtls_parameters
+from rtcpeer.transport import CountingSctpTransport, create_dtls_transport, local_dtls_parameters
 
 TIMEOUT = 10.0
 

@@ -496,6 +496,37 @@ def negotiated_codecs(answered: Sequence[Codec], offered: Sequence[Codec]) -> tu
     return tuple(result)
 
 
+#: One-byte header extension ids (RFC 8285 §4.2); 15 is reserved.
+ONE_BYTE_EXTENSION_IDS = range(1, 15)
+
+
+def offer_header_extensions(
+    capabilities: MediaCapabilities, in_use: Sequence[HeaderExtension] = ()
+) -> tuple[HeaderExtension, ...]:
+    """Our extensions with the ids an offer gives them (RFC 9429 §5.2.2, RFC 8843 §9.2).
+
+    ``in_use`` is what the BUNDLE group has negotiated so far (the peer may have
+    picked the ids): an extension keeps its negotiated id, and an id bound to
+    one URI is never offered for another. Ours that are new take our own id
+    if it is free, else the lowest free one-byte id (none free: left out).
+    """
+    negotiated = {e.uri: e.id for e in in_use}
+    taken = set(negotiated.values())
+    result: list[HeaderExtension] = []
+    for extension in capabilities.header_extensions:
+        ext_id = negotiated.get(extension.uri)
+        if ext_id is None:
+            if extension.id in taken:
+                ext_id = next((i for i in ONE_BYTE_EXTENSION_IDS if i not in taken), None)
+                if ext_id is None:
+                    continue
+            else:
+                ext_id = extension.id
+            taken.add(ext_id)
+        result.append(HeaderExtension(ext_id, extension.uri))
+    return tuple(result)
+
+
 def answer_header_extensions(
     offered: Sequence[HeaderExtension], capabilities: MediaCapabilities
 ) -> tuple[HeaderExtension, ...]:
@@ -523,6 +554,7 @@ __all__ = [
     "make_parameters",
     "negotiated_codecs",
     "offer_codecs",
+    "offer_header_extensions",
     "parse_profile_level_id",
     "with_level",
 ]

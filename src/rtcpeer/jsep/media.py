@@ -37,6 +37,7 @@ from rtcpeer.jsep.codecs import (
     answer_header_extensions,
     negotiated_codecs,
     offer_codecs,
+    offer_header_extensions,
 )
 from rtcpeer.jsep.credentials import IceCredentials
 from rtcpeer.jsep.errors import sdp_syntax_error
@@ -160,6 +161,8 @@ class MediaSectionPlan:
     stopped: bool = False
     #: The codecs of the current negotiation, whose payload types a re-offer keeps.
     codecs_in_use: tuple[Codec, ...] = ()
+    #: The header extension ids the BUNDLE group negotiated, which a re-offer keeps.
+    extensions_in_use: tuple[HeaderExtension, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in MEDIA_KINDS:
@@ -511,7 +514,8 @@ def media_offer_section(plan: MediaSectionPlan, transport: SectionTransport) -> 
         return rejected_media_section(
             plan.kind, RTP_PROTO, [str(c.payload_type) for c in codecs], plan.mid
         )
-    extmaps = [Extmap(e.id, e.uri) for e in plan.capabilities.header_extensions]
+    extensions = offer_header_extensions(plan.capabilities, plan.extensions_in_use)
+    extmaps = [Extmap(e.id, e.uri) for e in extensions]
     return _rtp_section(
         plan.kind,
         plan.mid,

@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
-from aiortc import RTCDataChannel
-
 from rtcpeer.configuration import (
     AlgorithmIdentifier,
     AppliedConfiguration,
@@ -88,7 +86,7 @@ from rtcpeer.peerconnection.w3c_transports import (
     build_transports,
 )
 from rtcpeer.sdp import Fingerprint, SessionDescription
-from rtcpeer.transport import MediaStreamTrack
+from rtcpeer.transport import MediaStreamTrack, RTCDataChannel, open_data_channel
 from rtcpeer.transport.media_capabilities import all_local_capabilities
 
 CandidateLike = RTCIceCandidate | RTCIceCandidateInit | Mapping[str, object] | None
@@ -405,7 +403,7 @@ class RTCPeerConnection(EventEmitter):
             id=id,
         )
         stack = self._ensure_transports(controlling=True)
-        channel = RTCDataChannel(stack.sctp, parameters)
+        channel = open_data_channel(stack.sctp, parameters)
         self._channels.add(channel)
         self._update_negotiation_needed()
         return channel

@@ -1,87 +1,20 @@
-"""Data channels: createDataChannel's argument rules, and per-channel counters.
+"""Data channels: createDataChannel's argument rules, and the connection's channels.
 
-The channels themselves are aiortc's ``RTCDataChannel`` over aiortc's
-``RTCSctpTransport`` (reused, not reimplemented). What aiortc lacks is the
-W3C bookkeeping: :class:`CountingSctpTransport` counts messages and bytes
-per channel for ``getStats()``, and :class:`DataChannelRegistry` counts
+The channels themselves are aiortc's ``RTCDataChannel``, built and counted
+behind :mod:`rtcpeer.transport.datachannel` (messages and bytes per channel
+for ``getStats()``). Here: :func:`data_channel_parameters` checks
+createDataChannel's arguments, and :class:`DataChannelRegistry` counts
 channels opened and closed for the ``peer-connection`` stats.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from aiortc import RTCDataChannel, RTCDataChannelParameters
+from rtcpeer.transport import DataChannelOptions, RTCDataChannel, close_data_channel_quietly
 
-from rtcpeer.peerconnection.sctp_flush import EagerFlushSctpTransport
-
-#: SCTP payload protocol ids (RFC 8831 §8): DCEP, and the two "empty message" forms.
-_PPID_DCEP = 50
-_PPID_EMPTY = frozenset({56, 57})
 _MAX_ID = 65534
 _MAX_UNSIGNED_SHORT = 65535
-
-
-@dataclass
-class ChannelCounters:
-    """Application messages and payload bytes one channel sent and received."""
-
-    messages_sent: int = 0
-    bytes_sent: int = 0
-    messages_received: int = 0
-    bytes_received: int = 0
-
-
-class CountingSctpTransport(EagerFlushSctpTransport):
-    """aiortc's SCTP (delayed SACKs, eager flush), counting data-channel messages per channel.
-
-    ``on_datachannel`` (the owner's handler for an incoming channel) runs
-    before the pyee listeners of ``datachannel``: an attribute instead of a
-    pyee handler table per connection.
-    """
-
-    #: The owner's handler (None: pyee listeners only).
-    on_datachannel: Callable[[RTCDataChannel], object] | None = None
-    #: Told when ``state`` changes (aiortc emits no event for it); None: nobody asked.
-    on_statechange: Callable[[], object] | None = None
-
-    def __init__(self, transport: Any, port: int = 5000) -> None:
-        super().__init__(transport, port)
-        self.counters: dict[int, ChannelCounters] = {}
-
-    def counters_for(self, channel: Any) -> ChannelCounters:
-        """The counters of ``channel`` (created on first use)."""
-        return self.counters.setdefault(id(channel), ChannelCounters())
-
-    def _data_channel_send(self, channel: Any, data: bytes | str) -> None:
-        super()._data_channel_send(channel, data)
-        counters = self.counters_for(channel)
-        counters.messages_sent += 1
-        counters.bytes_sent += len(data.encode("utf8") if isinstance(data, str) else data)
-
-    def emit(self, event: str, *args: Any, **kwargs: Any) -> bool:
-        callback = self.on_datachannel
-        if callback is not None and event == "datachannel":
-            callback(*args)
-        return bool(super().emit(event, *args, **kwargs))
-
-    def _set_state(self, state: Any) -> None:
-        before = self.state
-        super()._set_state(state)
-        callback = self.on_statechange
-        if callback is not None and self.state != before:
-            callback()
-
-    async def _data_channel_receive(self, stream_id: int, pp_id: int, data: bytes) -> None:
-        if pp_id != _PPID_DCEP:
-            channel = self._data_channels.get(stream_id)
-            if channel is not None:
-                counters = self.counters_for(channel)
-                counters.messages_received += 1
-                counters.bytes_received += 0 if pp_id in _PPID_EMPTY else len(data)
-        await super()._data_channel_receive(stream_id, pp_id, data)
 
 
 def data_channel_parameters(
@@ -93,7 +26,7 @@ def data_channel_parameters(
     protocol: str,
     negotiated: bool,
     id: int | None,
-) -> RTCDataChannelParameters:
+) -> DataChannelOptions:
     """createDataChannel's checks (webrtc-pc §6.1), as TypeErrors where the spec says so.
 
     Label and protocol longer than 65535 bytes, both maxPacketLifeTime and
@@ -122,11 +55,11 @@ def data_channel_parameters(
             raise TypeError("a data channel id must be 0..65534")
     else:
         id = None
-    return RTCDataChannelParameters(
+    return DataChannelOptions(
         label=label,
         ordered=ordered,
-        maxPacketLifeTime=maxPacketLifeTime,
-        maxRetransmits=maxRetransmits,
+        max_packet_life_time=maxPacketLifeTime,
+        max_retransmits=maxRetransmits,
         protocol=protocol,
         negotiated=negotiated,
         id=id,
@@ -159,15 +92,11 @@ class DataChannelRegistry:
     def close_all(self) -> None:
         """Move every channel to closed (webrtc-pc close(): no close events follow)."""
         for channel in self.channels:
-            if channel.readyState != "closed":
-                channel.remove_all_listeners()
-                channel._setReadyState("closed")
+            if close_data_channel_quietly(channel):
                 self.closed += 1
 
 
 __all__ = [
-    "ChannelCounters",
-    "CountingSctpTransport",
     "DataChannelRegistry",
     "data_channel_parameters",
 ]

@@ -26,7 +26,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from rtcpeer.errors import InvalidModificationError, InvalidStateError
-from rtcpeer.jsep.codecs import Codec, MediaCapabilities, check_codec_preferences
+from rtcpeer.jsep.codecs import (
+    Codec,
+    HeaderExtension,
+    MediaCapabilities,
+    check_codec_preferences,
+)
 from rtcpeer.jsep.media import LocalSender, MediaSectionPlan, NegotiatedMedia
 from rtcpeer.sdp.grammar import DIRECTIONS
 from rtcpeer.sdp.media import parse_fmtp_parameters
@@ -531,7 +536,9 @@ class RTCRtpTransceiver:
         negotiated = self._negotiated
         return negotiated is not None and negotiated.sending and not self._stopping
 
-    def _plan(self, mid: str) -> MediaSectionPlan:
+    def _plan(
+        self, mid: str, extensions_in_use: tuple[HeaderExtension, ...] = ()
+    ) -> MediaSectionPlan:
         return MediaSectionPlan(
             kind=self._kind,
             mid=mid,
@@ -541,6 +548,7 @@ class RTCRtpTransceiver:
             codec_preferences=self._codec_preferences,
             stopped=self._stopping,
             codecs_in_use=self._negotiated.codecs if self._negotiated is not None else (),
+            extensions_in_use=extensions_in_use,
         )
 
     def __repr__(self) -> str:

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rtcpeer.errors import InvalidAccessError
-from rtcpeer.peerconnection.datachannels import CountingSctpTransport, DataChannelRegistry
-from rtcpeer.transport import MediaStreamTrack
+from rtcpeer.peerconnection.datachannels import DataChannelRegistry
+from rtcpeer.transport import CountingSctpTransport, MediaStreamTrack
 
 if TYPE_CHECKING:
     from rtcpeer.peerconnection.rtp import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from rtcpeer.jsep.codecs import HeaderExtension
 from rtcpeer.jsep.media import (
     AnsweredMedia,
     MediaSectionPlan,
@@ -172,6 +173,7 @@ class Transceivers:
         used |= {t.mid for t in self.all if t.mid is not None}
         plans: list[MediaSectionPlan] = []
         created: dict[str, tuple[RTCRtpTransceiver, MediaSectionPlan]] = {}
+        in_use = self._extensions_in_use()
         for transceiver in self.all:
             mid = transceiver.mid
             if mid is None:
@@ -179,11 +181,21 @@ class Transceivers:
                     continue  # stopped before it was ever offered: no section
                 mid = _fresh_mid(used)
                 used.add(mid)
-            plan = transceiver._plan(mid)
+            plan = transceiver._plan(mid, in_use)
             plans.append(plan)
             created[mid] = (transceiver, plan)
         self._created_offer = created
         return plans
+
+    def _extensions_in_use(self) -> tuple[HeaderExtension, ...]:
+        """Every header extension id negotiated in the BUNDLE group so far, once each."""
+        seen: dict[str, HeaderExtension] = {}
+        for transceiver in self.all:
+            negotiated = transceiver._negotiated
+            if negotiated is not None:
+                for extension in negotiated.header_extensions:
+                    seen.setdefault(extension.uri, extension)
+        return tuple(seen.values())
 
     def answer_plans(self) -> dict[str, MediaSectionPlan]:
         """Our associated transceivers as plans, by mid (for createAnswer)."""

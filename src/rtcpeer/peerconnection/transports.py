@@ -1,8 +1,8 @@
-"""The transport stack under one peer connection: ICE, then aiortc DTLS and SCTP.
+"""The transport stack under one peer connection: ICE, then DTLS and SCTP.
 
-One :class:`IceTransport` (ours) carries one aiortc ``RTCDtlsTransport``
-(through :mod:`rtcpeer.transport.aiortc_adapter`), which carries one
-SCTP association for every data channel. The stack is built as soon as the
+One :class:`IceTransport` (ours) carries one DTLS transport, which carries
+one SCTP association for every data channel -- both built, started and
+stopped through :mod:`rtcpeer.transport`, the adapter to aiortc. The stack is built as soon as the
 connection needs it (a data channel, an offer, a remote offer, a candidate
 pool) and lives until close(): an ICE restart is a new ICE generation
 underneath, so DTLS is started exactly once — as a client when ICE first
@@ -18,17 +18,17 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from aiortc.rtcdtlstransport import RTCDtlsFingerprint, RTCDtlsParameters
-from aiortc.rtcsctptransport import RTCSctpCapabilities
 
 from rtcpeer.configuration import IceServerUrl, RTCCertificate
 from rtcpeer.ice import IceAgentConfig
 from rtcpeer.ice.runtime import IceTransport
-from rtcpeer.peerconnection.datachannels import CountingSctpTransport
 from rtcpeer.sdp import Fingerprint
-from rtcpeer.transport import create_dtls_transport
+from rtcpeer.transport import (
+    create_dtls_transport,
+    create_sctp_transport,
+    remote_dtls_parameters,
+    sctp_capabilities,
+)
 
 
 @dataclass(frozen=True)
@@ -82,8 +82,8 @@ class TransportStack:
             addresses=settings.addresses,
         )
         # The role is provisional until the answer fixes a=setup (see start()).
-        self.dtls: Any = create_dtls_transport(self.ice, certificate, dtls_role="client")
-        self.sctp = CountingSctpTransport(self.dtls)
+        self.dtls = create_dtls_transport(self.ice, certificate, dtls_role="client")
+        self.sctp = create_sctp_transport(self.dtls)
         self._on_dtls_state = on_dtls_state
         self.dtls.on_statechange = self._dtls_state_changed
         self._start: DtlsStart | None = None
@@ -126,7 +126,7 @@ class TransportStack:
 
     @property
     def dtls_state(self) -> str:
-        """aiortc's RTCDtlsTransport state (new/connecting/connected/closed/failed)."""
+        """The DTLS transport's state (new/connecting/connected/closed/failed)."""
         return str(self.dtls.state)
 
     def negotiated(self, start: DtlsStart) -> None:
@@ -159,15 +159,11 @@ class TransportStack:
         if self._start.role != "server" and self.ice.state not in ("connected", "completed"):
             return
         start = self._start
-        self.dtls._set_role(start.role)
+        self.dtls.set_role(start.role)
         self._task = asyncio.get_running_loop().create_task(self._run(start))
 
     async def _run(self, start: DtlsStart) -> None:
-        fingerprints = [
-            RTCDtlsFingerprint(algorithm=fp.algorithm.lower(), value=fp.value.upper())
-            for fp in start.fingerprints
-        ]
-        await self.dtls.start(RTCDtlsParameters(fingerprints=fingerprints))
+        await self.dtls.start(remote_dtls_parameters(start.fingerprints))
         if self.dtls.state != "connected" or self._closed:
             return
         await self._start_sctp()
@@ -178,9 +174,7 @@ class TransportStack:
         if start is None or start.sctp_port is None or self._sctp_started or self._closed:
             return
         self._sctp_started = True
-        await self.sctp.start(
-            RTCSctpCapabilities(maxMessageSize=start.max_message_size), start.sctp_port
-        )
+        await self.sctp.start(sctp_capabilities(start.max_message_size), start.sctp_port)
 
     def _dtls_state_changed(self) -> None:
         if not self._closed:

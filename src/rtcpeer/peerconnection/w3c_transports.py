@@ -22,16 +22,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from rtcpeer.emitter import EventEmitter
 from rtcpeer.ice import Candidate
 from rtcpeer.ice.runtime import IceTransport
 from rtcpeer.jsep import RTCError, RTCIceCandidate
-from rtcpeer.peerconnection.datachannels import CountingSctpTransport
 from rtcpeer.peerconnection.events import RTCErrorEvent
+from rtcpeer.transport import CountingSctpTransport, ObservedDtlsTransport
 
 
 @dataclass(frozen=True)
@@ -145,7 +142,9 @@ class RTCIceTransport(EventEmitter):
 class RTCDtlsTransport(EventEmitter):
     """The DTLS transport (aiortc's underneath). Events: ``statechange``, ``error``."""
 
-    def __init__(self, dtls: Any, ice: RTCIceTransport, context: TransportContext) -> None:
+    def __init__(
+        self, dtls: ObservedDtlsTransport, ice: RTCIceTransport, context: TransportContext
+    ) -> None:
         super().__init__()
         self._dtls = dtls
         self._ice = ice
@@ -164,7 +163,7 @@ class RTCDtlsTransport(EventEmitter):
     def getRemoteCertificates(self) -> list[bytes]:
         """The peer's certificate chain, DER-encoded, once DTLS has connected."""
         if self._certificates is None and self._dtls.state == "connected":
-            self._certificates = _peer_certificates(self._dtls)
+            self._certificates = self._dtls.peer_certificates()
         return list(self._certificates or ())
 
     def _state_changed(self) -> None:
@@ -173,7 +172,7 @@ class RTCDtlsTransport(EventEmitter):
             return
         state = self._dtls.state
         if state == "connected" and self._certificates is None:
-            self._certificates = _peer_certificates(self._dtls)
+            self._certificates = self._dtls.peer_certificates()
         if state == "failed":
             # aiortc checks the fingerprint after a successful handshake.
             detail = "fingerprint-failure" if self._dtls.encrypted else "dtls-failure"
@@ -236,26 +235,15 @@ class W3CTransports:
 
 
 def build_transports(
-    ice: IceTransport, dtls: Any, sctp: CountingSctpTransport, context: TransportContext
+    ice: IceTransport,
+    dtls: ObservedDtlsTransport,
+    sctp: CountingSctpTransport,
+    context: TransportContext,
 ) -> W3CTransports:
     """The W3C chain over one TransportStack's objects."""
     ice_view = RTCIceTransport(ice, context)
     dtls_view = RTCDtlsTransport(dtls, ice_view, context)
     return W3CTransports(ice_view, dtls_view, RTCSctpTransport(sctp, dtls_view, context))
-
-
-def _peer_certificates(dtls: Any) -> tuple[bytes, ...] | None:
-    """The certificates aiortc's DTLS connection received, leaf first (None: not yet)."""
-    connection = getattr(dtls, "_ssl", None)
-    if connection is None:
-        return None
-    leaf = connection.get_peer_certificate(as_cryptography=True)
-    if leaf is None:
-        return None
-    chain = connection.get_peer_cert_chain(as_cryptography=True) or []
-    ders = [leaf.public_bytes(Encoding.DER)]
-    ders += [c.public_bytes(Encoding.DER) for c in chain if c != leaf]
-    return tuple(ders)
 
 
 __all__ = [

@@ -30,6 +30,7 @@ from aiortc.rtcdtlstransport import (
     State,
     certificate_digest,
 )
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from rtcpeer.configuration import RTCCertificate
 from rtcpeer.transport.dtls_context import SharedContextCertificate, install_identity
@@ -141,6 +142,26 @@ class ObservedDtlsTransport(SrtpDtlsTransport):
         super().__init__(transport, [certificate])
         self._identity = certificate if certificate.shares_context else None
 
+    def set_role(self, role: str) -> None:
+        """Take the DTLS role the negotiated ``a=setup`` gives: ``"client"`` or
+        ``"server"`` (before ``start()``; WebRTC, not ORTC's pick by ICE role)."""
+        if role not in ("client", "server"):
+            raise ValueError(f"dtls_role must be 'client' or 'server', not {role!r}")
+        self._set_role(role)
+
+    def peer_certificates(self) -> tuple[bytes, ...] | None:
+        """The certificates the peer presented, DER-encoded, leaf first (None: none yet)."""
+        connection = self._ssl
+        if connection is None:
+            return None
+        leaf = connection.get_peer_certificate(as_cryptography=True)
+        if leaf is None:
+            return None
+        chain = connection.get_peer_cert_chain(as_cryptography=True) or []
+        ders = [leaf.public_bytes(Encoding.DER)]
+        ders += [c.public_bytes(Encoding.DER) for c in chain if c != leaf]
+        return tuple(ders)
+
     @property
     def handshake_finished(self) -> bool:
         """Connected, and aiortc's receive step no longer waits on a handshake timer."""
@@ -184,7 +205,7 @@ def create_dtls_transport(
     *,
     dtls_role: str,
     media: bool = False,
-) -> Any:
+) -> ObservedDtlsTransport:
     """An aiortc RTCDtlsTransport over ``transport``.
 
     ``dtls_role`` is ``"client"`` or ``"server"``, from the negotiated
@@ -193,15 +214,13 @@ def create_dtls_transport(
     first RTP sender or receiver (``enable_media()``), and a data-only
     connection never builds libsrtp sessions.
     """
-    if dtls_role not in ("client", "server"):
-        raise ValueError(f"dtls_role must be 'client' or 'server', not {dtls_role!r}")
     adapter = AiortcIceTransportAdapter(transport)
     dtls = ObservedDtlsTransport(
         adapter,
         # aiortc types the key as EC only; an RSA key builds (see aiortc_certificate).
         SharedContextCertificate(key=certificate.private_key, cert=certificate.x509),  # type: ignore[arg-type]
     )
-    dtls._set_role(dtls_role)
+    dtls.set_role(dtls_role)
     if media:
         dtls.enable_media()
     if hasattr(transport, "deliver"):

@@ -1,13 +1,13 @@
-"""Delayed SCTP acknowledgement (RFC 4960 §6.2), which aiortc's SCTP lacks.
+"""aiortc's SCTP with what it lacks: delayed acknowledgement and an eager flush.
 
-aiortc answers every packet that carries DATA with a SACK of its own, so a
-data channel stream costs two datagrams per message each way through ICE,
-DTLS and TURN. RFC 4960 §6.2 says a receiver SHOULD acknowledge at least
-every second packet and within 200 ms of an unacknowledged DATA chunk, and
-acknowledge at once when it sees a gap or a duplicate (the sender's fast
-retransmit depends on that) -- which is what usrsctp and Chromium's dcSCTP
-do. Delivery is unaffected: only the sender's bookkeeping waits, and a
-steady stream halves its SACKs.
+**Delayed SACK** (RFC 4960 §6.2). aiortc answers every packet that carries
+DATA with a SACK of its own, so a data channel stream costs two datagrams
+per message each way through ICE, DTLS and TURN. RFC 4960 §6.2 says a
+receiver SHOULD acknowledge at least every second packet and within 200 ms
+of an unacknowledged DATA chunk, and acknowledge at once when it sees a gap
+or a duplicate (the sender's fast retransmit depends on that) -- which is
+what usrsctp and Chromium's dcSCTP do. Delivery is unaffected: only the
+sender's bookkeeping waits, and a steady stream halves its SACKs.
 
 A SACK that is being delayed also rides on the next DATA chunk this side
 sends (RFC 4960 §6.1 and §6.10: a receiver may bundle its SACK with
@@ -16,9 +16,20 @@ flowing both ways no packet is spent on acknowledgements at all -- a third
 fewer datagrams through DTLS, ICE and the TURN server for a two-way stream.
 aiortc parses bundled chunks (browsers send them).
 
-This leans on aiortc internals (``_send_sack``, ``_send_chunk``,
+**Eager flush.** aiortc's ``RTCDataChannel.send()`` queues the message and
+schedules ``_data_channel_flush()`` as a task, so the message goes out one
+event-loop iteration later -- a millisecond or more while the loop is busy
+with, say, an ICE restart. The flush never suspends on the data path (SCTP,
+DTLS and rtcpeer's ICE transport send synchronously), so
+:class:`EagerFlushSctpTransport` runs it at once (:mod:`rtcpeer.transport.eager`)
+and hands aiortc's call sites a finished future, which ``asyncio.ensure_future``
+passes through and ``await`` reads at once. Several sends queued while a
+flush is running are drained by that flush, in order, exactly as before.
+
+Both lean on aiortc internals (``_send_sack``, ``_send_chunk``,
 ``_sack_needed``, the gap/duplicate sets, the association state, the ports
-and verification tag); the contract test in ``tests/transport`` pins them.
+and verification tag, ``_data_channel_flush``); the contract test in
+``tests/transport`` pins them.
 """
 
 from __future__ import annotations
@@ -35,6 +46,8 @@ from aiortc.rtcsctptransport import (
     DataChunk,
     serialize_packet,
 )
+
+from rtcpeer.transport.eager import done_future
 
 #: The longest a DATA chunk waits for its SACK (RFC 4960 §6.2: at most 500 ms, 200 ms usual).
 SACK_DELAY = 0.2
@@ -134,4 +147,16 @@ class DelayedSackSctpTransport(RTCSctpTransport):
             await self._send_sack()
 
 
-__all__ = ["SACK_DELAY", "DelayedSackSctpTransport"]
+class EagerFlushSctpTransport(DelayedSackSctpTransport):
+    """aiortc's SCTP transport (delayed SACKs) whose data-channel flush runs when asked for."""
+
+    def _data_channel_flush(self) -> asyncio.Future[None]:  # type: ignore[override]
+        return done_future(super()._data_channel_flush())
+
+
+__all__ = [
+    "MAX_BUNDLED_CHUNKS_LENGTH",
+    "SACK_DELAY",
+    "DelayedSackSctpTransport",
+    "EagerFlushSctpTransport",
+]

@@ -1,0 +1,150 @@
+"""Data channels over aiortc's SCTP: the one place the peer connection builds them.
+
+The channels are aiortc's ``RTCDataChannel`` over aiortc's ``RTCSctpTransport``
+(reused, not reimplemented), with rtcpeer's delayed SACK and eager flush
+(:mod:`rtcpeer.transport.sctp`). What aiortc lacks is the W3C bookkeeping:
+:class:`CountingSctpTransport` counts messages and bytes per channel for
+``getStats()`` and tells its owner about new channels and state changes
+directly. The peer connection reaches all of it through this module's
+surface -- :func:`create_sctp_transport`, :func:`open_data_channel` with
+:class:`DataChannelOptions`, :func:`close_data_channel_quietly` -- and never
+imports aiortc or touches its private members.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiortc import RTCDataChannel, RTCDataChannelParameters
+
+from rtcpeer.transport.sctp import EagerFlushSctpTransport
+
+#: SCTP payload protocol ids (RFC 8831 §8): DCEP, and the two "empty message" forms.
+_PPID_DCEP = 50
+_PPID_EMPTY = frozenset({56, 57})
+
+
+@dataclass
+class ChannelCounters:
+    """Application messages and payload bytes one channel sent and received."""
+
+    messages_sent: int = 0
+    bytes_sent: int = 0
+    messages_received: int = 0
+    bytes_received: int = 0
+
+
+class CountingSctpTransport(EagerFlushSctpTransport):
+    """aiortc's SCTP (delayed SACKs, eager flush), counting data-channel messages per channel.
+
+    ``on_datachannel`` (the owner's handler for an incoming channel) runs
+    before the pyee listeners of ``datachannel``: an attribute instead of a
+    pyee handler table per connection.
+    """
+
+    #: The owner's handler (None: pyee listeners only).
+    on_datachannel: Callable[[RTCDataChannel], object] | None = None
+    #: Told when ``state`` changes (aiortc emits no event for it); None: nobody asked.
+    on_statechange: Callable[[], object] | None = None
+
+    def __init__(self, transport: Any, port: int = 5000) -> None:
+        super().__init__(transport, port)
+        self.counters: dict[int, ChannelCounters] = {}
+
+    def counters_for(self, channel: Any) -> ChannelCounters:
+        """The counters of ``channel`` (created on first use)."""
+        return self.counters.setdefault(id(channel), ChannelCounters())
+
+    def _data_channel_send(self, channel: Any, data: bytes | str) -> None:
+        super()._data_channel_send(channel, data)
+        counters = self.counters_for(channel)
+        counters.messages_sent += 1
+        counters.bytes_sent += len(data.encode("utf8") if isinstance(data, str) else data)
+
+    def emit(self, event: str, *args: Any, **kwargs: Any) -> bool:
+        callback = self.on_datachannel
+        if callback is not None and event == "datachannel":
+            callback(*args)
+        return bool(super().emit(event, *args, **kwargs))
+
+    def _set_state(self, state: Any) -> None:
+        before = self.state
+        super()._set_state(state)
+        callback = self.on_statechange
+        if callback is not None and self.state != before:
+            callback()
+
+    async def _data_channel_receive(self, stream_id: int, pp_id: int, data: bytes) -> None:
+        if pp_id != _PPID_DCEP:
+            channel = self._data_channels.get(stream_id)
+            if channel is not None:
+                counters = self.counters_for(channel)
+                counters.messages_received += 1
+                counters.bytes_received += 0 if pp_id in _PPID_EMPTY else len(data)
+        await super()._data_channel_receive(stream_id, pp_id, data)
+
+
+def create_sctp_transport(dtls: Any) -> CountingSctpTransport:
+    """The SCTP association for every data channel of a session, over ``dtls``
+    (from :func:`rtcpeer.transport.create_dtls_transport`); started later with
+    ``start(sctp_capabilities(...), port)``."""
+    return CountingSctpTransport(dtls)
+
+
+@dataclass(frozen=True)
+class DataChannelOptions:
+    """One channel's parameters, already checked by createDataChannel (webrtc-pc §6.1)."""
+
+    label: str
+    ordered: bool = True
+    #: Milliseconds a message may be retransmitted for (None: no limit).
+    max_packet_life_time: int | None = None
+    #: Retransmissions of a message at most (None: no limit).
+    max_retransmits: int | None = None
+    protocol: str = ""
+    #: Negotiated out of band (no DCEP); then ``id`` is the SCTP stream id.
+    negotiated: bool = False
+    #: The SCTP stream id; None: picked by the DTLS role when the association is up.
+    id: int | None = None
+
+
+def open_data_channel(sctp: CountingSctpTransport, options: DataChannelOptions) -> RTCDataChannel:
+    """A new aiortc RTCDataChannel on ``sctp`` (it opens once the association is up)."""
+    return RTCDataChannel(
+        sctp,
+        RTCDataChannelParameters(
+            label=options.label,
+            ordered=options.ordered,
+            maxPacketLifeTime=options.max_packet_life_time,
+            maxRetransmits=options.max_retransmits,
+            protocol=options.protocol,
+            negotiated=options.negotiated,
+            id=options.id,
+        ),
+    )
+
+
+def close_data_channel_quietly(channel: RTCDataChannel) -> bool:
+    """Move ``channel`` to ``closed`` with no events (webrtc-pc close()); False if it was.
+
+    Its listeners are removed first, so nothing the application registered
+    runs; aiortc has no public way to set the state, hence this function.
+    """
+    if channel.readyState == "closed":
+        return False
+    channel.remove_all_listeners()
+    channel._setReadyState("closed")
+    return True
+
+
+__all__ = [
+    "ChannelCounters",
+    "CountingSctpTransport",
+    "DataChannelOptions",
+    "RTCDataChannel",
+    "close_data_channel_quietly",
+    "create_sctp_transport",
+    "open_data_channel",
+]
