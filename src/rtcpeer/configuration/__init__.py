@@ -18,9 +18,15 @@ from .algorithm import (
     validate_ice_server_url,
 )
 from .certificate import AlgorithmIdentifier, RTCCertificate, RTCDtlsFingerprint
-from .configuration import ConfigurationLike, IceServerLike, RTCConfiguration
+from .configuration import (
+    ConfigurationLike,
+    ConfigurationObject,
+    IceServerLike,
+    RTCConfiguration,
+    configuration_members,
+)
 from .credentials import PrecisError, opaque_string, stun_username
-from .ice_server import RTCIceServer
+from .ice_server import IceServerObject, RTCIceServer
 from .policies import RTCBundlePolicy, RTCIceTransportPolicy, RTCRtcpMuxPolicy
 from .urls import DEFAULT_PORTS, IceServerUrl, parse_ice_server_url
 
@@ -30,7 +36,9 @@ __all__ = [
     "AlgorithmIdentifier",
     "AppliedConfiguration",
     "ConfigurationLike",
+    "ConfigurationObject",
     "IceServerLike",
+    "IceServerObject",
     "IceServerUrl",
     "PrecisError",
     "Problem",
@@ -42,6 +50,7 @@ __all__ = [
     "RTCIceTransportPolicy",
     "RTCRtcpMuxPolicy",
     "check_certificates",
+    "configuration_members",
     "find_problems",
     "ice_server_urls",
     "opaque_string",

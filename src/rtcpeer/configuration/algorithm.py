@@ -9,7 +9,7 @@ passes the previous configuration and the flags the algorithm reads.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -21,7 +21,7 @@ from rtcpeer.errors import (
 )
 
 from .certificate import RTCCertificate
-from .configuration import ConfigurationLike, RTCConfiguration
+from .configuration import ConfigurationLike, RTCConfiguration, configuration_members
 from .credentials import PrecisError, opaque_string, stun_username
 from .ice_server import RTCIceServer
 from .urls import IceServerUrl, parse_ice_server_url
@@ -203,6 +203,8 @@ def find_problems(
         config = RTCConfiguration.from_dict(configuration)
     except TypeError as exc:
         return None, _every_type_problem(configuration, exc, now_ms)
+    except DOMException as exc:  # an aiortc option with no equivalent
+        return None, [Problem(exc.name, exc.message, _type_error_where(exc.message))]
     problems: list[Problem] = []
     _check_members(config.certificates, enumerate(config.iceServers), problems, now_ms)
     return config, problems
@@ -244,7 +246,9 @@ def _every_type_problem(
     finds that one first, then the others, and the servers and certificates
     that did convert are checked as usual.
     """
-    if not isinstance(configuration, Mapping):
+    try:
+        members = configuration_members(configuration)
+    except TypeError:
         return [Problem("TypeError", str(first), _type_error_where(str(first)))]
     problems: list[Problem] = []
 
@@ -253,8 +257,8 @@ def _every_type_problem(
 
     servers: list[tuple[int, RTCIceServer]] = []
     certificates: Sequence[RTCCertificate] = ()
-    for name in sorted(str(key) for key in configuration if isinstance(key, str)):
-        value = configuration[name]
+    for name in sorted(str(key) for key in members if isinstance(key, str)):
+        value = members[name]
         if name == "iceServers" and isinstance(value, Sequence) and not isinstance(value, str):
             for index, item in enumerate(value):
                 try:

@@ -1,26 +1,77 @@
-"""RTCConfiguration (webrtc-pc §4.2.1, plus webrtc-identity's peerIdentity)."""
+"""RTCConfiguration (webrtc-pc §4.2.1, plus webrtc-identity's peerIdentity).
+
+A configuration may be given as our :class:`RTCConfiguration`, as a W3C
+dictionary, or as an object with an ``iceServers`` attribute -- aiortc's
+``RTCConfiguration`` dataclass, whose W3C-named attributes are read as the
+dictionary's members (its enums as their strings). This layer recognises
+aiortc's objects by those names and never imports aiortc.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
+
+from rtcpeer.errors import NotSupportedError
 
 from .certificate import RTCCertificate
-from .ice_server import RTCIceServer, convert_ice_servers
+from .ice_server import IceServerLike, RTCIceServer, convert_ice_servers
 from .policies import RTCBundlePolicy, RTCIceTransportPolicy, RTCRtcpMuxPolicy
 from .webidl import (
     MISSING,
     convert_enum,
-    convert_mapping,
     convert_octet,
     convert_sequence,
     convert_string,
     get_member,
+    object_members,
     type_name,
 )
 
-IceServerLike = RTCIceServer | Mapping[str, Any]
+#: The RTCConfiguration members, in WebIDL's (lexicographic) conversion order.
+_MEMBERS = (
+    "bundlePolicy",
+    "certificates",
+    "iceCandidatePoolSize",
+    "iceServers",
+    "iceTransportPolicy",
+    "peerIdentity",
+    "rtcpMuxPolicy",
+)
+
+
+class ConfigurationObject(Protocol):
+    """An RTCConfiguration given as an object (aiortc's ``RTCConfiguration`` is one)."""
+
+    @property
+    def iceServers(self) -> Sequence[object] | None: ...
+
+
+def configuration_members(value: object, member: str = "configuration") -> Mapping[object, object]:
+    """The members of an RTCConfiguration given as a dictionary or as an object.
+
+    An object is recognised by its ``iceServers`` attribute; its attributes
+    with W3C member names are read (aiortc's ``iceTransportPolicy`` and
+    ``bundlePolicy`` enums become their strings). aiortc's own
+    ``alwaysNegotiateDataChannels`` has no equivalent here: ``True`` is a
+    NotSupportedError rather than being silently dropped. Anything else is
+    a TypeError naming ``member`` and saying what is accepted.
+    """
+    if isinstance(value, Mapping):
+        return value
+    if isinstance(value, (str, bytes, bytearray)) or not hasattr(value, "iceServers"):
+        raise TypeError(
+            f"{member}: expected an RTCConfiguration dictionary such as "
+            f"{{'iceServers': [{{'urls': 'stun:stun.example.org'}}]}} (or an object with an "
+            f"'iceServers' attribute, as aiortc's RTCConfiguration), got {type_name(value)}"
+        )
+    if getattr(value, "alwaysNegotiateDataChannels", False) is True:
+        raise NotSupportedError(
+            "alwaysNegotiateDataChannels: aiortc's option has no rtcpeer equivalent; "
+            "create a data channel before the first offer to negotiate one"
+        )
+    return object_members(value, _MEMBERS)
 
 
 def _given(value: object, default: object) -> object:
@@ -93,17 +144,18 @@ class RTCConfiguration:
 
     @classmethod
     def from_dict(cls, value: object) -> RTCConfiguration:
-        """Convert a W3C RTCConfiguration dictionary (or pass one through).
+        """Convert a W3C RTCConfiguration dictionary or aiortc's RTCConfiguration.
 
-        ``None`` means "no configuration" (``{}``), as for the constructor's
-        optional argument. Unknown keys are ignored, as WebIDL does, and a
-        member whose value is ``None`` is not present (its default applies).
+        Our own RTCConfiguration is passed through. ``None`` means "no
+        configuration" (``{}``), as for the constructor's optional argument.
+        Unknown keys are ignored, as WebIDL does, and a member whose value is
+        ``None`` is not present (its default applies).
         """
         if isinstance(value, RTCConfiguration):
             return value
         if value is None:
             return cls()
-        mapping = convert_mapping(value, "configuration")
+        mapping = configuration_members(value)
         converters: dict[str, Any] = {
             "bundlePolicy": lambda v: convert_enum(v, RTCBundlePolicy, "bundlePolicy"),
             "certificates": lambda v: _convert_certificates(v, "certificates"),
@@ -150,6 +202,13 @@ class RTCConfiguration:
         return result
 
 
-ConfigurationLike = RTCConfiguration | Mapping[str, Any]
+#: What RTCPeerConnection() and setConfiguration() accept.
+ConfigurationLike = RTCConfiguration | Mapping[str, Any] | ConfigurationObject
 
-__all__ = ["ConfigurationLike", "IceServerLike", "RTCConfiguration"]
+__all__ = [
+    "ConfigurationLike",
+    "ConfigurationObject",
+    "IceServerLike",
+    "RTCConfiguration",
+    "configuration_members",
+]

@@ -1,19 +1,62 @@
-"""RTCIceServer: one STUN/TURN server entry (webrtc-pc §4.2.2)."""
+"""RTCIceServer: one STUN/TURN server entry (webrtc-pc §4.2.2).
+
+An entry may be our :class:`RTCIceServer`, a W3C dictionary, or an object
+with a ``urls`` attribute -- aiortc's ``RTCIceServer`` dataclass, whose
+``username``, ``credential`` and ``credentialType`` attributes are read too.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from .webidl import (
     MISSING,
-    convert_mapping,
     convert_sequence,
     convert_string,
     get_member,
+    object_members,
     type_name,
     usv_string,
 )
+
+
+class IceServerObject(Protocol):
+    """An RTCIceServer given as an object (aiortc's ``RTCIceServer`` is one)."""
+
+    @property
+    def urls(self) -> str | Sequence[str]: ...
+
+
+#: The attributes read from an :class:`IceServerObject` (aiortc's names).
+_OBJECT_MEMBERS = ("credential", "credentialType", "urls", "username")
+
+
+def ice_server_members(value: object, member: str) -> Mapping[object, object]:
+    """The members of an RTCIceServer given as a dictionary or as an object.
+
+    An object is recognised by its ``urls`` attribute. aiortc's
+    ``credentialType`` (webrtc-pc dropped the member) must be ``"password"``,
+    the only kind of credential there is. Anything else is a TypeError
+    naming ``member`` and saying what is accepted.
+    """
+    if isinstance(value, Mapping):
+        return value
+    if isinstance(value, (str, bytes, bytearray)) or not hasattr(value, "urls"):
+        raise TypeError(
+            f"{member}: expected an RTCIceServer dictionary such as "
+            f"{{'urls': 'stun:stun.example.org'}} (or an object with a 'urls' attribute, "
+            f"as aiortc's RTCIceServer), got {type_name(value)}"
+        )
+    members = object_members(value, _OBJECT_MEMBERS)
+    kind = members.pop("credentialType", "password")
+    if kind != "password":
+        raise TypeError(
+            f"{member}.credentialType: {kind!r} is not supported (only 'password': "
+            f"give the TURN password as 'credential')"
+        )
+    return members
 
 
 def _convert_urls(value: object, member: str) -> str | tuple[str, ...]:
@@ -69,7 +112,7 @@ class RTCIceServer:
 
     @classmethod
     def from_dict(cls, value: object, member: str = "RTCIceServer") -> RTCIceServer:
-        """Convert a W3C dictionary (or return an RTCIceServer unchanged).
+        """Convert a W3C dictionary or aiortc's RTCIceServer (ours: returned unchanged).
 
         Members are converted in WebIDL's lexicographic order (credential,
         urls, username); unknown keys are ignored; ``urls`` is required. A
@@ -77,7 +120,7 @@ class RTCIceServer:
         """
         if isinstance(value, RTCIceServer):
             return value
-        mapping = convert_mapping(value, member)
+        mapping = ice_server_members(value, member)
         credential = get_member(mapping, "credential")
         if credential is not MISSING:
             credential = convert_string(credential, f"{member}.credential")
@@ -112,10 +155,20 @@ class RTCIceServer:
     toJSON = to_dict
 
 
+#: What an ``iceServers`` item may be.
+IceServerLike = RTCIceServer | Mapping[str, Any] | IceServerObject
+
+
 def convert_ice_servers(value: object, member: str = "iceServers") -> tuple[RTCIceServer, ...]:
-    """``sequence<RTCIceServer>`` whose items are dictionaries or RTCIceServers."""
+    """``sequence<RTCIceServer>``: RTCIceServers, dictionaries or aiortc's RTCIceServers."""
     items = convert_sequence(value, member)
     return tuple(RTCIceServer.from_dict(item, f"{member}[{i}]") for i, item in enumerate(items))
 
 
-__all__ = ["RTCIceServer", "convert_ice_servers"]
+__all__ = [
+    "IceServerLike",
+    "IceServerObject",
+    "RTCIceServer",
+    "convert_ice_servers",
+    "ice_server_members",
+]

@@ -9,6 +9,12 @@ Python spelling of JavaScript's ``undefined`` (a keyword argument left at
 its default), so ``{"iceServers": None}`` means the default and
 ``{"urls": "turn:…", "credential": None}`` is a TURN server without a
 credential. ``None`` inside a sequence is still a TypeError.
+
+A dictionary may also arrive as an object whose attributes carry the
+members -- aiortc's ``RTCConfiguration`` and ``RTCIceServer`` dataclasses,
+recognised by their attribute names so that this layer never imports
+aiortc. :func:`object_members` reads such an object into a mapping and the
+usual conversions run on that.
 """
 
 from __future__ import annotations
@@ -82,6 +88,23 @@ def convert_mapping(value: object, member: str) -> Mapping[object, object]:
     if not isinstance(value, Mapping):
         raise TypeError(f"{member}: expected a dictionary, got {type_name(value)}")
     return value
+
+
+def object_members(value: object, names: Iterable[str]) -> dict[object, object]:
+    """The named attributes of a dictionary given as an object, as a mapping.
+
+    Attributes the object lacks are absent. A plain :class:`~enum.Enum`
+    (aiortc's policies are ``Enum``s of the W3C strings) becomes its value,
+    so the enum conversion sees the string it would see in JSON.
+    """
+    members: dict[object, object] = {}
+    for name in names:
+        item = getattr(value, name, None)
+        if isinstance(item, Enum) and not isinstance(item, str):
+            item = item.value
+        if item is not None:
+            members[name] = item
+    return members
 
 
 def enum_values(items: Iterable[Enum]) -> list[str]:

@@ -10,7 +10,13 @@
 
 from __future__ import annotations
 
-from rtcpeer.jsep.candidate import RTCIceCandidate, RTCIceCandidateInit, parse_candidate_attribute
+from rtcpeer.jsep.candidate import (
+    CandidateLike,
+    CandidateObject,
+    RTCIceCandidate,
+    RTCIceCandidateInit,
+    parse_candidate_attribute,
+)
 from rtcpeer.jsep.codecs import (
     Codec,
     HeaderExtension,
@@ -27,6 +33,7 @@ from rtcpeer.jsep.credentials import (
     generate_ice_credentials,
 )
 from rtcpeer.jsep.description import (
+    DescriptionInit,
     RTCSdpType,
     RTCSessionDescription,
     local_description_init,
@@ -90,8 +97,11 @@ from rtcpeer.jsep.trickle import LocatedCandidate, add_candidate, locate_remote_
 __all__ = [
     "TRANSITIONS",
     "AnsweredMedia",
+    "CandidateLike",
+    "CandidateObject",
     "Codec",
     "CredentialChange",
+    "DescriptionInit",
     "GeneratedOffer",
     "HeaderExtension",
     "IceCredentials",

@@ -5,12 +5,19 @@ candidate-attribute grammar (RFC 8839 §5.1), as the spec's "create an
 RTCIceCandidate" says: if the string does not parse, or a field cannot be
 represented by its IDL type, every field stays None. The ICE agent parses
 candidates fully itself; this is only the W3C view.
+
+addIceCandidate() also takes aiortc's RTCIceCandidate, which has no
+candidate string but the parsed fields (``ip`` where W3C says ``address``,
+an integer ``component``): :class:`RTCIceCandidateInit` writes them back as
+the candidate-attribute string, recognising the object by those attribute
+names so that this layer never imports aiortc.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from rtcpeer.sdp import SdpValueError, parse_candidate_value
 
@@ -46,6 +53,74 @@ def _nullable_unsigned_short(value: object, member: str) -> int | None:
     return value
 
 
+class CandidateObject(Protocol):
+    """A candidate given as parsed fields: aiortc's ``RTCIceCandidate`` is one.
+
+    Recognised by its ``ip`` attribute (W3C's RTCIceCandidate says
+    ``address``); ``relatedAddress``, ``relatedPort`` and ``tcpType`` are
+    read when present.
+    """
+
+    @property
+    def component(self) -> int: ...
+    @property
+    def foundation(self) -> str: ...
+    @property
+    def ip(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def priority(self) -> int: ...
+    @property
+    def protocol(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def sdpMid(self) -> str | None: ...
+    @property
+    def sdpMLineIndex(self) -> int | None: ...
+
+
+#: The fields of a :class:`CandidateObject` in candidate-attribute order (RFC 8839 §5.1).
+_OBJECT_FIELDS = (
+    ("foundation", str),
+    ("component", int),
+    ("protocol", str),
+    ("priority", int),
+    ("ip", str),
+    ("port", int),
+)
+#: Optional extension fields and the candidate-attribute names they are written as.
+_OBJECT_EXTENSIONS = (("relatedAddress", "raddr"), ("relatedPort", "rport"), ("tcpType", "tcptype"))
+
+
+def _field(value: object, name: str, kind: type) -> str:
+    item = getattr(value, name, _MISSING)
+    if item is _MISSING or item is None:
+        raise TypeError(
+            f"candidate.{name}: required member is missing ({type(value).__name__} has 'ip' "
+            f"like aiortc's RTCIceCandidate, which also has {name!r})"
+        )
+    if not isinstance(item, kind) or isinstance(item, bool):
+        expected = "an integer" if kind is int else "a string"
+        raise TypeError(f"candidate.{name}: expected {expected}, got {_type_name(item)}")
+    return str(item)
+
+
+def candidate_attribute_of(value: object) -> str:
+    """The ``candidate:...`` string of a candidate given as fields (aiortc's).
+
+    Written as aiortc's ``"candidate:" + candidate_to_sdp(...)`` writes it:
+    the six fields, ``typ``, then raddr, rport and tcptype when present.
+    """
+    parts = [_field(value, name, kind) for name, kind in _OBJECT_FIELDS]
+    parts += ["typ", _field(value, "type", str)]
+    for name, attribute in _OBJECT_EXTENSIONS:
+        if getattr(value, name, None) is not None:
+            parts += [attribute, _field(value, name, int if name == "relatedPort" else str)]
+    return "candidate:" + " ".join(parts)
+
+
 @dataclass(frozen=True)
 class RTCIceCandidateInit:
     """The RTCIceCandidateInit dictionary, as addIceCandidate() receives it.
@@ -61,10 +136,14 @@ class RTCIceCandidateInit:
     usernameFragment: str | None = None
 
     @classmethod
-    def from_value(
-        cls, value: Mapping[str, object] | RTCIceCandidate | RTCIceCandidateInit | None
-    ) -> RTCIceCandidateInit:
-        """Convert a JSON dictionary, an RTCIceCandidate or an init (None: all defaults)."""
+    def from_value(cls, value: CandidateLike) -> RTCIceCandidateInit:
+        """Convert a JSON dictionary, an RTCIceCandidate, an init or aiortc's RTCIceCandidate.
+
+        ``None`` is all defaults (end-of-candidates everywhere). aiortc's
+        candidate (see :class:`CandidateObject`) becomes its candidate
+        string with its ``sdpMid`` and ``sdpMLineIndex``; anything else that
+        is not a dictionary is a TypeError saying what is accepted.
+        """
         if value is None:
             return cls()
         if isinstance(value, RTCIceCandidateInit):
@@ -72,7 +151,20 @@ class RTCIceCandidateInit:
         if isinstance(value, RTCIceCandidate):
             return cls(value.candidate, value.sdpMid, value.sdpMLineIndex, value.usernameFragment)
         if not isinstance(value, Mapping):
-            raise TypeError(f"expected an RTCIceCandidateInit dictionary, got {_type_name(value)}")
+            if isinstance(value, (str, bytes, bytearray)) or not hasattr(value, "ip"):
+                raise TypeError(
+                    f"candidate: expected an RTCIceCandidate or an RTCIceCandidateInit "
+                    f"dictionary such as {{'candidate': 'candidate:...', 'sdpMid': '0', "
+                    f"'sdpMLineIndex': 0}} (aiortc's RTCIceCandidate is accepted too), "
+                    f"got {_type_name(value)}"
+                )
+            return cls(
+                candidate=candidate_attribute_of(value),
+                sdpMid=_nullable_string(getattr(value, "sdpMid", None), "sdpMid"),
+                sdpMLineIndex=_nullable_unsigned_short(
+                    getattr(value, "sdpMLineIndex", None), "sdpMLineIndex"
+                ),
+            )
         return cls(
             candidate=_string(value.get("candidate", ""), "candidate"),
             sdpMid=_nullable_string(value.get("sdpMid"), "sdpMid"),
@@ -148,7 +240,7 @@ def parse_candidate_attribute(candidate: str) -> _Fields | None:
     )
 
 
-CandidateInit = Mapping[str, object] | RTCIceCandidateInit
+CandidateInit = Mapping[str, object] | RTCIceCandidateInit | CandidateObject
 
 
 class RTCIceCandidate:
@@ -326,4 +418,14 @@ class RTCIceCandidate:
         )
 
 
-__all__ = ["RTCIceCandidate", "RTCIceCandidateInit", "parse_candidate_attribute"]
+#: What addIceCandidate() accepts (``None``: end-of-candidates for every section).
+CandidateLike = CandidateInit | RTCIceCandidate | None
+
+__all__ = [
+    "CandidateLike",
+    "CandidateObject",
+    "RTCIceCandidate",
+    "RTCIceCandidateInit",
+    "candidate_attribute_of",
+    "parse_candidate_attribute",
+]

@@ -59,13 +59,30 @@ def _convert_sdp(value: object) -> str:
 
 
 def _members(init: object) -> tuple[object, object]:
+    """``(type, sdp)`` of a dictionary or of an object with those attributes.
+
+    aiortc's RTCSessionDescription is such an object (``type`` a string).
+    An object with only one of the two names is a TypeError naming the
+    missing member; anything else says what is accepted.
+    """
     if type(init) is RTCSessionDescription:  # ours: skip the ABC and Protocol checks (~100 µs)
         return init._type, init._sdp
     if isinstance(init, Mapping):
         return init.get("type", _MISSING), init.get("sdp", "")
     if isinstance(init, _DescriptionLike):
         return init.type, init.sdp
-    raise TypeError(f"expected an RTCSessionDescriptionInit dictionary, got {type(init).__name__}")
+    got = type(init).__name__
+    for present, missing in (("sdp", "type"), ("type", "sdp")):
+        if hasattr(init, present):
+            raise TypeError(
+                f"{missing}: required member is missing ({got} has '{present}' but no "
+                f"'{missing}'; a description needs both, as aiortc's RTCSessionDescription has)"
+            )
+    raise TypeError(
+        f"description: expected an RTCSessionDescription or an RTCSessionDescriptionInit "
+        f"dictionary such as {{'type': 'offer', 'sdp': '...'}} (aiortc's "
+        f"RTCSessionDescription is accepted too), got {got}"
+    )
 
 
 class RTCSessionDescription:
