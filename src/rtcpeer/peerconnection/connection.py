@@ -11,7 +11,6 @@ bookkeeping and RTP runtime), :mod:`.states` and :mod:`.stats`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 
 from rtcpeer.configuration import (
     AlgorithmIdentifier,
@@ -28,6 +27,7 @@ from rtcpeer.errors import InvalidAccessError, InvalidStateError, OperationError
 from rtcpeer.ice import Candidate, CandidateError, IceAgentConfig
 from rtcpeer.ice.runtime import IceTransportCallbacks
 from rtcpeer.jsep import (
+    CandidateLike,
     IceCredentials,
     RemoteDescription,
     RTCIceCandidate,
@@ -88,8 +88,6 @@ from rtcpeer.peerconnection.w3c_transports import (
 from rtcpeer.sdp import Fingerprint, SessionDescription
 from rtcpeer.transport import MediaStreamTrack, RTCDataChannel, open_data_channel
 from rtcpeer.transport.media_capabilities import all_local_capabilities
-
-CandidateLike = RTCIceCandidate | RTCIceCandidateInit | Mapping[str, object] | None
 
 
 class RTCPeerConnection(EventEmitter):
