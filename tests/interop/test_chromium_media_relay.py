@@ -257,20 +257,10 @@ async def _chromium_stats_on_b(call: MediaCall) -> dict[str, Any] | None:
     )
 
 
-#: Found by this test: after rtcpeer offered first and then re-offers the
-#: restart itself, Chromium's audio no longer reaches rtcpeer's receiver
-#: (the SRTP transport's ``rtp_drops.unrouted_rtp`` climbs; the RTP router's
-#: SSRC table maps a video-section SSRC to the audio receiver). Video both
-#: ways and Chromium's decoding of ours are fine. Strict: passing means fixed.
-_AUDIO_AFTER_OWN_RE_OFFER = pytest.mark.xfail(
-    strict=True, reason="rtcpeer loses Chromium's audio after its own restart re-offer"
-)
-
-
 @pytest.mark.parametrize(
     ("offering", "initiator"),
     [
-        pytest.param("rtcpeer", "rtcpeer", marks=_AUDIO_AFTER_OWN_RE_OFFER),
+        ("rtcpeer", "rtcpeer"),
         ("rtcpeer", "chromium"),
         ("chromium", "rtcpeer"),
         ("chromium", "chromium"),

@@ -231,6 +231,18 @@ def test_reoffer_keeps_payload_types_in_use() -> None:
             assert codec.apt in pts
 
 
+def test_reoffer_keeps_a_payload_type_the_peer_answered_with_other_fmtp() -> None:
+    """Chromium answers our opus (96) with minptime/useinbandfec: the re-offer must
+    still say 96 -- a new number made Chromium switch its audio to a PT our
+    running receiver did not know (issue 14: audio lost after our own re-offer)."""
+    answered = Codec(
+        "audio/opus", 48000, 2, 96, (("minptime", "10"), ("useinbandfec", "1"))
+    )
+    in_use = (answered, Codec("audio/G722", 8000, 1, 9))
+    codecs = offer_codecs(AUDIO, (), in_use)
+    assert [(c.name, c.payload_type) for c in codecs][:2] == [("opus", 96), ("G722", 9)]
+
+
 def test_offer_payload_type_conflicts_get_fresh_ones() -> None:
     in_use = (Codec("video/AV1", 90000, None, 97), Codec("video/AV1", 90000, None, 99))
     codecs = offer_codecs(VIDEO, (), in_use)

@@ -378,7 +378,7 @@ def offer_codecs(
                 previous.payload_type is not None
                 and previous.payload_type not in reused
                 and not previous.is_rtx
-                and _same_preference(codec, previous)
+                and codecs_match(codec, previous)  # the format, whatever fmtp the peer answered
             ):
                 pt = previous.payload_type
                 reused.add(pt)
