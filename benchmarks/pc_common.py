@@ -128,8 +128,7 @@ def serve_promptly(server: Coturn) -> Coturn:
     benchmarks' private network namespace does."""
     if PROMPT_TURN:
         try:
-            for task in Path(f"/proc/{server.pid}/task").iterdir():
-                os.sched_setscheduler(int(task.name), os.SCHED_FIFO, os.sched_param(10))
+            set_turn_priority(server, prompt=True)
         except PermissionError as error:
             server.stop()
             raise SystemExit(
@@ -137,6 +136,15 @@ def serve_promptly(server: Coturn) -> Coturn:
                 "or pass --co-located-turn to leave it at normal priority"
             ) from error
     return server
+
+
+def set_turn_priority(server: Coturn, *, prompt: bool) -> None:
+    """Put every thread of ``server`` at real-time priority (SCHED_FIFO 10,
+    ``prompt``) or back at normal priority (SCHED_OTHER), so one run can
+    interleave rounds of both setups. Raising needs root."""
+    policy, priority = (os.SCHED_FIFO, 10) if prompt else (os.SCHED_OTHER, 0)
+    for task in Path(f"/proc/{server.pid}/task").iterdir():
+        os.sched_setscheduler(int(task.name), policy, os.sched_param(priority))
 
 
 def turn_setup() -> str:

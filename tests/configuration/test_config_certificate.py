@@ -36,8 +36,27 @@ async def test_generate_ecdsa() -> None:
 
 
 async def test_generate_via_peer_connection_static() -> None:
+    """The static method gives a fresh, usable ECDSA P-256 certificate: its
+    key signs the certificate it comes with, and its fingerprint is that
+    certificate's."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    start = time.time() * 1000
     cert = await RTCPeerConnection.generateCertificate("ECDSA")
-    assert isinstance(cert, RTCCertificate)
+    again = await RTCPeerConnection.generateCertificate("ECDSA")
+    key = cert.private_key
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    assert key.curve.name == "secp256r1"
+    assert cert.x509.public_key() == key.public_key()
+    cert.x509.verify_directly_issued_by(cert.x509)  # self-signed, by this key
+    der = cert.x509.public_bytes(serialization.Encoding.DER)
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(der)
+    assert cert.getFingerprints()[0].value == digest.finalize().hex(":")
+    assert start + DEFAULT_EXPIRES_MS - 1000 <= cert.expires
+    assert not cert.is_expired()
+    assert again.getFingerprints() != cert.getFingerprints()  # a new key each time
 
 
 def test_generate_rsa(rsa_cert: RTCCertificate) -> None:

@@ -77,17 +77,30 @@ def test_members_converted_in_lexicographic_order() -> None:
 
 
 @pytest.mark.parametrize(
-    "config",
+    ("config", "expected"),
     [
-        {"iceTransports": "relay"},
-        {"iceTransports": None},
-        {"unknown": object()},
-        {1: 2},
-        {"iceServers": [{"urls": "stun:x", "credentialType": "oauth"}]},
+        # A misspelt member leaves the real one at its default...
+        ({"iceTransports": "relay"}, RTCConfiguration()),
+        ({"iceTransports": None}, RTCConfiguration()),
+        ({"bundlepolicy": "max-bundle"}, RTCConfiguration()),
+        ({"unknown": object()}, RTCConfiguration()),
+        ({1: 2}, RTCConfiguration()),
+        # ...and does not disturb the members given beside it.
+        (
+            {"iceTransportPolicy": "relay", "iceTransport": "all", "iceCandidatePoolsize": 3},
+            RTCConfiguration(iceTransportPolicy=RTCIceTransportPolicy.RELAY),
+        ),
+        (
+            {"iceServers": [{"urls": "stun:x", "credentialType": "oauth"}]},
+            RTCConfiguration(iceServers=(RTCIceServer("stun:x"),)),
+        ),
     ],
 )
-def test_unknown_keys_ignored(make_pc: MakePc, config: Any) -> None:
-    make_pc(config)
+def test_unknown_keys_ignored(make_pc: MakePc, config: Any, expected: RTCConfiguration) -> None:
+    applied = make_pc(config).getConfiguration()
+    assert applied == expected
+    # Nothing of the unknown keys is kept to come back out.
+    assert applied.to_dict() == expected.to_dict()
 
 
 @pytest.mark.parametrize("pool", [0, 1, 254, 255])

@@ -1,56 +1,57 @@
 """A re-offer from the side that first answered must be answered with the
 DTLS role already in force (RFC 8842 §5.5; JSEP §5.3.1): Chromium rejects
 an answer that flips it ("Failed to set SSL role for the transport"). Found
-by the Chromium restart test when Chromium restarts a connection we offered."""
+by the Chromium restart test when Chromium restarts a connection we offered.
+
+Run against Chromium, the peer whose rule this is: rtcpeer offers, Chromium
+answers "active" (so rtcpeer is the DTLS server), then Chromium re-offers
+with "actpass" -- plainly and with an ICE restart. rtcpeer's answer must say
+"passive"; Chromium must accept it; and the data channel must still carry a
+message each way after that last setRemoteDescription."""
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any, cast
-
 import pytest
+from tests.support.chromium import BrowserPage
 
-from rtcpeer import RTCPeerConnection, RTCSessionDescription
+from rtcpeer import RTCSessionDescription
 
-from .helpers import TIMEOUT, opened
+from .chromium_session import connect
 
-pytestmark = pytest.mark.interop
-
-
-def _setup(pc: RTCPeerConnection) -> str:
-    assert pc.localDescription is not None
-    return pc.localDescription.sdp.split("a=setup:")[1].split()[0]
+pytestmark = [pytest.mark.interop, pytest.mark.asyncio(loop_scope="module")]
 
 
-async def test_answer_to_a_re_offer_keeps_the_established_dtls_role(network: None) -> None:
-    first = RTCPeerConnection(_include_loopback=True)
-    second = RTCPeerConnection(_include_loopback=True)
-    for source, target in ((first, second), (second, first)):
-        source.on(
-            "icecandidate",
-            lambda event, target=target: asyncio.ensure_future(
-                target.addIceCandidate(event.candidate)
-            ) if event.candidate is not None else None,
-        )
-    remote: asyncio.Queue[Any] = asyncio.Queue()
-    second.on("datachannel", lambda event: remote.put_nowait(event.channel))
+def _attribute(description: RTCSessionDescription | None, name: str) -> str:
+    assert description is not None
+    return description.sdp.split(f"a={name}:")[1].split()[0]
+
+
+@pytest.mark.parametrize("restart", [False, True], ids=["re-offer", "ice-restart"])
+async def test_answer_to_chromiums_re_offer_keeps_the_established_dtls_role(
+    browser: BrowserPage, restart: bool
+) -> None:
+    pair = await connect(browser, "rtcpeer")
+    pc = pair.pc
     try:
-        channel = first.createDataChannel("x")
-        await first.setLocalDescription()
-        await second.setRemoteDescription(cast(RTCSessionDescription, first.localDescription))
-        await second.setLocalDescription()
-        await first.setRemoteDescription(cast(RTCSessionDescription, second.localDescription))
-        await opened(channel)
-        await asyncio.wait_for(remote.get(), TIMEOUT)
-        assert (_setup(first), _setup(second)) == ("actpass", "active")
+        # rtcpeer offered actpass; Chromium answered active: rtcpeer is the DTLS server.
+        assert _attribute(pc.localDescription, "setup") == "actpass"
+        assert _attribute(pc.remoteDescription, "setup") == "active"
+        ufrag = _attribute(pc.remoteDescription, "ice-ufrag")
 
-        second.restartIce()  # the first answerer now offers
-        await second.setLocalDescription()
-        await first.setRemoteDescription(cast(RTCSessionDescription, second.localDescription))
-        await first.setLocalDescription()
-        # first is the DTLS server (its offer's actpass was answered "active").
-        assert _setup(first) == "passive"
-        await second.setRemoteDescription(cast(RTCSessionDescription, first.localDescription))
+        if restart:
+            await pair.theirs.restart_ice()
+        # Chromium offers now; its setRemoteDescription of our answer raises
+        # (and so does negotiate) if the answer flips the role.
+        await pair.bridge.negotiate(pair.theirs, pair.ours)
+        assert _attribute(pc.remoteDescription, "setup") == "actpass"
+        assert _attribute(pc.localDescription, "setup") == "passive"
+        assert (_attribute(pc.remoteDescription, "ice-ufrag") != ufrag) is restart
+        assert (await browser.call("state", pair.name))["signalingState"] == "stable"
+        await pair.bridge.settle()  # every trickled candidate was added, none failed
+
+        # The connection still works after the last setRemoteDescription.
+        await pair.exchange()
+        assert pc.connectionState == "connected"
+        assert (await browser.call("state", pair.name))["connectionState"] == "connected"
     finally:
-        await first.close()
-        await second.close()
+        await pair.close()

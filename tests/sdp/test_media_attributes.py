@@ -287,7 +287,9 @@ def test_huge_lines_are_rejected_quickly() -> None:
     for parser in (parse_rtpmap, parse_fmtp, parse_rtcp_fb, parse_extmap, parse_ssrc_group):
         with pytest.raises(SdpValueError):
             parser("96 " + "a=1;" * 250_000)
-    assert time.perf_counter() - started < 1.0
+    # A generous outer bound (this takes ~10 ms): backtracking on a 1 MB line
+    # would take minutes; the exception types are what the test checks.
+    assert time.perf_counter() - started < 20.0
 
 
 def test_many_lines_are_read_in_linear_time() -> None:
@@ -298,7 +300,10 @@ def test_many_lines_are_read_in_linear_time() -> None:
     started = time.perf_counter()
     attrs = read_rtp_attributes(parse_media_sdp(text).media[0])
     assert len(attrs.ssrcs) == 20_000
-    assert time.perf_counter() - started < 3.0
+    assert len(attrs.rtcp_fbs) == 1 + 20_000  # the sample's own and those added
+    # A generous outer bound (this takes ~0.3 s): work quadratic in Python
+    # over 40,000 lines would take minutes.
+    assert time.perf_counter() - started < 20.0
 
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -71,7 +71,8 @@ async def test_serves_prints_urls_and_stops_on_signal(
         ]
         assert urls[0].startswith("turn:127.0.0.1:") and urls[2].startswith("turns:127.0.0.1:")
         ready = next(line for line in lines if line.startswith("TURN server ready"))
-        assert float(re.findall(r"in ([\d.]+) ms", ready)[0]) < 500
+        # It says how long start-up took (benchmarks/turn_startup.py times it).
+        assert re.fullmatch(r"TURN server ready in \d+(\.\d+)? ms\s*", ready), ready
         port = int(re.findall(r":(\d+)\?", urls[0])[0])
         reply = await binding(port)
         assert reply.message_class is MessageClass.SUCCESS
