@@ -97,7 +97,8 @@ async def test_host_candidates_over_ipv6(browser: BrowserPage, offering: str) ->
         # Chromium hides a peer-reflexive remote address in its stats.
         assert remote["address"] in (V6, "::1") or remote["candidateType"] == "prflx"
         ours = await selected_local(pair.pc)
-        assert ours["candidateType"] == "host" and ours["address"] == V6
+        # Our side gathers ::1 too; Chromium's check from ::1 may make that pair win.
+        assert ours["candidateType"] == "host" and ours["address"] in (V6, "::1")
     finally:
         await pair.close()
 

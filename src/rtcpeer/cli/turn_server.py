@@ -11,8 +11,19 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from rtcpeer.turn.server.config import MAX_LIFETIME, TurnServerConfig
+from rtcpeer.turn.server.config import (
+    MAX_LIFETIME,
+    NONCE_LIFETIME,
+    TOTAL_QUOTA,
+    USER_QUOTA,
+    TurnServerConfig,
+)
+from rtcpeer.turn.server.peer_policy import parse_network
+from rtcpeer.turn.server.relay_sockets import DEFAULT_MAX_PORT, DEFAULT_MIN_PORT
 from rtcpeer.turn.server.runtime import ListenSettings, TurnServer
+from rtcpeer.turn.server.stream_listener import StreamLimits
+
+_LIMITS = StreamLimits()
 
 
 def _user(text: str) -> tuple[str, str]:
@@ -22,6 +33,13 @@ def _user(text: str) -> tuple[str, str]:
     return name, password
 
 
+def _network(text: str) -> str:
+    try:
+        return str(parse_network(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an IP address or CIDR, got {text!r}") from None
+
+
 def register(subparsers: Any) -> None:
     """Add the ``turn-server`` subcommand."""
     parser = subparsers.add_parser(
@@ -29,7 +47,10 @@ def register(subparsers: Any) -> None:
         help="run an embedded TURN server (RFC 8656) for tests and demos",
         description="Run a TURN server over UDP and TCP (and TLS/DTLS with a "
         "certificate). Relays UDP only; never relays to its own listening "
-        "ports, nor to loopback unless --allow-loopback-peers.",
+        "ports, nor to loopback unless --allow-loopback-peers, nor (unless "
+        "--allow-peer) to private and special-purpose ranges: 0/8, 10/8, "
+        "100.64/10, 169.254/16, 172.16/12, 192.0.0/24, 192.168/16, 198.18/15, "
+        "224/4, 240/4, fc00::/7, fe80::/10, ff00::/8.",
     )
     parser.add_argument(
         "--listen", default="127.0.0.1", help="listening IP, IPv4 or IPv6 (default: 127.0.0.1)"
@@ -51,8 +72,14 @@ def register(subparsers: Any) -> None:
         "relay gets 440; ADDITIONAL-ADDRESS-FAMILY gets an IPv4 and an IPv6 relay "
         "when both are configured",
     )
-    parser.add_argument("--min-port", type=int, default=0, help="lowest relay port")
-    parser.add_argument("--max-port", type=int, default=0, help="highest relay port")
+    parser.add_argument(
+        "--min-port", type=int, default=DEFAULT_MIN_PORT,
+        help=f"lowest relay port (default {DEFAULT_MIN_PORT}; 0 with --max-port 0: any)",
+    )
+    parser.add_argument(
+        "--max-port", type=int, default=DEFAULT_MAX_PORT,
+        help=f"highest relay port (default {DEFAULT_MAX_PORT})",
+    )
     parser.add_argument(
         "--user", type=_user, action="append", default=[], metavar="USER:PASS",
         help="a long-term credential (repeatable)",
@@ -70,9 +97,41 @@ def register(subparsers: Any) -> None:
         "--legacy-channels", action="store_true",
         help="also accept RFC 5766 channel numbers 0x5000-0x7FFF (UDP/DTLS clients)",
     )
-    parser.add_argument("--quota", type=int, default=0, help="allocations per user (0: no limit)")
     parser.add_argument(
-        "--total-quota", type=int, default=0, help="allocations in all (0: no limit)"
+        "--allow-peer", type=_network, action="append", default=[], metavar="CIDR",
+        help="relay to this range although a default or --deny-peer rule refuses it "
+        "(repeatable; the most specific rule wins, allow over deny when equal)",
+    )
+    parser.add_argument(
+        "--deny-peer", type=_network, action="append", default=[], metavar="CIDR",
+        help="never relay to this range (repeatable)",
+    )
+    parser.add_argument(
+        "--quota", type=int, default=USER_QUOTA,
+        help=f"allocations per user (default {USER_QUOTA}; 0: no limit)",
+    )
+    parser.add_argument(
+        "--total-quota", type=int, default=TOTAL_QUOTA,
+        help=f"allocations in all (default {TOTAL_QUOTA}; 0: no limit)",
+    )
+    parser.add_argument(
+        "--nonce-lifetime", type=int, default=NONCE_LIFETIME,
+        help=f"seconds a nonce stays valid before 438 (default {NONCE_LIFETIME})",
+    )
+    parser.add_argument(
+        "--max-connections", type=int, default=_LIMITS.max_connections,
+        help=f"TCP/TLS connections at once (default {_LIMITS.max_connections}; 0: no limit)",
+    )
+    parser.add_argument(
+        "--max-connections-per-ip", type=int, default=_LIMITS.max_per_source,
+        help="TCP/TLS connections at once from one IP "
+        f"(default {_LIMITS.max_per_source}; 0: no limit)",
+    )
+    parser.add_argument(
+        "--idle-timeout", type=float, default=_LIMITS.idle_timeout,
+        help="seconds a TCP/TLS connection without an allocation may stay silent "
+        f"(default {_LIMITS.idle_timeout:g}; the first request must come within "
+        f"{_LIMITS.first_request_timeout:g} s)",
     )
     parser.add_argument(
         "--lifetime-max", type=int, default=MAX_LIFETIME, help="longest allocation lifetime (s)"
@@ -103,7 +162,10 @@ def build(args: argparse.Namespace, workdir: Path) -> TurnServer:
         max_lifetime=args.lifetime_max,
         user_quota=args.quota,
         total_quota=args.total_quota,
+        nonce_lifetime=args.nonce_lifetime,
         allow_loopback_peers=args.allow_loopback_peers,
+        allowed_peers=tuple(args.allow_peer),
+        denied_peers=tuple(args.deny_peer),
         legacy_channel_numbers=args.legacy_channels,
     )
     settings = ListenSettings(
@@ -115,6 +177,11 @@ def build(args: argparse.Namespace, workdir: Path) -> TurnServer:
         relay_ip=tuple(args.relay_ip) or None,
         min_port=args.min_port,
         max_port=args.max_port,
+        stream_limits=StreamLimits(
+            max_connections=args.max_connections,
+            max_per_source=args.max_connections_per_ip,
+            idle_timeout=args.idle_timeout,
+        ),
     )
     return TurnServer(config, settings)
 

@@ -32,11 +32,12 @@ share.
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Sequence
 from typing import Protocol
 
-from rtcpeer.ice.candidate import Candidate
+from rtcpeer.ice.candidate import Candidate, unusable_remote_address
 from rtcpeer.ice.checking import Checking
 from rtcpeer.ice.config import IceAgentConfig, MdnsResolver, TransportPolicy
 from rtcpeer.ice.datapath import DataPath, SendCounters
@@ -60,6 +61,7 @@ __all__ = ["Gatherer", "IceAgent", "IceAgentConfig", "MdnsResolver", "TransportP
 #: passwords and tie-breakers should not be predictable from earlier output
 #: (as a Mersenne Twister's are), and a Twister per agent is 2.5 KiB of state.
 _SYSTEM_RANDOM = random.SystemRandom()
+logger = logging.getLogger(__name__)
 
 
 class Gatherer(Protocol):
@@ -122,6 +124,10 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
         self._last_check_at = None
         self._gathering = ServerGathering(self, self.config)
         self._generations.append(self._new_generation())
+        #: Remote candidates ignored because their address can never answer.
+        self.remote_candidates_ignored = 0
+        #: Remote candidates dropped because a generation held its maximum.
+        self.remote_candidates_dropped = 0
 
     # ------------------------------------------------------------------
     # properties (``generation``, the current one, is on AgentCore: every part uses it)
@@ -365,12 +371,26 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
                 gen.remote_unresolved = True
                 return False
             candidate = candidate.with_address(resolved, candidate.port)
+        unusable = unusable_remote_address(candidate.host, candidate.port)
+        if unusable is not None:
+            self.remote_candidates_ignored += 1
+            logger.debug("ignoring remote candidate %s: %s", candidate.address, unusable)
+            return False
         if gen.policy == "relay":
             paired: tuple[str, ...] = ("relay",)
         else:
             paired = ("host", "relay")
         known = gen.remote_by_address(candidate.address, candidate.transport)
         if known is not None and known.type != "prflx":
+            return False
+        if known is None and len(gen.remote) >= self.config.max_remote_candidates:
+            gen.remote_dropped += 1
+            self.remote_candidates_dropped += 1
+            if gen.remote_dropped == 1:
+                logger.warning(
+                    "ICE generation %d holds %d remote candidates: dropping more",
+                    gen.id, len(gen.remote),
+                )
             return False
         pairs = gen.add_remote(candidate, paired)
         if pairs:

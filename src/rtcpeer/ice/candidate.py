@@ -213,5 +213,33 @@ class Candidate:
         return " ".join(parts)
 
 
+_NUMERIC_HOST = re.compile(r"[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.%]*")
+_BROADCAST = ipaddress.IPv4Address("255.255.255.255")
+
+
+def unusable_remote_address(host: str, port: int) -> str | None:
+    """Why a remote candidate's address can never answer a check, or None.
+
+    Port 0 or out of range, the unspecified address (0.0.0.0, ::), multicast,
+    the IPv4 broadcast address and a numeric address that does not parse
+    (``300.1.2.3``). Names (mDNS ``.local``, hostnames) are not judged here.
+    """
+    if not 0 < port < 65536:
+        return f"port {port}"
+    try:
+        ip = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return f"malformed address {host!r}" if _NUMERIC_HOST.fullmatch(host) else None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_unspecified:
+        return "unspecified address"
+    if ip.is_multicast:
+        return "multicast address"
+    if ip == _BROADCAST:
+        return "broadcast address"
+    return None
+
+
 def is_known_type(candidate_type: str) -> bool:
     return candidate_type in _CANDIDATE_TYPES

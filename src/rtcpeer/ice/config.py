@@ -10,6 +10,11 @@ from rtcpeer.ice.consent import ConsentPolicy
 from rtcpeer.stun.transaction import RetransmissionPolicy
 
 TransportPolicy = Literal["all", "relay"]
+#: Remote candidates one generation keeps (signalled in a description or
+#: trickled); a description with more is refused, a trickled one beyond is
+#: dropped and counted. Real peers send a few dozen; the cap only bounds what
+#: a hostile or broken one can make us hold and pair.
+MAX_REMOTE_CANDIDATES = 20_000
 MdnsResolver = Callable[[str], "str | None"]
 
 
@@ -35,6 +40,8 @@ class IceAgentConfig:
     consent: ConsentPolicy = field(default_factory=ConsentPolicy)
     #: Largest checklist (RFC 8445 §6.1.2.5).
     max_pairs: int = 100
+    #: Remote candidates kept per generation; more are dropped (and counted).
+    max_remote_candidates: int = MAX_REMOTE_CANDIDATES
     #: How long a retired generation's selected path still delivers data.
     retired_grace: float = 5.0
     #: Application datagrams sent while no pair is usable yet (no valid pair

@@ -51,7 +51,12 @@ class Generation:
         self.remote_ufrag: str | None = None
         self.remote_pwd: str | None = None
         self.local: list[LocalEntry] = []
-        self.remote: list[Candidate] = []
+        self._remote: list[Candidate] = []
+        #: (address, transport) -> the remote candidate there: an O(1)
+        #: :meth:`remote_by_address` for every candidate added.
+        self._remote_index: dict[tuple[Address, str], Candidate] = {}
+        #: Remote candidates dropped for the per-generation cap.
+        self.remote_dropped = 0
         self.checklist = Checklist(controlling=controlling, max_pairs=max_pairs)
         self.gathering_state = IceGatheringState.NEW
         self.pending_gatherers: set[object] = set()
@@ -78,6 +83,19 @@ class Generation:
         self._prflx_count = 0
 
     # -- candidates -------------------------------------------------------
+    @property
+    def remote(self) -> list[Candidate]:
+        """The remote candidates in the order they came (do not mutate: use
+        :meth:`add_remote`, or assign a new list)."""
+        return self._remote
+
+    @remote.setter
+    def remote(self, candidates: list[Candidate]) -> None:
+        self._remote = list(candidates)
+        self._remote_index = {}
+        for candidate in self._remote:
+            self._remote_index.setdefault((candidate.address, candidate.transport), candidate)
+
     def add_local(self, candidate: Candidate, socket_id: int) -> list[CandidatePair]:
         """Record a local candidate; pair it with every remote candidate."""
         if any(
@@ -102,13 +120,15 @@ class Generation:
             if existing.type != "prflx" or candidate.type == "prflx":
                 return []
             # RFC 8838 §11: the signalled candidate replaces the peer-reflexive one.
-            self.remote[self.remote.index(existing)] = candidate
+            self._remote[self._remote.index(existing)] = candidate
+            self._remote_index[(candidate.address, candidate.transport)] = candidate
             for pair in self.checklist.pairs:
                 if pair.remote is existing:
                     pair.remote = candidate
             self.checklist.set_role(self.checklist.controlling)
             return []
-        self.remote.append(candidate)
+        self._remote.append(candidate)
+        self._remote_index[(candidate.address, candidate.transport)] = candidate
         pairs = (
             self.checklist.add(entry.candidate, candidate, entry.socket_id)
             for entry in self.local
@@ -131,14 +151,13 @@ class Generation:
             type="prflx",
             ufrag=self.remote_ufrag,
         )
-        self.remote.append(candidate)
+        self._remote.append(candidate)
+        self._remote_index.setdefault((candidate.address, transport), candidate)
         return candidate
 
     def remote_by_address(self, address: Address, transport: str) -> Candidate | None:
-        for candidate in self.remote:
-            if candidate.address == address and candidate.transport == transport:
-                return candidate
-        return None
+        """The remote candidate at ``address`` over ``transport`` (first added)."""
+        return self._remote_index.get((address, transport))
 
     def base_for_socket(self, socket_id: int, types: tuple[str, ...]) -> Candidate | None:
         """The host or relay candidate a socket carries in this generation."""

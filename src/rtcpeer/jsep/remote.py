@@ -5,7 +5,13 @@ with an RTCError ("sdp-syntax-error", sdpLineNumber), content that is
 invalid with InvalidAccessError (RFC 9429 §5.8's semantic checks: ICE
 credentials within RFC 8839's sizes, a fingerprint, a DTLS setup role,
 rtcp-mux under the "require" policy, an answer matching its offer), and
-anything else with OperationError (here: a=setup:holdconn).
+anything else with OperationError (here: a=setup:holdconn, and a
+description over the limits below).
+
+Limits, so that a remote party cannot make applying its description cost
+unbounded time or memory: at most ``MAX_REMOTE_SDP_BYTES`` of SDP, and at
+most ``MAX_REMOTE_CANDIDATES`` ``a=candidate`` lines for one transport (the
+ICE agent's per-generation cap, beyond which trickled ones are dropped).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rtcpeer.errors import InvalidAccessError, OperationError
+from rtcpeer.ice.config import MAX_REMOTE_CANDIDATES
 from rtcpeer.jsep.credentials import IceCredentials, credentials_problem
 from rtcpeer.jsep.description import RTCSdpType, RTCSessionDescription
 from rtcpeer.jsep.errors import sdp_syntax_error
@@ -29,6 +36,9 @@ from rtcpeer.sdp import (
 #: RFC 8841: no a=sctp-port means 5000; no a=max-message-size means 64 KiB.
 DEFAULT_REMOTE_SCTP_PORT = 5000
 DEFAULT_REMOTE_MAX_MESSAGE_SIZE = 65536
+#: Largest remote SDP we parse (characters). A browser's offer is a few KiB;
+#: this leaves room for ``MAX_REMOTE_CANDIDATES`` candidate lines.
+MAX_REMOTE_SDP_BYTES = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -155,6 +165,11 @@ def _transport(
     if sdp_type is not RTCSdpType.OFFER and setup == "actpass":
         raise _invalid(tag, f"an {sdp_type.value} must use a=setup:active or passive")
     section = description.media[tag]
+    if len(section.candidates) > MAX_REMOTE_CANDIDATES:
+        raise OperationError(
+            f"m-section {tag}: {len(section.candidates)} candidates; "
+            f"at most {MAX_REMOTE_CANDIDATES} are accepted"
+        )
     return RemoteTransport(
         indexes=indexes,
         mids=tuple([mids[i] for i in indexes]),
@@ -229,6 +244,11 @@ def parse_remote_description(
         description = RTCSessionDescription(description)
     if description.type is RTCSdpType.ROLLBACK:
         raise TypeError("a rollback has no session description to parse")
+    if len(description.sdp) > MAX_REMOTE_SDP_BYTES:
+        raise OperationError(
+            f"the remote description is {len(description.sdp)} characters long; "
+            f"at most {MAX_REMOTE_SDP_BYTES} are accepted"
+        )
     try:
         parsed = parse_sdp(description.sdp)
     except SdpParseError as error:
@@ -268,6 +288,7 @@ def validate_remote_description(
 __all__ = [
     "DEFAULT_REMOTE_MAX_MESSAGE_SIZE",
     "DEFAULT_REMOTE_SCTP_PORT",
+    "MAX_REMOTE_SDP_BYTES",
     "RemoteDataChannel",
     "RemoteDescription",
     "RemoteTransport",

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rtcpeer.errors import OperationError
+from rtcpeer.ice.config import MAX_REMOTE_CANDIDATES
 from rtcpeer.jsep.candidate import RTCIceCandidate, RTCIceCandidateInit
 from rtcpeer.sdp import SdpValueError, SessionDescription, parse_candidate_value
 
@@ -78,6 +79,8 @@ def add_candidate(description: SessionDescription, located: LocatedCandidate) ->
         section = description.media[index]
         if located.value is None:
             section = section.with_end_of_candidates()
+        elif len(section.candidates) >= MAX_REMOTE_CANDIDATES:
+            continue  # the ICE agent drops (and counts) it too: keep the SDP bounded
         elif located.value not in section.candidates:
             section = section.with_candidate(located.value)
         description = description.with_media(index, section)

@@ -85,6 +85,12 @@ class StreamFramer:
     def __init__(self) -> None:
         self._buffer = bytearray()
 
+    @property
+    def pending(self) -> int:
+        """Bytes of a frame begun but not complete (at most one frame's worth
+        after :meth:`feed`: 4 + 65,535 + 3 bytes)."""
+        return len(self._buffer)
+
     def feed(self, data: bytes) -> list[bytes]:
         """Add received bytes; return every frame now complete (ChannelData
         frames are returned without their stream padding)."""

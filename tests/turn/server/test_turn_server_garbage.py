@@ -122,6 +122,7 @@ async def test_garbage_and_a_flood_leave_the_server_relaying(
         # 3. the flood: 2,000 Allocates from one address, answered in batches
         flooder = await raw_udp(udp_address)
         challenge = StunMessage(Method.ALLOCATE, MessageClass.REQUEST)
+        challenge.add(Attr.REQUESTED_TRANSPORT, TRANSPORT_UDP)
         flooder.transport.sendto(challenge.encode())
         nonce = (await flooder.reply()).get(Attr.NONCE)
         key = long_term_key(USER, REALM, PASSWORD)

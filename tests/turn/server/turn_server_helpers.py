@@ -126,8 +126,10 @@ class CoreClient:
         """Send an authenticated request, learning the nonce on the way."""
         for _ in range(3):
             if self.nonce is None:
-                challenge = self.raw(StunMessage(method, MessageClass.REQUEST), now)
-                assert challenge.error_code == ErrorCode.UNAUTHENTICATED
+                probe = StunMessage(method, MessageClass.REQUEST, attributes=list(attrs))
+                challenge = self.raw(probe, now)
+                if challenge.error_code != ErrorCode.UNAUTHENTICATED:
+                    return challenge  # e.g. a bare 437: no allocation, no challenge
                 self.nonce = challenge.get(Attr.NONCE)
             message = StunMessage(method, MessageClass.REQUEST, attributes=list(attrs))
             reply = self.raw(self.signed(message), now, self.key)

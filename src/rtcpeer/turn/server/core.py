@@ -15,6 +15,18 @@ Choices where RFC 8656 leaves room:
   RFC 5766's 0x5000-0x7FFF (coturn's turnutils_uclient picks those), over
   UDP and DTLS only: stream framing knows only the RFC 8656 range.
 - Nonces are stateless and bound to the 5-tuple (see ``auth``).
+- Peers: private and special-purpose ranges are refused by default, with
+  operator allow/deny lists (see ``peer_policy``).
+- No amplification towards unauthenticated senders: only an Allocate gets
+  the 401 challenge (with REALM and NONCE, as it must); a request that needs
+  an allocation, from a 5-tuple that has none and without credentials, gets
+  a bare 437 (no reason phrase, REALM, NONCE or SOFTWARE); an Allocate
+  without REQUESTED-TRANSPORT a bare 400 before any challenge. SOFTWARE is
+  sent on authenticated responses only, so a Binding answer is the header,
+  XOR-MAPPED-ADDRESS and FINGERPRINT.
+- Resources: quotas per user and in all (486), permissions and channels per
+  allocation capped (508), and a relay that cannot be opened for any reason
+  (no free port, EMFILE) answered 508 rather than left unanswered.
 - Address families (§7.2): REQUESTED-ADDRESS-FAMILY picks the relayed
   family (440 when there is no relay of it). Without it the relay is IPv4,
   or IPv6 when the server relays IPv6 only (as coturn's
@@ -102,7 +114,12 @@ class TurnServerCore:
         call passes no ``wall_time``."""
         self.config = config
         self._relays = relays
-        self._policy = PeerPolicy(allow_loopback=config.allow_loopback_peers, listening=listening)
+        self._policy = PeerPolicy(
+            allow_loopback=config.allow_loopback_peers,
+            listening=listening,
+            allowed=config.allowed_peers,
+            denied=config.denied_peers,
+        )
         self._nonces = NonceIssuer(config.nonce_secret, config.nonce_lifetime)
         self._credentials = CredentialStore(config)
         self._wall_offset = wall_offset
@@ -212,7 +229,16 @@ class TurnServerCore:
             reply = request.success().add(Attr.XOR_MAPPED_ADDRESS, client.remote)
             return [self._reply(client, reply, None)]
         if request.method not in _AUTHENTICATED_METHODS:
-            return [self._reply(client, request.error(ErrorCode.BAD_REQUEST), None)]
+            return [self._bare_error(client, request, ErrorCode.BAD_REQUEST)]
+        if not request.has(Attr.MESSAGE_INTEGRITY) and not request.has(
+            Attr.MESSAGE_INTEGRITY_SHA256
+        ):
+            # Unauthenticated: answer no more than the sender needs to go on.
+            if request.method != Method.ALLOCATE:
+                if client not in self._allocations:
+                    return [self._bare_error(client, request, ErrorCode.ALLOCATION_MISMATCH)]
+            elif not request.has(Attr.REQUESTED_TRANSPORT):
+                return [self._bare_error(client, request, ErrorCode.BAD_REQUEST)]
         authenticated = self._authenticate(client, request, now, wall)
         if isinstance(authenticated, SendToClient):
             return [authenticated]
@@ -307,7 +333,7 @@ class TurnServerCore:
         ):
             raise _Refusal(ErrorCode.ALLOCATION_QUOTA_REACHED)
         lifetime = self._lifetime(request)
-        relay = self._relays.open_relay(family, even_port=even_port is not None)
+        relay = self._open_relay(family, even_port=even_port is not None)
         if relay is None:
             raise _Refusal(ErrorCode.INSUFFICIENT_CAPACITY)
         allocation = Allocation(client, relay, username, now + lifetime)
@@ -316,7 +342,7 @@ class TurnServerCore:
         if additional_family is not None:
             error = ErrorCode.ADDRESS_FAMILY_NOT_SUPPORTED
             if self._relays.supports_family(6):
-                extra = self._relays.open_relay(6, even_port=even_port is not None)
+                extra = self._open_relay(6, even_port=even_port is not None)
                 if extra is not None:
                     allocation.relays[6] = extra
                     reply.add(Attr.XOR_RELAYED_ADDRESS, extra)
@@ -334,6 +360,14 @@ class TurnServerCore:
         allocation.allocate_reply = (request.transaction_id, sent.data)
         self._events.append(AllocationCreated(client, relay, username, lifetime))
         return [sent]
+
+    def _open_relay(self, family: int, *, even_port: bool) -> Address | None:
+        """A new relayed address, or None (508) whatever went wrong: out of
+        ports, out of file descriptors, a bind error."""
+        try:
+            return self._relays.open_relay(family, even_port=even_port)
+        except OSError:
+            return None
 
     def _lifetime(self, request: StunMessage) -> int:
         """RFC 8656 §7.2: at least the default, at most the server maximum."""
@@ -378,6 +412,11 @@ class TurnServerCore:
             raise _Refusal(ErrorCode.BAD_REQUEST)
         for peer in peers:
             self._check_peer(allocation, peer, exact=False)
+        allocation.expire(now)
+        limit = self.config.max_permissions
+        new = {peer[0] for peer in peers} - allocation.permissions.keys()
+        if limit and len(allocation.permissions) + len(new) > limit:
+            raise _Refusal(ErrorCode.INSUFFICIENT_CAPACITY)
         for peer in peers:
             allocation.permissions[peer[0]] = now + PERMISSION_LIFETIME
         self._schedule(now + PERMISSION_LIFETIME)
@@ -398,6 +437,13 @@ class TurnServerCore:
         other = allocation.channel_of_peer.get(peer)
         if other is not None and other != channel:
             raise _Refusal(ErrorCode.BAD_REQUEST)
+        permits, channels = self.config.max_permissions, self.config.max_channels
+        if (bound is None and channels and len(allocation.channels) >= channels) or (
+            permits
+            and peer[0] not in allocation.permissions
+            and len(allocation.permissions) >= permits
+        ):
+            raise _Refusal(ErrorCode.INSUFFICIENT_CAPACITY)
         allocation.channels[channel] = (peer, now + CHANNEL_LIFETIME)
         allocation.channel_of_peer[peer] = channel
         allocation.permissions[peer[0]] = now + PERMISSION_LIFETIME
@@ -446,8 +492,14 @@ class TurnServerCore:
 
     # -- helpers --------------------------------------------------------------
     def _reply(self, client: ClientKey, reply: StunMessage, key: bytes | None) -> SendToClient:
-        reply.add(Attr.SOFTWARE, self.config.software)
+        """Encode a response; SOFTWARE only for a sender that authenticated."""
+        if key is not None:
+            reply.add(Attr.SOFTWARE, self.config.software)
         return SendToClient(client, reply.encode(key, fingerprint=True))
+
+    def _bare_error(self, client: ClientKey, request: StunMessage, code: int) -> SendToClient:
+        """An error for an unauthenticated sender: the code alone, no reason phrase."""
+        return SendToClient(client, request.error(code, "").encode(fingerprint=True))
 
     def _unknown_attributes(
         self, client: ClientKey, request: StunMessage, key: bytes | None

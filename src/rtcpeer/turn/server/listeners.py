@@ -12,6 +12,7 @@ from typing import Any, Protocol, cast
 
 from rtcpeer.stun import Address, StreamFramer, StunDecodeError
 from rtcpeer.turn.server.events import ClientKey
+from rtcpeer.turn.server.stream_listener import StreamLimits
 
 #: Sends one whole message or frame to a connected client.
 Sender = Callable[[bytes], None]
@@ -65,14 +66,34 @@ class UdpListener(asyncio.DatagramProtocol):
 
 
 class StreamConnection(asyncio.Protocol):
-    """TURN over TCP or TLS: RFC 8656 §12.5 framing of one connection."""
+    """TURN over TCP or TLS: RFC 8656 §12.5 framing of one connection.
 
-    def __init__(self, sink: ClientSink, transport_name: str) -> None:
+    A connection cannot be held open for nothing: it is closed when its first
+    frame has not arrived within ``first_request_timeout``, when it holds no
+    allocation and has been silent for ``idle_timeout``, and when a frame
+    has been arriving for longer than ``frame_timeout``. The framer never
+    buffers more than one frame (64 KiB) beyond what it has handed on.
+    """
+
+    def __init__(
+        self,
+        sink: ClientSink,
+        transport_name: str,
+        limits: StreamLimits | None = None,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
         self._sink = sink
         self._name = transport_name
+        self._limits = limits or StreamLimits()
+        self._on_close = on_close
         self._framer = StreamFramer()
         self._transport: asyncio.Transport | None = None
         self._client: ClientKey | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._opened_at = 0.0
+        self._last_frame_at: float | None = None
+        self._partial_since: float | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -83,6 +104,56 @@ class StreamConnection(asyncio.Protocol):
             _address(transport.get_extra_info("sockname")),
         )
         self._sink.connected(self._client, self._send)
+        self._loop = asyncio.get_running_loop()
+        self._opened_at = self._loop.time()
+        self._arm()
+
+    def _deadline(self) -> float | None:
+        """When this connection is next due for closing, if nothing changes."""
+        limits = self._limits
+        times: list[float] = []
+        if self._last_frame_at is None:
+            if limits.first_request_timeout:
+                times.append(self._opened_at + limits.first_request_timeout)
+        elif limits.idle_timeout:
+            times.append(self._last_frame_at + limits.idle_timeout)
+        if self._partial_since is not None and limits.frame_timeout:
+            times.append(self._partial_since + limits.frame_timeout)
+        return min(times) if times else None
+
+    def _arm(self) -> None:
+        """Make sure a timer fires by the earliest deadline (a later one is
+        re-armed when it fires)."""
+        if self._loop is None:
+            return
+        when = self._deadline()
+        if when is None:
+            return
+        if self._timer is not None:
+            if self._timer.when() <= when:
+                return
+            self._timer.cancel()
+        self._timer = self._loop.call_at(when, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        transport, loop = self._transport, self._loop
+        if transport is None or loop is None or transport.is_closing():
+            return
+        now = loop.time()
+        limits = self._limits
+        stalled = (
+            self._partial_since is not None
+            and limits.frame_timeout
+            and now - self._partial_since >= limits.frame_timeout
+        )
+        when = self._deadline()
+        if stalled or (when is not None and now >= when):
+            if stalled or self._client is None or not self._sink.has_allocation(self._client):
+                transport.abort()
+                return
+            self._last_frame_at = now  # an allocation keeps its connection
+        self._arm()
 
     def _send(self, data: bytes) -> None:
         transport = self._transport
@@ -99,13 +170,31 @@ class StreamConnection(asyncio.Protocol):
         except StunDecodeError:
             self._transport.close()  # a byte stream cannot resynchronise
             return
+        now = self._loop.time() if self._loop is not None else 0.0
+        if frames:
+            self._last_frame_at = now
+        self._partial_since = (self._partial_since or now) if self._framer.pending else None
+        if frames and self._framer.pending:
+            self._partial_since = now  # a new frame began after complete ones
         for frame in frames:
             self._sink.from_client(self._client, frame)
+        self._arm()
+
+    def abort(self) -> None:
+        """Drop the connection now (server shutdown)."""
+        if self._transport is not None:
+            self._transport.abort()
 
     def eof_received(self) -> bool | None:
         return None  # close our side too
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._client is not None:
             self._sink.disconnected(self._client)
         self._transport = None
+        if self._on_close is not None:
+            self._on_close()
+            self._on_close = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import ipaddress
 import random
 import socket
@@ -21,6 +22,13 @@ RelayReceiver = Callable[[Address, Address, bytes], None]
 
 _READS_PER_WAKEUP = 64
 _EPHEMERAL_TRIES = 20  # kernel-chosen ports until one is even
+#: Ports of the range tried per allocation (from a random start) before 508:
+#: bounds the time one Allocate can cost when the range is nearly full.
+_RANGE_TRIES = 512
+#: Errors that say the process or host is out of something: stop trying.
+_EXHAUSTED = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+#: coturn's default relay port range (its min-port and max-port).
+DEFAULT_MIN_PORT, DEFAULT_MAX_PORT = 49152, 65535
 
 
 class UdpRelayPool:
@@ -59,6 +67,8 @@ class UdpRelayPool:
         return family in self._ips
 
     def open_relay(self, family: int, *, even_port: bool = False) -> Address | None:
+        """A bound relay, or None when there is none to be had (out of ports,
+        out of file descriptors): the core answers that with 508."""
         ip = self._ips.get(family)
         if ip is None:
             return None
@@ -66,8 +76,12 @@ class UdpRelayPool:
         if sock is None:
             return None
         address: Address = (ip, sock.getsockname()[1])
+        try:
+            self._loop.add_reader(sock.fileno(), self._readable, address, sock)
+        except (OSError, ValueError):
+            sock.close()
+            return None
         self._sockets[address] = sock
-        self._loop.add_reader(sock.fileno(), self._readable, address, sock)
         return address
 
     def _bind(self, ip: str, family: int, even_port: bool) -> socket.socket | None:
@@ -75,17 +89,26 @@ class UdpRelayPool:
         candidates: list[int] = [0] * (_EPHEMERAL_TRIES if even_port else 1)
         if self._ports is not None:
             start = random.randrange(len(self._ports))
-            candidates = [*self._ports[start:], *self._ports[:start]]
-            if even_port:
-                candidates = [port for port in candidates if port % 2 == 0]
+            ports = self._ports
+            step = 2 if even_port else 1
+            first = ports[start] + (ports[start] % 2 if even_port else 0)
+            candidates = [
+                ports.start + (first - ports.start + i * step) % len(ports)
+                for i in range(min(_RANGE_TRIES, len(ports) // step or 1))
+            ]
         af = socket.AF_INET if family == 4 else socket.AF_INET6
         for port in candidates:
-            sock = socket.socket(af, socket.SOCK_DGRAM)
+            try:
+                sock = socket.socket(af, socket.SOCK_DGRAM)
+            except OSError:
+                return None  # EMFILE and the like: no port will do better
             try:
                 sock.setblocking(False)
                 sock.bind((ip, port))
-            except OSError:
+            except OSError as error:
                 sock.close()
+                if error.errno in _EXHAUSTED:
+                    return None
                 continue
             if even_port and sock.getsockname()[1] % 2:
                 sock.close()

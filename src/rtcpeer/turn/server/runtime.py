@@ -9,12 +9,12 @@ usernames, carries out the core's outputs, and calls ``handle_timer`` when
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ipaddress
 import socket
 import ssl
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
@@ -25,9 +25,11 @@ from rtcpeer.turn.server.core import TurnServerCore
 from rtcpeer.turn.server.dtls_listener import DtlsListener
 from rtcpeer.turn.server.events import ClientKey, Output, SendToClient
 from rtcpeer.turn.server.listeners import Sender, StreamConnection, UdpListener
-from rtcpeer.turn.server.relay_sockets import UdpRelayPool
+from rtcpeer.turn.server.relay_sockets import DEFAULT_MAX_PORT, DEFAULT_MIN_PORT, UdpRelayPool
+from rtcpeer.turn.server.stream_listener import StreamLimits, StreamListener
 
 _PORT_ATTEMPTS = 50
+_BACKLOG = 128
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,11 @@ class ListenSettings:
     #: IP of the relayed sockets, or one IPv4 and one IPv6 for a dual-stack
     #: relay (default: ``host``, which then must be specific).
     relay_ip: str | tuple[str, ...] | None = None
-    #: Relay port range; 0 and 0 let the kernel choose.
-    min_port: int = 0
-    max_port: int = 0
+    #: Relay port range (coturn's by default); 0 and 0 let the kernel choose.
+    min_port: int = DEFAULT_MIN_PORT
+    max_port: int = DEFAULT_MAX_PORT
+    #: Caps and timeouts of TCP/TLS client connections.
+    stream_limits: StreamLimits = field(default_factory=StreamLimits)
     #: Turn single listeners off.
     udp: bool = True
     tcp: bool = True
@@ -77,7 +81,8 @@ class TurnServer:
         self._udp: dict[Address, UdpListener] = {}
         self._dtls: DtlsListener | None = None
         self._datagram_transports: list[asyncio.DatagramTransport] = []
-        self._servers: list[asyncio.Server] = []
+        self._streams: list[StreamListener] = []
+        self._stream_protocols: set[StreamConnection] = set()
         self._connections: dict[ClientKey, Sender] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
@@ -175,17 +180,33 @@ class TurnServer:
             assert self.settings.cert is not None and self.settings.key is not None
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(self.settings.cert, self.settings.key)
-        server = await self._loop.create_server(
-            lambda: StreamConnection(self, name),
-            self.settings.host,
-            port,
-            ssl=context,
-            family=socket.AF_INET6 if ":" in self.settings.host else socket.AF_INET,
-            reuse_address=True,
-            ssl_handshake_timeout=10.0 if secure else None,
+        family = socket.AF_INET6 if ":" in self.settings.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind((self.settings.host, port))
+            sock.listen(_BACKLOG)
+        except OSError:
+            sock.close()
+            raise
+        limits = self.settings.stream_limits
+
+        def protocol(release: Callable[[], None]) -> StreamConnection:
+            def closed() -> None:
+                self._stream_protocols.discard(connection)
+                release()
+
+            connection = StreamConnection(self, name, limits, on_close=closed)
+            self._stream_protocols.add(connection)
+            return connection
+
+        listener = StreamListener(
+            self._loop, sock, protocol, ssl_context=context, limits=limits
         )
-        self._servers.append(server)
-        sockname = server.sockets[0].getsockname()
+        self._streams.append(listener)
+        sockname = sock.getsockname()
         self.addresses[name] = (str(sockname[0]), int(sockname[1]))
 
     async def close(self) -> None:
@@ -199,14 +220,15 @@ class TurnServer:
             self.core.close()
         if self._relays is not None:
             self._relays.close_all()
-        for server in self._servers:
-            server.close()
+        for listener in self._streams:
+            listener.close()
+        for connection in list(self._stream_protocols):
+            connection.abort()
         for transport in self._datagram_transports:
             transport.close()
-        for server in self._servers:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(server.wait_closed(), 2.0)
-        self._servers.clear()
+        self._streams.clear()
+        self._stream_protocols.clear()
+        await asyncio.sleep(0)  # let the transports' deferred closes run
         self._datagram_transports.clear()
         self._udp.clear()
         self._connections.clear()
@@ -224,6 +246,21 @@ class TurnServer:
         await self.close()
 
     # -- what the server offers -----------------------------------------------
+    @property
+    def stream_connections(self) -> int:
+        """TCP and TLS client connections open now."""
+        return sum(listener.connections for listener in self._streams)
+
+    @property
+    def refused_connections(self) -> int:
+        """TCP/TLS connections closed at once because a cap was reached."""
+        return sum(listener.refused for listener in self._streams)
+
+    @property
+    def accept_failures(self) -> int:
+        """accept() calls that failed for want of file descriptors."""
+        return sum(listener.accept_failures for listener in self._streams)
+
     @property
     def relay_count(self) -> int:
         """Relayed sockets currently open."""
