@@ -420,3 +420,33 @@ def test_the_dtls_internals_the_role_and_certificates_rely_on_are_still_there() 
     _has(RTCDtlsTransport.__init__, "self._ssl: Optional[SSL.Connection] = None")
     for method in ("get_peer_certificate", "get_peer_cert_chain"):
         assert "as_cryptography" in inspect.signature(getattr(SSL.Connection, method)).parameters
+
+
+def test_the_sctp_internals_resume_on_new_path_relies_on_are_still_there() -> None:
+    """rtcpeer.transport.sctp's ``resume_on_new_path`` redoes what aiortc's T3
+    expiry does (mark outstanding chunks for retransmission, take them out of
+    the flight) without its congestion cut, and resets the RTO from aiortc's
+    smoothed RTT; an aiortc that renames any of this must fail here."""
+    from aiortc import rtcsctptransport
+
+    for constant in ("SCTP_RTO_INITIAL", "SCTP_RTO_MIN", "SCTP_RTO_MAX", "USERDATA_MAX_LENGTH"):
+        assert hasattr(rtcsctptransport, constant), constant
+    _has(
+        RTCSctpTransport._t3_expired,
+        "self._sent_queue",
+        "self._maybe_abandon(chunk)",
+        "chunk._retransmit = True",
+        "self._flight_size_decrease(chunk)",
+        "self._update_advanced_peer_ack_point()",
+        "self._fast_recovery_exit = None",
+        "self._partial_bytes_acked = 0",
+        "self._cwnd",
+    )
+    _has(RTCSctpTransport._update_rto, "self._srtt", "self._rttvar", "self._rto =")
+    _has(RTCSctpTransport._transmit, "if chunk._retransmit:", "self._t3_restart()")
+    _has(RTCSctpTransport._t3_cancel, "self._t3_handle")
+    _has(
+        RTCSctpTransport._data_channel_flush,
+        "self._data_channel_queue",
+        "self._outbound_queue",
+    )

@@ -36,6 +36,7 @@ import sys
 from typing import Any
 
 from rtcpeer.cli.help import HelpFormatter, command_description
+from rtcpeer.cli.logs import add_verbose_argument, configure_logging
 from rtcpeer.coturn import CoturnMissingError
 from rtcpeer.demo import (
     DemoError,
@@ -106,6 +107,7 @@ def register(subparsers: Any) -> None:
         "--plain", action="store_true", help="plain timestamped lines even on a terminal"
     )
     display.add_argument("--quiet", action="store_true", help="no timeline, just the summary")
+    add_verbose_argument(parser)
     parser.set_defaults(func=run)
 
 
@@ -113,11 +115,13 @@ def _observer(args: argparse.Namespace) -> Observer:
     stream = sys.stderr if args.json else sys.stdout
     if args.quiet:
         return Recorder()
-    live = args.live or (not args.plain and stream.isatty())
+    # Log lines on stderr would tear a redrawn display: -v means plain lines.
+    live = args.live or (not args.plain and not args.verbose and stream.isatty())
     return LiveRenderer(stream) if live else PlainRenderer(stream)
 
 
 def run(args: argparse.Namespace) -> int:
+    configure_logging(args.verbose)
     options = DemoOptions(
         turn=args.turn,
         duration=args.duration,

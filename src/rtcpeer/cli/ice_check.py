@@ -35,6 +35,7 @@ from rtcpeer.cli.check_config import load_valid_config, print_problems, redacted
 from rtcpeer.cli.help import HelpFormatter, command_description
 from rtcpeer.cli.ice_check_report import UrlResult, render_json, render_text
 from rtcpeer.cli.ice_check_run import CheckOptions, TransportFactory, check_urls
+from rtcpeer.cli.logs import add_verbose_argument, configure_logging
 from rtcpeer.configuration import (
     MAX_ICE_SERVERS,
     Problem,
@@ -96,6 +97,7 @@ def register(subparsers: Any) -> None:
         help="also gather host candidates on loopback (always done for servers on "
         "127.0.0.1, ::1 or localhost)",
     )
+    add_verbose_argument(parser)
     parser.set_defaults(func=run)
 
 
@@ -111,6 +113,7 @@ def _positive(text: str) -> float:
 
 def run(args: argparse.Namespace, factory: TransportFactory = IceTransport) -> int:
     """Validate, check every URL, print the report; returns the exit code."""
+    configure_logging(args.verbose)
     config = load_valid_config(args, "ice-check")
     if isinstance(config, int):
         return config

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from rtcpeer.cli.logs import add_verbose_argument, configure_logging
 from rtcpeer.turn.server.config import (
     MAX_LIFETIME,
     NONCE_LIFETIME,
@@ -136,6 +137,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--lifetime-max", type=int, default=MAX_LIFETIME, help="longest allocation lifetime (s)"
     )
+    add_verbose_argument(parser)
     parser.set_defaults(func=run)
 
 
@@ -210,6 +212,7 @@ async def serve(server: TurnServer) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    configure_logging(args.verbose)
     with tempfile.TemporaryDirectory(prefix="rtcpeer-turn-") as workdir:
         server = build(args, Path(workdir))
         try:

@@ -97,6 +97,7 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
         self.policy = policy
         self._resolve_mdns = resolve_mdns
         self._sockets = {}
+        self._vanished_hosts = set()
         self._gatherers = []
         self._outbox = []
         # A list, not a deque: it holds a handful of events at a time, and an
@@ -215,6 +216,24 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
             self._add_host_candidate(gen, sock, self._time(now))
 
 
+    def remove_host_socket(self, socket_id: int, now: float) -> None:
+        """A host socket's address is gone from the machine (make-before-break).
+
+        Later gatherings (a restart) offer no candidate on it; the generations
+        that already have one keep it until they retire, and then the socket
+        is given back (:class:`SocketReleased`), as a retired TURN allocation is.
+        """
+        self._now = now
+        sock = self._sockets.get(socket_id)
+        if sock is None or sock.kind != "host":
+            return
+        self._vanished_hosts.add(socket_id)
+        self._release_vanished_hosts()
+
+    def host_socket_ids(self) -> list[int]:
+        """Host sockets still offered in new gatherings (not vanished)."""
+        return [s.socket_id for s in self._host_sockets()]
+
     def add_gatherer(self, gatherer: Gatherer) -> None:
         """A server-reflexive/relay gatherer started by every :meth:`gather`."""
         self._gatherers.append(gatherer)
@@ -279,8 +298,8 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
             return
         gen.policy = self.policy
         self._set_gathering(gen, IceGatheringState.GATHERING)
-        for sock in list(self._sockets.values()):
-            if sock.kind == "host" and sock.protocol == "udp":  # ICE-TCP is not done yet
+        for sock in self._host_sockets():
+            if sock.protocol == "udp":  # ICE-TCP is not done yet
                 self._add_host_candidate(gen, sock, now)
         self._gathering.start(gen.id, now)
         for gatherer in self._gatherers:
@@ -393,6 +412,10 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
                 )
             return False
         pairs = gen.add_remote(candidate, paired)
+        logger.debug(
+            "ICE remote candidate %s %s %s:%d (generation %d): %d pair(s)", candidate.type,
+            candidate.transport, candidate.host, candidate.port, gen.id, len(pairs),
+        )
         if pairs:
             self._gathering.pairs_formed(pairs, now)
         if pairs and not self.lite:
@@ -418,6 +441,7 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
         old = self.generation
         if old.remote_ufrag is not None:
             self._old_remote_ufrags.add(old.remote_ufrag)
+        logger.info("ICE restart: generation %d follows %d", self._generation_count, old.id)
         self._restarted = True
         self._rollback_to = old
         self._gathering.discard_pool(now)

@@ -8,6 +8,7 @@ peer-reflexive candidates and triggered checks; responses make valid pairs
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from rtcpeer.ice.connectivity import (
@@ -29,6 +30,8 @@ from rtcpeer.ice.transport import Address, LocalSocket
 from rtcpeer.stun.constants import Attr, ErrorCode, MessageClass
 from rtcpeer.stun.message import StunMessage, short_term_key
 from rtcpeer.stun.transaction import StunTransaction
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(eq=False)
@@ -143,6 +146,11 @@ class Checking(AgentCore):
         )
         self._checks[request.transaction_id] = check
         pair.transactions.add(request.transaction_id)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "ICE %s %r%s (generation %d)", "consent check" if consent else "check", pair,
+                " USE-CANDIDATE" if use_candidate else "", gen.id,
+            )
         if pair.state == PairState.WAITING:
             pair.set_state(PairState.IN_PROGRESS)
         self._flush(check, now)
@@ -288,6 +296,8 @@ class Checking(AgentCore):
         if check.consent:
             return
         valid = self._construct_valid_pair(gen, check, response)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("ICE check succeeded: %r (generation %d)", valid, gen.id)
         if pair.state in (PairState.IN_PROGRESS, PairState.WAITING):
             # Waiting: a cancelled check answered before its triggered successor left.
             pair.set_state(PairState.SUCCEEDED)
@@ -324,6 +334,8 @@ class Checking(AgentCore):
 
     def _handle_error_response(self, check: Check, response: StunMessage, now: float) -> None:
         pair, gen = check.pair, check.generation
+        logger.debug("ICE check %r answered %s %s", pair, response.error_code,
+                     response.error_reason)
         if check.consent:
             return  # an error is no consent; the timeout rules decide
         if response.error_code == ErrorCode.ROLE_CONFLICT:
@@ -345,6 +357,7 @@ class Checking(AgentCore):
 
     def _on_check_timeout(self, check: Check, now: float) -> None:
         pair, gen = check.pair, check.generation
+        logger.debug("ICE %s timed out: %r", "consent check" if check.consent else "check", pair)
         if check.consent:
             if gen.consent is not None and pair is gen.selected:
                 gen.consent.check_timed_out(now)
@@ -356,6 +369,7 @@ class Checking(AgentCore):
             self._schedule_checks(now)  # a frozen sibling may go now
 
     def _switch_role(self, controlling: bool) -> None:
+        logger.info("ICE role conflict: now %s", "controlling" if controlling else "controlled")
         self.controlling = controlling
         for gen in self._generations:
             gen.checklist.set_role(controlling)

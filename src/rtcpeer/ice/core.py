@@ -42,6 +42,9 @@ class AgentCore:
     _rng: random.Random
     _resolve_mdns: MdnsResolver | None
     _sockets: dict[int, LocalSocket]
+    #: Host sockets whose address vanished: no candidates in later gatherings;
+    #: released once no live generation (or grace period) still uses them.
+    _vanished_hosts: set[int]
     _gatherers: list[Gatherer]
     _outbox: list[Transmit]
     _events: list[IceEvent]
@@ -161,6 +164,9 @@ class AgentCore:
         raise NotImplementedError
 
     def _update_state(self, now: float) -> None:  # state_tracking
+        raise NotImplementedError
+
+    def _release_vanished_hosts(self) -> None:  # local_candidates
         raise NotImplementedError
 
     def gather(self, now: float) -> None:  # agent (the facade)

@@ -10,12 +10,15 @@ the new generation retires and the one before it is current again.
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 
 from rtcpeer.ice.core import AgentCore
 from rtcpeer.ice.events import GenerationRetired
 from rtcpeer.ice.generation import Generation
+
+logger = logging.getLogger(__name__)
 
 _ICE_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/"
 #: Byte b -> ice-char number (b & 63), for bytes.translate.
@@ -69,8 +72,10 @@ class Generations(AgentCore):
         others = gen.owned_sockets - managed
         for socket_id in others:
             self._sockets.pop(socket_id, None)
+        logger.info("ICE generation %d retired", gen.id)
         self._events.append(GenerationRetired(gen.id, tuple(sorted(others))))
         self._forget_paths()
+        self._release_vanished_hosts()
         self._announce_active_pair()
 
     def _forget_paths(self) -> None:
@@ -106,6 +111,7 @@ class Generations(AgentCore):
             revived.remote_ufrag, revived.remote_pwd = previous.remote_ufrag, previous.remote_pwd
             revived.remote = [c for c in previous.remote if c.type != "prflx"]
             revived.remote_end_of_candidates = previous.remote_end_of_candidates
+        logger.info("ICE restart rolled back: generation %d is current again", revived.id)
         self._generations.append(revived)
         self._retire(gen, now)
         if revived.remote_ufrag is not None:
@@ -121,3 +127,4 @@ class Generations(AgentCore):
         for path, expiry in list(self._retired_paths.items()):
             if now >= expiry:
                 del self._retired_paths[path]
+                self._release_vanished_hosts()

@@ -9,6 +9,7 @@ complete.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 from rtcpeer.ice.candidate import (
@@ -19,10 +20,18 @@ from rtcpeer.ice.candidate import (
     local_preference,
 )
 from rtcpeer.ice.core import AgentCore
-from rtcpeer.ice.events import CandidateError, GatheringStateChanged, IceEvent, LocalCandidate
+from rtcpeer.ice.events import (
+    CandidateError,
+    GatheringStateChanged,
+    IceEvent,
+    LocalCandidate,
+    SocketReleased,
+)
 from rtcpeer.ice.generation import Generation
 from rtcpeer.ice.states import IceGatheringState
 from rtcpeer.ice.transport import Address, LocalSocket, PacketSink, Transmit
+
+logger = logging.getLogger(__name__)
 
 
 class LocalCandidates(AgentCore):
@@ -99,6 +108,11 @@ class LocalCandidates(AgentCore):
         pairs = gen.add_local(candidate, socket_id)
         if not any(e.candidate is candidate for e in gen.local):
             return None
+        logger.debug(
+            "ICE local candidate %s %s %s:%d (generation %d%s)", candidate.type,
+            candidate.transport, candidate.host, candidate.port, gen.id,
+            f", {url}" if url else "",
+        )
         self._events.append(LocalCandidate(candidate, gen.id, url, relay_protocol))
         if pairs:
             self._gathering.pairs_formed(pairs, now)
@@ -109,6 +123,7 @@ class LocalCandidates(AgentCore):
         self, url: str, address: str | None, port: int | None, error_code: int, error_text: str
     ) -> None:
         """Internal hook for gatherers: a server failed us (icecandidateerror)."""
+        logger.info("ICE candidate error from %s: %d %s", url, error_code, error_text)
         self._events.append(CandidateError(url, address, port, error_code, error_text))
 
     def _queue_event(self, event: IceEvent) -> None:
@@ -118,13 +133,37 @@ class LocalCandidates(AgentCore):
         self._outbox.append(Transmit(socket_id, destination, data))
 
     def _host_sockets(self) -> list[LocalSocket]:
-        return [s for s in self._sockets.values() if s.kind == "host"]
+        """Host sockets new gatherings use (those whose address vanished are left out)."""
+        vanished = self._vanished_hosts
+        return [
+            s for s in self._sockets.values() if s.kind == "host" and s.socket_id not in vanished
+        ]
+
+    def _release_vanished_hosts(self) -> None:
+        """Give back each vanished host socket that nothing live uses any more."""
+        if not self._vanished_hosts:
+            return
+        in_use = {e.socket_id for gen in self._generations for e in gen.local}
+        in_use |= {socket_id for socket_id, _ in self._retired_paths}
+        for socket_id in sorted(self._vanished_hosts - in_use):
+            self._vanished_hosts.discard(socket_id)
+            self._sockets.pop(socket_id, None)
+            self._events.append(SocketReleased(socket_id))
 
     def _forget_socket(self, socket_id: int) -> None:
         self._sockets.pop(socket_id, None)
 
     def _set_gathering(self, gen: Generation, state: IceGatheringState) -> None:
         if gen.gathering_state != state:
+            if state == IceGatheringState.COMPLETE:
+                kinds = [entry.candidate.type for entry in gen.local]
+                logger.info(
+                    "ICE gathering complete (generation %d): %d candidate(s)%s",
+                    gen.id, len(kinds),
+                    "".join(f", {kinds.count(k)} {k}" for k in sorted(set(kinds))),
+                )
+            else:
+                logger.info("ICE gathering: %s (generation %d)", state.value, gen.id)
             gen.gathering_state = state
             self._events.append(GatheringStateChanged(state, gen.id))
 

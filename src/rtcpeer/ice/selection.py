@@ -27,7 +27,7 @@ from rtcpeer.ice.generation import Generation
 from rtcpeer.ice.nomination import controlled_choice, controlling_choice, ready_to_nominate
 from rtcpeer.ice.pair import CandidatePair, PairState
 
-_logger = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 _NEVER = float("-inf")
 #: How many valid pairs a controlled agent probes at once when its pair went quiet.
 _PROBES = 3
@@ -122,6 +122,7 @@ class Selection(AgentCore):
             return
         self._active_pair = pair
         gen = next((g for g in self._generations if g.selected is pair), self.generation)
+        logger.info("ICE selected pair %r (generation %d)", pair, gen.id)
         self._events.append(
             SelectedPairChanged(pair.local if pair else None, pair.remote if pair else None, gen.id)
         )
@@ -131,6 +132,7 @@ class Selection(AgentCore):
         if pair is None or consent is None or self.lite or gen.remote_pwd is None:
             return
         if consent.expired(now):
+            logger.info("ICE consent lost on %r (generation %d)", pair, gen.id)
             gen.consent_lost = True
             gen.selected = None
             gen.consent = None
@@ -263,5 +265,5 @@ class Selection(AgentCore):
         reason: str,
         now: float,
     ) -> None:
-        _logger.info("ICE (controlled) moves from %r to %r: %s", old, new, reason)
+        logger.info("ICE (controlled) moves from %r to %r: %s", old, new, reason)
         self._select(gen, new, now)

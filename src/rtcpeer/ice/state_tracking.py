@@ -9,10 +9,14 @@ both sides have finished and no pair can ever form) and emits
 
 from __future__ import annotations
 
+import logging
+
 from rtcpeer.ice.core import AgentCore
 from rtcpeer.ice.events import StateChanged
 from rtcpeer.ice.generation import Generation
 from rtcpeer.ice.states import IceGatheringState, IceTransportState, StateFacts, transport_state
+
+logger = logging.getLogger(__name__)
 
 
 class StateTracking(AgentCore):
@@ -56,6 +60,7 @@ class StateTracking(AgentCore):
         if state == IceTransportState.COMPLETED and self._state != IceTransportState.CONNECTED:
             # Browsers always pass through "connected" on the way to "completed".
             self._events.append(StateChanged(IceTransportState.CONNECTED))
+        logger.info("ICE state %s -> %s (generation %d)", self._state.value, state.value, gen.id)
         self._state = state
         self._events.append(StateChanged(state))
 

@@ -15,11 +15,14 @@ call. Two rules of webrtc-pc are visible here rather than hidden in code:
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from enum import Enum
 
 from rtcpeer.errors import InvalidStateError
 from rtcpeer.jsep.description import RTCSdpType
+
+logger = logging.getLogger(__name__)
 
 
 class RTCSignalingState(str, Enum):
@@ -150,6 +153,10 @@ class SignalingStateMachine:
     def apply(self, source: Source | str, sdp_type: RTCSdpType | str) -> Transition:
         """Make the transition (or raise InvalidStateError and stay put)."""
         transition = next_state(self._state, source, sdp_type)
+        logger.debug(
+            "signaling %s: %s %s -> %s%s", self._state.value, source, sdp_type,
+            transition.state.value, " (implicit rollback)" if transition.implicit_rollback else "",
+        )
         self._state = transition.state
         return transition
 

@@ -11,6 +11,7 @@ bookkeeping and RTP runtime), :mod:`.states` and :mod:`.stats`.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from rtcpeer.configuration import (
     AlgorithmIdentifier,
@@ -88,6 +89,16 @@ from rtcpeer.peerconnection.w3c_transports import (
 from rtcpeer.sdp import Fingerprint, SessionDescription
 from rtcpeer.transport import MediaStreamTrack, RTCDataChannel, open_data_channel
 from rtcpeer.transport.media_capabilities import all_local_capabilities
+
+logger = logging.getLogger(__name__)
+
+#: The attribute each state-change event reports, for its log line.
+_STATE_ATTRIBUTES = {
+    "signalingstatechange": "signalingState",
+    "icegatheringstatechange": "iceGatheringState",
+    "iceconnectionstatechange": "iceConnectionState",
+    "connectionstatechange": "connectionState",
+}
 
 
 class RTCPeerConnection(EventEmitter):
@@ -313,6 +324,10 @@ class RTCPeerConnection(EventEmitter):
             target_peer_identity=self._target_peer_identity,
         )
         self._store(applied)
+        logger.info(  # the URLs' count and the policy: never a username or credential
+            "setConfiguration(): %d ICE server URL(s), iceTransportPolicy %s",
+            len(applied.ice_server_urls), applied.configuration.iceTransportPolicy,
+        )
         if applied.configuration.iceTransportPolicy != previous_policy:
             # As libwebrtc (WPT RTCConfiguration-iceTransportPolicy.html): a
             # new policy restarts ICE at our next offer; answers keep theirs.
@@ -649,6 +664,8 @@ class RTCPeerConnection(EventEmitter):
         if ice.gathering_state == "new":
             await ice.gather()
         if (credentials.ufrag, credentials.pwd) != (ice.local_ufrag, ice.local_pwd):
+            await ice.refresh_host_sockets()  # a restart gathers on today's addresses
+            self._check_open()
             ice.restart((credentials.ufrag, credentials.pwd))
         if applied.type is not RTCSdpType.OFFER:
             self._transports_negotiated(local_setup=applied.setup())
@@ -867,6 +884,7 @@ class RTCPeerConnection(EventEmitter):
         """Replace our ICE credentials at the next offer ([[LocalIceCredentialsToReplace]])."""
         if self._is_closed:
             return
+        logger.info("restartIce(): new ICE credentials at the next offer")
         self._negotiation.restart_ice()
         self._update_negotiation_needed()
 
@@ -1033,6 +1051,7 @@ class RTCPeerConnection(EventEmitter):
 
     def _emit_state(self, name: str) -> None:
         if not self._is_closed:
+            logger.info("%s: %s", name, getattr(self, _STATE_ATTRIBUTES[name]))
             self.emit(name)
 
     # -- stats ----------------------------------------------------------------------

@@ -10,6 +10,12 @@ connects, so that the first flight is not sent into a path that does not
 exist yet; as a server as soon as the answer fixes the roles — and is never
 restarted. An ICE ``failed`` state does not touch DTLS, SCTP or
 the channels: a later restart may bring the path back.
+
+When ICE has a working path again after trouble -- a pair of a new
+generation (a restart) is selected, a pair is selected or answers again
+after ``disconnected``/``failed`` -- the SCTP association is told at once
+(``resume_on_new_path``): it leaves its retransmission backoff and sends the
+backlog now instead of at its next T3 expiry.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from dataclasses import dataclass
 
 from rtcpeer.configuration import IceServerUrl, RTCCertificate
 from rtcpeer.ice import IceAgentConfig
+from rtcpeer.ice.candidate import Candidate
 from rtcpeer.ice.runtime import IceTransport
 from rtcpeer.sdp import Fingerprint
 from rtcpeer.transport import (
@@ -92,6 +99,33 @@ class TransportStack:
         self._sctp_started = False
         self._server_updates: list[asyncio.Task[None]] = []
         self._closed = False
+        #: The ICE generation of the selected pair, and whether the path was
+        #: in trouble (disconnected/failed) since: what makes a "new path".
+        self._path_generation: int | None = None
+        self._path_troubled = False
+        self.ice.on("statechange", self._ice_state_changed)
+        self.ice.on("selectedcandidatepairchange", self._ice_pair_selected)
+
+    # -- the path under SCTP -----------------------------------------------------
+    def _ice_state_changed(self, state: str) -> None:
+        if state in ("disconnected", "failed"):
+            self._path_troubled = True
+        elif state in ("connected", "completed") and self._path_troubled:
+            self._path_troubled = False
+            self._resume_sctp()
+
+    def _ice_pair_selected(self, pair: tuple[Candidate, Candidate]) -> None:
+        generation = pair[0].generation
+        restarted = self._path_generation is not None and generation != self._path_generation
+        self._path_generation = generation
+        if restarted or self._path_troubled:
+            self._path_troubled = False
+            self._resume_sctp()
+
+    def _resume_sctp(self) -> None:
+        """A working path again: the association sends its backlog now."""
+        if not self._closed and self._sctp_started:
+            self.sctp.resume_on_new_path()
 
     # -- configuration ---------------------------------------------------------
     def update_servers(self, servers: Sequence[IceServerUrl], policy: str, pool_size: int) -> None:

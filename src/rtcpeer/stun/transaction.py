@@ -9,11 +9,13 @@ call, so the same code runs on the event loop's clock or a virtual one.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from rtcpeer.stun.constants import Attr, MessageClass
 from rtcpeer.stun.message import StunMessage
 
+logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RetransmissionPolicy:
@@ -126,8 +128,14 @@ class StunTransaction:
         nor delays the timeout (missed retransmissions collapse into one)."""
         while not self.done and now >= self._deadline:
             if self._reliable or self._sent >= self._policy.rc:
+                if logger.isEnabledFor(logging.DEBUG):
+                    logger.debug("STUN transaction %s timed out after %d transmission(s)",
+                                 self.transaction_id.hex(), self._sent)
                 self._result = TransactionTimeout(self.transaction_id)
                 return
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("STUN transaction %s: transmission %d",
+                             self.transaction_id.hex(), self._sent + 1)
             self._interval *= 2
             self._schedule_after_send(self._deadline)
 

@@ -26,7 +26,18 @@ and hands aiortc's call sites a finished future, which ``asyncio.ensure_future``
 passes through and ``await`` reads at once. Several sends queued while a
 flush is running are drained by that flush, in order, exactly as before.
 
-Both lean on aiortc internals (``_send_sack``, ``_send_chunk``,
+**Resume on a new path.** After an outage (a restart, a consent failure)
+the association is still in retransmission backoff: its T3 timer fires a
+second or more after the path came back, and each expiry had cut the
+congestion window to one packet, so the backlog trickles out in bursts with
+pauses of seconds. When ICE selects a new working pair the peer connection
+calls :meth:`DelayedSackSctpTransport.resume_on_new_path`: every outstanding
+chunk is marked for retransmission at once, the T3 timer restarts from an
+RTO without backoff, and the congestion state starts afresh for the new path
+(RFC 9260 §7.2: at least the initial cwnd),
+then the retransmission runs right away.
+
+All of it leans on aiortc internals (``_send_sack``, ``_send_chunk``,
 ``_sack_needed``, the gap/duplicate sets, the association state, the ports
 and verification tag, ``_data_channel_flush``); the contract test in
 ``tests/transport`` pins them.
@@ -41,6 +52,9 @@ from typing import cast
 from aiortc import RTCSctpTransport
 from aiortc.rtcsctptransport import (
     SCTP_DATA_CHUNK_HEADER_LENGTH,
+    SCTP_RTO_INITIAL,
+    SCTP_RTO_MAX,
+    SCTP_RTO_MIN,
     USERDATA_MAX_LENGTH,
     Chunk,
     DataChunk,
@@ -54,6 +68,8 @@ SACK_DELAY = 0.2
 #: A SACK rides along only if the packet stays within the largest one aiortc
 #: sends anyway (one full DATA chunk), so the path MTU budget is unchanged.
 MAX_BUNDLED_CHUNKS_LENGTH = SCTP_DATA_CHUNK_HEADER_LENGTH + USERDATA_MAX_LENGTH
+#: The congestion window a new path starts with (aiortc's initial one, RFC 9260 §7.2.1).
+PATH_INITIAL_CWND = 3 * USERDATA_MAX_LENGTH
 
 
 class _Bundle:
@@ -76,6 +92,44 @@ class DelayedSackSctpTransport(RTCSctpTransport):
         self._sack_task: asyncio.Future[None] | None = None
         #: While set, chunks handed to ``_send_chunk`` are collected, not sent.
         self._collecting: list[Chunk] | None = None
+        self._resume_task: asyncio.Future[None] | None = None
+        #: How often :meth:`resume_on_new_path` retransmitted a backlog (for tests, stats).
+        self.path_resumptions = 0
+
+    def resume_on_new_path(self) -> bool:
+        """ICE selected a new working pair: leave retransmission backoff, resend now.
+
+        True if there was outstanding or queued data to send. Safe to call at
+        any time (does nothing before the association is up or when idle).
+        """
+        if self._association_state != self.State.ESTABLISHED:
+            return False
+        if not self._sent_queue and not self._outbound_queue and not self._data_channel_queue:
+            return False
+        self._t3_cancel()
+        for chunk in self._sent_queue:
+            if not self._maybe_abandon(chunk):
+                chunk._retransmit = True
+            self._flight_size_decrease(chunk)  # awaiting retransmission: not in flight
+        self._update_advanced_peer_ack_point()
+        # A new path: congestion control starts afresh (RFC 9260 §7.2.1), and
+        # the RTO from what was measured, without the outage's backoff.
+        self._fast_recovery_exit = None
+        self._partial_bytes_acked = 0
+        self._cwnd = max(self._cwnd, PATH_INITIAL_CWND)
+        srtt, rttvar = self._srtt, self._rttvar
+        if srtt is None or rttvar is None:
+            self._rto = SCTP_RTO_INITIAL
+        else:
+            self._rto = max(SCTP_RTO_MIN, min(srtt + 4 * rttvar, SCTP_RTO_MAX))
+        self.path_resumptions += 1
+        self._resume_task = asyncio.ensure_future(self._resume())
+        return True
+
+    async def _resume(self) -> None:
+        with contextlib.suppress(ConnectionError):  # DTLS went away meanwhile
+            await self._transmit()
+            await super()._data_channel_flush()
 
     async def _send_sack(self) -> None:
         if self._may_delay_sack():
@@ -156,6 +210,7 @@ class EagerFlushSctpTransport(DelayedSackSctpTransport):
 
 __all__ = [
     "MAX_BUNDLED_CHUNKS_LENGTH",
+    "PATH_INITIAL_CWND",
     "SACK_DELAY",
     "DelayedSackSctpTransport",
     "EagerFlushSctpTransport",

@@ -32,12 +32,17 @@ def _network_namespace() -> int:
         return 0
 
 
-def _interface_ips() -> list[IpAddress]:
+def _interface_ips(*, fresh: bool = False) -> list[IpAddress]:
     """Every interface address, parsed; from a cache at most a second old and
-    of the same network namespace."""
+    of the same network namespace (``fresh``: enumerate now)."""
     global _cache
     now, namespace = time.monotonic(), _network_namespace()
-    if _cache is not None and _cache[1] == namespace and now - _cache[0] < INTERFACE_CACHE_SECONDS:
+    if (
+        not fresh
+        and _cache is not None
+        and _cache[1] == namespace
+        and now - _cache[0] < INTERFACE_CACHE_SECONDS
+    ):
         return _cache[2]
     ips: list[IpAddress] = []
     for adapter in ifaddr.get_adapters():
@@ -57,9 +62,14 @@ def host_addresses(
     include_link_local: bool = False,
     ipv4: bool = True,
     ipv6: bool = True,
+    fresh: bool = False,
 ) -> list[str]:
-    """Every usable local IP address, IPv4 and IPv6, in interface order, once each."""
-    ips = _interface_ips()
+    """Every usable local IP address, IPv4 and IPv6, in interface order, once each.
+
+    ``fresh``: enumerate the interfaces now, not from the short-lived cache
+    (an ICE restart after an address change must see the change).
+    """
+    ips = _interface_ips(fresh=fresh)
     flags = (include_loopback, include_link_local, ipv4, ipv6)
     filtered = _filtered.get(flags)
     if filtered is not None and filtered[0] is ips:

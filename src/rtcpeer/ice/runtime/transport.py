@@ -249,10 +249,45 @@ class IceTransport(EventEmitter):
         self._agent.gather(self._now())
         self._service()
 
+    async def refresh_host_sockets(self) -> tuple[list[str], list[str]]:
+        """Enumerate the interfaces again (before a restart gathers): open a
+        socket on each new address, and retire those whose address vanished.
+
+        Make-before-break: a retired socket stays open while a live generation
+        has a candidate on it (the old path keeps carrying data until the
+        restart selects a pair), then the agent gives it back. Returns the
+        (added, vanished) addresses. Nothing changes with fixed ``addresses``.
+        """
+        self._check_open()
+        self._bind_loop()
+        if not self._host_sockets_opened or self._addresses is not None:
+            return [], []
+        hosts = host_addresses(include_loopback=self._include_loopback, fresh=True)
+        agent = self._agent
+        known: dict[str, int] = {}
+        vanished: list[str] = []
+        for socket_id in agent.host_socket_ids():
+            sock = self._sockets.get(socket_id)
+            if sock is None:
+                continue
+            address = sock.local_address[0]
+            if address in hosts:
+                known[address] = socket_id
+            else:
+                vanished.append(address)
+                agent.remove_host_socket(socket_id, self._now())
+        added = [host for host in hosts if host not in known]
+        opened = await self._open_hosts(added)
+        self._service()
+        return opened, vanished
+
     def restart(self, credentials: tuple[str, str] | None = None) -> None:
         """A new generation (new ufrag/pwd) gathering with the servers in force now.
 
         ``credentials`` (ufrag, pwd): the ones a JSEP offer already carries.
+        Host candidates are those of the sockets open now: await
+        :meth:`refresh_host_sockets` first to follow address changes (the
+        peer connection does on every restart).
         """
         self._check_open()
         self._agent.restart(self._now(), credentials=credentials)
@@ -287,6 +322,11 @@ class IceTransport(EventEmitter):
             hosts = list(self._addresses)
         else:
             hosts = host_addresses(include_loopback=self._include_loopback)
+        await self._open_hosts(hosts)
+
+    async def _open_hosts(self, hosts: Sequence[str]) -> list[str]:
+        """A host socket on each address (those that cannot be bound are skipped)."""
+        opened: list[str] = []
         for host in hosts:
             socket_id = self._allocate_socket_id()
             try:
@@ -295,9 +335,11 @@ class IceTransport(EventEmitter):
                 continue  # an address that vanished or cannot be bound: skip it
             if self._closed:
                 sock.close()
-                return
+                return opened
             self._sockets[socket_id] = sock
             self._agent.add_socket(socket_id, sock.local_address, "udp", self._now())
+            opened.append(host)
+        return opened
 
     # -- remote side -------------------------------------------------------------
     def set_remote_parameters(self, ufrag: str, pwd: str, *, lite: bool = False) -> None:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import logging
 import os
 import random
 from collections import deque
@@ -84,6 +85,8 @@ from rtcpeer.turn.client.events import (
 )
 from rtcpeer.turn.client.target import TurnServerTarget, is_stream
 from rtcpeer.turn.errors import UNREACHABLE, TurnError
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_LIFETIME = 600
 PERMISSION_LIFETIME = 300
@@ -225,6 +228,7 @@ class TurnClientConnection:
         """Send the first Allocate request (without credentials)."""
         self._require(AllocationState.NEW, "allocate")
         self.state = AllocationState.ALLOCATING
+        logger.debug("TURN %s: requesting an allocation", self.url)
         self._start(self._allocate_request(), now)
 
     def _allocate_request(self) -> _Request:
@@ -310,11 +314,15 @@ class TurnClientConnection:
             self._events.append(Released())
             return
         self.state = AllocationState.RELEASING
+        logger.info("TURN %s: releasing the allocation %s", self.url, _fmt(self.relayed_address))
         self._start(_Request(_Kind.RELEASE, Method.REFRESH, [(Attr.LIFETIME, 0)]), now)
 
     def connection_lost(self, reason: str = "connection to the server lost") -> None:
         """The runtime lost the transport (TCP reset, TLS/DTLS failure, ...)."""
         error = TurnError(UNREACHABLE, self.url, reason)
+        if self.state != AllocationState.CLOSED:
+            logger.info("TURN %s: connection lost (%s) in state %s", self.url, reason,
+                        self.state.value)
         if self.state in (AllocationState.NEW, AllocationState.ALLOCATING):
             self._events.append(AllocationFailed(error))
             self._fail()
@@ -495,12 +503,15 @@ class TurnClientConnection:
         if nonce is None:
             return False
         if code == 401 and creds.key is None and realm is not None:
+            logger.debug("TURN %s: challenged (401), retrying %s with credentials for realm %r",
+                         self.url, request.kind.value, realm)
             creds.realm, creds.nonce = realm, nonce
             creds.key = long_term_key(creds.username, realm, creds.password)
             self._start(request, now)
             return True
         if code == 438 and request.stale_nonce_retries < MAX_STALE_NONCE_RETRIES:
             request.stale_nonce_retries += 1
+            logger.debug("TURN %s: stale nonce (438), retrying %s", self.url, request.kind.value)
             creds.nonce = nonce
             if realm is not None and realm != creds.realm:
                 creds.realm = realm
@@ -518,6 +529,8 @@ class TurnClientConnection:
         ):
             return False
         self._family_fallback = False
+        logger.info("TURN %s: address family refused (440), asking for IPv%d alone",
+                    self.url, 6 if self.family == 4 else 4)
         self.family = 6 if self.family == 4 else 4
         self.dual_stack = False
         self._start(self._allocate_request(), now)
@@ -550,6 +563,11 @@ class TurnClientConnection:
             self.lifetime = int(response.get(Attr.LIFETIME, self.lifetime))
             self.state = AllocationState.ALLOCATED
             self._refresh_at = now + refresh_delay(self.lifetime)
+            logger.info(
+                "TURN %s: allocated %s (mapped %s, lifetime %d s)",
+                self.url, ", ".join(_fmt(a) for a in granted.values()),
+                _fmt(self.mapped_address), self.lifetime,
+            )
             self._events.append(
                 AllocationSucceeded(
                     relayed, self.mapped_address, self.lifetime,
@@ -562,12 +580,14 @@ class TurnClientConnection:
                 return
             self.lifetime = int(response.get(Attr.LIFETIME, self.lifetime))
             self._refresh_at = now + refresh_delay(self.lifetime)
+            logger.debug("TURN %s: allocation refreshed, lifetime %d s", self.url, self.lifetime)
             self._events.append(AllocationRefreshed(self.lifetime))
         elif kind == _Kind.PERMISSION:
             permission = self._permissions.get(request.subject)
             if permission is not None:
                 permission.in_flight = False
                 permission.refresh_at = now + PERMISSION_REFRESH
+                logger.debug("TURN %s: permission for %s", self.url, request.subject)
                 self._events.append(PermissionCreated(request.subject))
         elif kind == _Kind.CHANNEL:
             channel = self._channels.get(request.subject)
@@ -575,6 +595,8 @@ class TurnClientConnection:
                 channel.in_flight = False
                 channel.bound = True
                 channel.refresh_at = now + CHANNEL_REFRESH
+                logger.debug("TURN %s: channel %#x bound to %s", self.url, channel.number,
+                             _fmt(request.subject))
                 self._events.append(ChannelBound(request.subject, channel.number))
         elif kind == _Kind.RELEASE:
             self._finish_release()
@@ -583,6 +605,7 @@ class TurnClientConnection:
         self, request: _Request, error: TurnError, alternate: Address | None = None
     ) -> None:
         kind = request.kind
+        logger.info("TURN %s: %s failed: %s", self.url, kind.value, error)
         if kind == _Kind.ALLOCATE:
             self._events.append(AllocationFailed(error, alternate))
             self._fail()
@@ -621,6 +644,14 @@ class TurnClientConnection:
             permission.refresh_at, permission.in_flight = None, False
         for channel in self._channels.values():
             channel.refresh_at, channel.in_flight = None, False
+
+
+def _fmt(address: Address | None) -> str:
+    """``host:port`` (``[v6]:port``) for log lines."""
+    if address is None:
+        return "none"
+    host, port = address[0], address[1]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _version(host: str) -> int:

@@ -41,6 +41,7 @@ Choices where RFC 8656 leaves room:
 from __future__ import annotations
 
 import heapq
+import logging
 import struct
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -82,6 +83,8 @@ from rtcpeer.turn.server.events import (
 )
 from rtcpeer.turn.server.peer_policy import PeerPolicy
 from rtcpeer.turn.server.relay_provider import RelayProvider
+
+logger = logging.getLogger(__name__)
 
 _AUTHENTICATED_METHODS = frozenset(
     {Method.ALLOCATE, Method.REFRESH, Method.CREATE_PERMISSION, Method.CHANNEL_BIND}
@@ -260,6 +263,10 @@ class TurnServerCore:
             else:
                 reply = self._channel_bind(allocation, request, now)
         except _Refusal as refusal:
+            logger.info(
+                "refused %s from %s (user %r): %d %s", _method(request), _client(client),
+                username, refusal.code, REASONS.get(refusal.code, "error"),
+            )
             return [self._reply(client, request.error(refusal.code), key)]
         return [self._reply(client, reply, key)]
 
@@ -270,17 +277,23 @@ class TurnServerCore:
         if not request.has(Attr.MESSAGE_INTEGRITY) and not request.has(
             Attr.MESSAGE_INTEGRITY_SHA256
         ):
+            logger.debug("challenged %s from %s (401)", _method(request), _client(client))
             return self._challenge(client, request, ErrorCode.UNAUTHENTICATED, now)
         username = request.get(Attr.USERNAME)
         nonce = request.get(Attr.NONCE)
         if username is None or nonce is None or not request.has(Attr.REALM):
             return self._reply(client, request.error(ErrorCode.BAD_REQUEST), None)
         if not self._nonces.is_valid(nonce, client, now):
+            logger.debug("stale nonce from %s (438)", _client(client))
             return self._challenge(client, request, ErrorCode.STALE_NONCE, now)
         if request.get(Attr.REALM) == self.config.realm:
             for key in self._credentials.keys_for(username, wall):
                 if request.check_integrity(key):
                     return username, key
+        logger.info(
+            "refused %s from %s (user %r): 401 wrong credentials or realm",
+            _method(request), _client(client), username,
+        )
         return self._challenge(client, request, ErrorCode.UNAUTHENTICATED, now)
 
     def _challenge(
@@ -358,6 +371,10 @@ class TurnServerCore:
         reply.add(Attr.XOR_MAPPED_ADDRESS, client.remote)
         sent = self._reply(client, reply, key)
         allocation.allocate_reply = (request.transaction_id, sent.data)
+        logger.info(
+            "allocation for user %r from %s: relayed %s, lifetime %d s", username,
+            _client(client), ", ".join(_address(a) for a in allocation.relays.values()), lifetime,
+        )
         self._events.append(AllocationCreated(client, relay, username, lifetime))
         return [sent]
 
@@ -366,7 +383,8 @@ class TurnServerCore:
         ports, out of file descriptors, a bind error."""
         try:
             return self._relays.open_relay(family, even_port=even_port)
-        except OSError:
+        except OSError as error:
+            logger.warning("cannot open an IPv%d relay socket: %s", family, error)
             return None
 
     def _lifetime(self, request: StunMessage) -> int:
@@ -521,6 +539,10 @@ class TurnServerCore:
             self._per_user.pop(allocation.username, None)
         for relay in allocation.relays.values():
             self._relays.close_relay(relay)
+        logger.info(
+            "allocation %s for %s deleted: %s",
+            _address(allocation.relay), _client(allocation.client), reason,
+        )
         self._events.append(AllocationDeleted(allocation.client, allocation.relay, reason))
 
     def _drop_family(self, allocation: Allocation, version: int) -> None:
@@ -529,3 +551,21 @@ class TurnServerCore:
         self._relays.close_relay(relay)
         if relay == allocation.relay:
             allocation.relay = next(iter(allocation.relays.values()))
+
+
+def _address(address: Address) -> str:
+    host, port = address[0], address[1]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _client(client: ClientKey) -> str:
+    """``udp 192.0.2.1:5000`` for log lines."""
+    return f"{client.transport} {_address(client.remote)}"
+
+
+def _method(request: StunMessage) -> str:
+    """``ALLOCATE``, ``REFRESH``, ... (never the message: it holds the HMAC)."""
+    try:
+        return Method(request.method).name
+    except ValueError:
+        return hex(request.method)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import socket
 import ssl
 import time
@@ -30,6 +31,8 @@ from rtcpeer.turn.server.stream_listener import StreamLimits, StreamListener
 
 _PORT_ATTEMPTS = 50
 _BACKLOG = 128
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,10 @@ class TurnServer:
         for address in self.addresses.values():
             self.core.add_listening_address(address)
         self.startup_seconds = time.perf_counter() - began
+        logger.info(
+            "TURN server listening: %s",
+            ", ".join(f"{name} {host}:{port}" for name, (host, port) in self.addresses.items()),
+        )
 
     async def _bind_pair(self, port: int, *, secure: bool) -> None:
         """Bind the datagram and the stream listener on one port number."""
