@@ -10,6 +10,7 @@ from typing import Any
 from tests.support.waiting import TIMEOUT as TIMEOUT
 from tests.support.waiting import opened as opened
 from tests.support.waiting import poll as poll
+from tests.support.waiting import queued_callbacks_ran
 from tests.support.waiting import until as until
 
 from rtcpeer import RTCPeerConnection
@@ -105,6 +106,48 @@ async def open_channels(
     far = await asyncio.wait_for(remote.get(), TIMEOUT)
     await link.settle()
     return channel, far
+
+
+async def _no_operation() -> None:
+    return None
+
+
+async def negotiation_needed_settled(pc: RTCPeerConnection) -> None:
+    """Every negotiationneeded that ``pc``'s present state calls for has fired.
+
+    RTCPeerConnection queues the event with ``loop.call_soon`` from
+    ``_update_negotiation_needed``, which runs on each change made while the
+    operations chain is empty and again whenever the chain empties; the
+    ``_negotiation_needed`` flag keeps it to one event until negotiated. So
+    run one operation (a no-op) through the chain: its end re-checks and
+    queues the event if needed (an event queued earlier that finds the chain
+    busy is dropped and queued again at that end). Then wait for a sentinel
+    queued after that check: first in, first out, so the event has been
+    emitted by then if it is going to be. Callers assert the flag as well:
+    False means nothing is pending and no later check would fire either.
+    """
+    await pc._chain.run(_no_operation)
+    await queued_callbacks_ran()
+
+
+async def close_settled(closed: RTCPeerConnection, far: RTCPeerConnection) -> None:
+    """Everything that could make ``closed`` emit after its close() has happened.
+
+    ``closed`` sends an SCTP ABORT and then a DTLS close_notify while closing,
+    before it releases its ICE sockets; ``far``'s DTLS transport goes
+    "closed" on that close_notify, so once it has, ``closed``'s shutdown ran
+    to its end and the loop has gone round with its traffic. Then ``far``
+    closes as well, sending its own ABORT and close_notify towards
+    ``closed`` (which would reach it were a socket of it still open); after
+    that nothing is left that could send to ``closed``. Last, every callback
+    queued so far runs (see ``queued_callbacks_ran``).
+    """
+    sctp = far.sctp
+    assert sctp is not None
+    dtls = sctp.transport
+    await until(dtls, "statechange", lambda: dtls.state == "closed")
+    await far.close()
+    await queued_callbacks_ran()
 
 
 async def start_region(certificates: CertificateFiles, relay_ports: tuple[int, int]) -> TurnServer:

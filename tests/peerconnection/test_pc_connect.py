@@ -16,6 +16,7 @@ from .support import (
     REGION_A,
     TIMEOUT,
     Link,
+    close_settled,
     in_region,
     negotiate,
     open_channels,
@@ -206,9 +207,9 @@ async def test_close_fires_nothing_and_closes_channels() -> None:
     assert (a.signalingState, a.connectionState, a.iceConnectionState) == ("closed",) * 3
     # The far side sees the association end (SCTP abort) and its channel close.
     await until(far, "close", lambda: far.readyState == "closed")
-    await asyncio.sleep(0)
+    # a's shutdown reached b, b closed too, and every queued callback ran.
+    await close_settled(a, b)
     assert after_close == []
     report = await a.getStats()
     (pc_stats,) = report.of_type("peer-connection")
     assert (pc_stats["dataChannelsOpened"], pc_stats["dataChannelsClosed"]) == (1, 1)
-    await b.close()

@@ -17,7 +17,7 @@ from rtcpeer.jsep import RTCError
 from rtcpeer.peerconnection.rtp import RTCRtpSender, RTCTrackEvent
 from rtcpeer.transport import AudioStreamTrack
 
-from .support import TIMEOUT, Link, negotiate, opened, peer
+from .support import TIMEOUT, Link, negotiate, negotiation_needed_settled, opened, peer
 
 
 @pytest.fixture
@@ -138,8 +138,8 @@ async def test_direction_setter_fires_only_on_change(
     fired: list[None] = []
     a.on("negotiationneeded", lambda: fired.append(None))
     transceiver.direction = "recvonly"
-    await asyncio.sleep(0)  # negotiationneeded is queued with call_soon
-    assert fired == []
+    await negotiation_needed_settled(a)
+    assert fired == [] and not a._negotiation_needed
     needed = asyncio.ensure_future(_negotiation_needed(a))
     transceiver.direction = "sendrecv"
     await needed
@@ -255,8 +255,8 @@ async def test_sender_parameters_replace_track_and_validation(
     other = AudioStreamTrack()
     await sender.replaceTrack(other)
     assert sender.track is other
-    await asyncio.sleep(0)
-    assert fired == []
+    await negotiation_needed_settled(a)
+    assert fired == [] and not a._negotiation_needed
 
 
 async def test_stats_entries_and_selectors(

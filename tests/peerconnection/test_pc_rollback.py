@@ -19,11 +19,13 @@ from .support import (
     TIMEOUT,
     Link,
     negotiate,
+    negotiation_needed_settled,
     open_channels,
     peer,
     poll,
     relay_config,
     start_region,
+    until,
 )
 
 
@@ -95,15 +97,17 @@ async def test_rollback_of_a_restart_offer(turn_certificates: CertificateFiles, 
         assert a.iceConnectionState in ("connected", "completed")
 
         following = await a.createOffer()
-        await asyncio.sleep(0.05)
+        if how == "restartIce":
+            await until(a, "negotiationneeded", lambda: bool(needed))
+        await negotiation_needed_settled(a)
         if how == "restartIce":
             # [[LocalIceCredentialsToReplace]] survived the rollback: still a restart,
-            # and negotiation is needed again once stable.
-            assert needed == ["stable"]
+            # and negotiation is needed again once stable (fired once, then held).
+            assert needed == ["stable"] and a._negotiation_needed
             assert _credentials(following.sdp) not in (old, rolled_back)
         else:
             # iceRestart was for that one offer only: the current credentials again.
-            assert needed == []
+            assert needed == [] and not a._negotiation_needed
             assert _credentials(following.sdp) == old
         # The rolled-back offer's candidates reached b before it knew their ufrag.
         await asyncio.wait_for(asyncio.gather(*link.tasks), TIMEOUT)
@@ -118,8 +122,9 @@ async def test_rollback_of_a_restart_offer(turn_certificates: CertificateFiles, 
         assert a.currentLocalDescription is not None
         assert _credentials(a.currentLocalDescription.sdp) == _credentials(following.sdp)
         await _round_trip(channel, far, "after the next negotiation")
-        await asyncio.sleep(0.05)
+        await negotiation_needed_settled(a)
         assert needed == (["stable"] if how == "restartIce" else [])
+        assert not a._negotiation_needed
     finally:
         await a.close()
         await b.close()

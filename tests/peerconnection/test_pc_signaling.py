@@ -12,7 +12,7 @@ import pytest
 from rtcpeer import InvalidModificationError, InvalidStateError, RTCPeerConnection
 from rtcpeer.jsep import RTCSessionDescription
 
-from .support import TIMEOUT, Link, negotiate, opened, peer
+from .support import TIMEOUT, Link, negotiate, negotiation_needed_settled, opened, peer
 
 
 async def _remote_offer() -> RTCSessionDescription:
@@ -182,8 +182,8 @@ async def test_restart_credentials_kept_until_negotiated() -> None:
     await a.setRemoteDescription(answer)
     third = await a.createOffer()  # restart negotiated: no more new credentials
     assert _ufrag(third.sdp) == _ufrag(first.sdp)
-    await asyncio.sleep(0)
-    assert needed == []
+    await negotiation_needed_settled(a)
+    assert needed == [] and not a._negotiation_needed
     await link.settle()
     await a.close()
     await b.close()

@@ -38,6 +38,21 @@ async def poll(predicate: Callable[[], Any], timeout: float = TIMEOUT, every: fl
         await asyncio.sleep(every)
 
 
+async def queued_callbacks_ran() -> None:
+    """Return once every callback already queued with ``loop.call_soon`` has run.
+
+    asyncio runs ready callbacks first in, first out, and a callback queued
+    while the ready queue is being run waits for the next pass: a sentinel
+    queued now therefore runs after everything queued before it, and a check
+    made after this returns sees what all of them did. It says nothing about
+    timers or sockets: wait on the event that shows those happened first.
+    """
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+    loop.call_soon(done.set_result, None)
+    await done
+
+
 async def opened(channel: Any) -> None:
     """An aiortc-style data channel (rtcpeer's or aiortc's) is open."""
     await until(channel, "open", lambda: channel.readyState == "open")
