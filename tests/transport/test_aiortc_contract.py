@@ -450,3 +450,16 @@ def test_the_sctp_internals_resume_on_new_path_relies_on_are_still_there() -> No
         "self._data_channel_queue",
         "self._outbound_queue",
     )
+
+
+def test_the_receiver_statistics_we_read_per_ssrc_are_still_there() -> None:
+    """MediaReceiver.stats reads aiortc's per-SSRC StreamStatistics, because
+    aiortc's own report gives every SSRC's inbound-rtp entry one id."""
+    from aiortc.rtcrtpreceiver import RTCRtpReceiver, StreamStatistics
+
+    source = inspect.getsource(RTCRtpReceiver)
+    assert "self.__remote_streams[packet.ssrc] = StreamStatistics(" in source
+    assert 'id="inbound-rtp_" + str(id(self))' in source  # why we rebuild the entries
+    assert hasattr(StreamStatistics(90000), "packets_received")
+    for name in ("packets_lost", "jitter"):  # properties (computed from the packets seen)
+        assert isinstance(getattr(StreamStatistics, name), property), name

@@ -255,6 +255,14 @@ async def test_forged_malformed_and_unclaimed_rtp_is_dropped_counted_and_media_g
     # The packet the receiver lost came back: NACK, then retransmission over RTX.
     assert receiver.feedback_sent.nack >= 1 and sender.feedback_received.nack >= 1
     assert dtls_b.state == "connected" and not dtls_b._task.done()
+    # Statistics stay on the media stream once RTX has arrived (aiortc's own report
+    # keeps only the SSRC seen last, whose count then stands still), RTX folded in.
+    (first,) = [e for e in await receiver.stats() if e["type"] == "inbound-rtp"]
+    assert first["ssrc"] == sender.ssrc and first["retransmittedPacketsReceived"] >= 1
+    await frames.more(5)
+    (later,) = [e for e in await receiver.stats() if e["type"] == "inbound-rtp"]
+    assert later["ssrc"] == sender.ssrc
+    assert later["packetsReceived"] > first["packetsReceived"]
 
 
 async def test_senders_and_receivers_refuse_a_closed_transport_and_unknown_kinds(

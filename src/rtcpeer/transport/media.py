@@ -575,7 +575,9 @@ class MediaReceiver:
         """``inbound-rtp`` per remote SSRC (and ``remote-outbound-rtp`` once the
         remote sent a report) as W3C dictionaries; jitter in seconds."""
         report = await self._receiver.getStats()
-        entries = _plain(report.values(), transport_id, None)
+        entries = _one_inbound_rtp_per_stream(
+            _plain(report.values(), transport_id, None), self._receiver
+        )
         feedback = self._receiver.feedback
         for entry in entries:
             codec = self._codec_of(entry["ssrc"])
@@ -600,6 +602,44 @@ class MediaReceiver:
             if codec.payload_type == payload_type:
                 return codec
         return None
+
+
+def _one_inbound_rtp_per_stream(
+    entries: list[dict[str, Any]], receiver: _CountingRtpReceiver
+) -> list[dict[str, Any]]:
+    """One inbound-rtp entry per media SSRC, with its retransmissions counted in it.
+
+    aiortc gives every SSRC's entry the same id, so its report keeps only the
+    SSRC seen last -- once an RTX packet has arrived, the RTX stream's (whose
+    packetsReceived then stands still while media flows). Browsers report the
+    media stream, RTX folded into ``retransmittedPacketsReceived``.
+    """
+    template = next((e for e in entries if e["type"] == "inbound-rtp"), None)
+    if template is None:
+        return entries
+    streams: dict[int, Any] = getattr(receiver, "_RTCRtpReceiver__remote_streams", {})
+    media = [ssrc for ssrc in streams if ssrc in receiver.payload_types]
+    retransmitted = sum(
+        stream.packets_received
+        for ssrc, stream in streams.items()
+        if ssrc not in receiver.payload_types
+    )
+    inbound: list[dict[str, Any]] = []
+    for ssrc in media:
+        stream = streams[ssrc]
+        inbound.append(
+            {
+                **template,
+                "id": f"{template['id']}_{ssrc}",
+                "ssrc": ssrc,
+                "packetsReceived": stream.packets_received,
+                "packetsLost": stream.packets_lost,
+                "jitter": stream.jitter,
+                "retransmittedPacketsReceived": retransmitted,
+            }
+        )
+    others = [e for e in entries if e["type"] != "inbound-rtp"]
+    return (inbound or [template]) + others
 
 
 def _plain(stats: Any, transport_id: str | None, clock_rate: int | None) -> list[dict[str, Any]]:
