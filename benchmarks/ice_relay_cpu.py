@@ -33,7 +33,6 @@ PAYLOAD = bytes(95)
 WINDOW = 50
 
 
-
 async def _pump(
     count: int, send: Callable[[bytes], Awaitable[None]], recv: Callable[[], Awaitable[bytes]]
 ) -> tuple[float, int]:

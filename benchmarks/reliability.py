@@ -56,9 +56,7 @@ def _fds() -> int:
 
 
 def _pc(config: dict[str, Any] | None = None) -> RTCPeerConnection:
-    return RTCPeerConnection(
-        config or {}, _include_loopback=True, _host_addresses=("127.0.0.1",)
-    )
+    return RTCPeerConnection(config or {}, _include_loopback=True, _host_addresses=("127.0.0.1",))
 
 
 async def _gathered(pc: RTCPeerConnection, timeout: float = 20.0) -> None:
@@ -129,9 +127,7 @@ class Pair:
 
 async def _turn_server(**config: Any) -> TurnServer:
     server = TurnServer(
-        TurnServerConfig(
-            realm=REALM, users={USER: PASSWORD}, allow_loopback_peers=True, **config
-        ),
+        TurnServerConfig(realm=REALM, users={USER: PASSWORD}, allow_loopback_peers=True, **config),
         ListenSettings(host="127.0.0.1", port=0, tls_port=None),
     )
     await server.start()
@@ -183,7 +179,9 @@ async def amplification() -> dict[str, Any]:
         code = decode_message(sent[0]).error_code if sent else None
         size = sum(map(len, sent))
         results[name] = {
-            "request": len(request), "response": size, "ratio": round(size / len(request), 2),
+            "request": len(request),
+            "response": size,
+            "ratio": round(size / len(request), 2),
             "code": code,
         }
     return results
@@ -223,18 +221,28 @@ async def candidates() -> dict[str, Any]:
     agent.add_socket(1, ("192.0.2.1", 5000), "udp", 0.0)
     agent.set_remote_credentials("peer", "peer-password-0123456789", 0.0)
     big = [
-        Candidate(f"f{i}", 1, "udp", 1000, f"198.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}",
-                  1024 + i % 60000, "host")
+        Candidate(
+            f"f{i}",
+            1,
+            "udp",
+            1000,
+            f"198.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}",
+            1024 + i % 60000,
+            "host",
+        )
         for i in range(200_000)
     ]
     began = time.perf_counter()
     kept = sum(agent.add_remote_candidate(c, 0.0) for c in big)
     agent_time = time.perf_counter() - began
     return {
-        "offer_candidates": count, "offer_sdp_bytes": len(sdp),
+        "offer_candidates": count,
+        "offer_sdp_bytes": len(sdp),
         "setRemoteDescription_s": round(applied, 3),
-        "agent_candidates_offered": len(big), "agent_kept": kept,
-        "agent_dropped": agent.remote_candidates_dropped, "agent_s": round(agent_time, 3),
+        "agent_candidates_offered": len(big),
+        "agent_kept": kept,
+        "agent_dropped": agent.remote_candidates_dropped,
+        "agent_s": round(agent_time, 3),
     }
 
 
@@ -258,9 +266,13 @@ async def load(pairs: int = 200, messages: int = 100) -> dict[str, Any]:
         if _fds() <= fds_before and len(asyncio.all_tasks()) <= tasks_before:
             break
     return {
-        "pairs": pairs, "open_all_s": round(opened, 2), "sent": pairs * messages,
-        "received": received, "lost": pairs * messages - received,
-        "fds_left": _fds() - fds_before, "tasks_left": len(asyncio.all_tasks()) - tasks_before,
+        "pairs": pairs,
+        "open_all_s": round(opened, 2),
+        "sent": pairs * messages,
+        "received": received,
+        "lost": pairs * messages - received,
+        "fds_left": _fds() - fds_before,
+        "tasks_left": len(asyncio.all_tasks()) - tasks_before,
     }
 
 
@@ -287,9 +299,13 @@ async def storm(pairs: int = 20, messages: int = 200) -> dict[str, Any]:
         allocations = len(server.core.allocations) if server.core else 0
         await asyncio.gather(*(p.close() for p in group))
         return {
-            "pairs": pairs, "sent": pairs * messages, "received": received,
-            "lost": pairs * messages - received, "in_order": in_order,
-            "restart_all_s": round(restarted, 2), "allocations_after": allocations,
+            "pairs": pairs,
+            "sent": pairs * messages,
+            "received": received,
+            "lost": pairs * messages - received,
+            "in_order": in_order,
+            "restart_all_s": round(restarted, 2),
+            "allocations_after": allocations,
         }
     finally:
         await server.close()
@@ -308,7 +324,8 @@ async def soak(seconds: float, pairs: int = 4) -> dict[str, Any]:
         if data[:1] in (b"\x00",) and len(data) >= 20:
             method = ((data[0] & 0x3E) << 6) | ((data[1] & 0xE0) << 2) | (data[1] & 0x0F)
             names: dict[int, str] = {
-                Method.REFRESH: "refresh", Method.CREATE_PERMISSION: "create_permission",
+                Method.REFRESH: "refresh",
+                Method.CREATE_PERMISSION: "create_permission",
                 Method.CHANNEL_BIND: "channel_bind",
             }
             name = names.get(method)
@@ -339,8 +356,13 @@ async def soak(seconds: float, pairs: int = 4) -> dict[str, Any]:
         states = sorted({p.a.connectionState for p in group} | {p.b.connectionState for p in group})
         await asyncio.gather(*(p.close() for p in group))
         return {
-            "seconds": seconds, "pairs": pairs, "sent": sent * pairs, "received": received,
-            "lost": sent * pairs - received, "states": states, **counts,
+            "seconds": seconds,
+            "pairs": pairs,
+            "sent": sent * pairs,
+            "received": received,
+            "lost": sent * pairs - received,
+            "states": states,
+            **counts,
         }
     finally:
         await server.close()

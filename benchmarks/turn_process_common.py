@@ -26,9 +26,24 @@ def start_turn_server_process(
     low, high = relay_range()
     log = workdir / "rtcpeer-turn.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "rtcpeer.turn.server", "--listen", HOST, "--port", str(port),
-         "--user", "user:pass", "--realm", realm, "--allow-loopback-peers",
-         "--min-port", str(low), "--max-port", str(high)],
+        [
+            sys.executable,
+            "-m",
+            "rtcpeer.turn.server",
+            "--listen",
+            HOST,
+            "--port",
+            str(port),
+            "--user",
+            "user:pass",
+            "--realm",
+            realm,
+            "--allow-loopback-peers",
+            "--min-port",
+            str(low),
+            "--max-port",
+            str(high),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=open(log, "wb"),  # noqa: SIM115 - the child owns it
     )

@@ -130,10 +130,13 @@ async def _measure(
     direct = await _direct_rtt(echo, pings)
     echo_transport.close()
     return Result(
-        name, direct, statistics.median(samples) * 1000, received / elapsed, lost,
+        name,
+        direct,
+        statistics.median(samples) * 1000,
+        received / elapsed,
+        lost,
         server_cpu / received * 10_000,
     )
-
 
 
 async def run(pings: int, burst: int, rounds: int) -> list[tuple[Result, Result]]:
@@ -163,15 +166,30 @@ def report(pairs: list[tuple[Result, Result]], command: str) -> str:
     mine = [p[0] for p in pairs]
     theirs = [p[1] for p in pairs]
     rows = [
-        ("relayed round trips per second", med([r.packets_per_second for r in mine]),
-         med([r.packets_per_second for r in theirs]), "{:.0f}"),
-        ("server CPU seconds per 10,000 relayed round trips",
-         med([r.server_cpu_per_10k for r in mine]),
-         med([r.server_cpu_per_10k for r in theirs]), "{:.3f}"),
-        ("round-trip time through the relay, ms", med([r.relay_rtt_ms for r in mine]),
-         med([r.relay_rtt_ms for r in theirs]), "{:.3f}"),
-        ("added latency vs direct, ms", med([r.added_ms for r in mine]),
-         med([r.added_ms for r in theirs]), "{:.3f}"),
+        (
+            "relayed round trips per second",
+            med([r.packets_per_second for r in mine]),
+            med([r.packets_per_second for r in theirs]),
+            "{:.0f}",
+        ),
+        (
+            "server CPU seconds per 10,000 relayed round trips",
+            med([r.server_cpu_per_10k for r in mine]),
+            med([r.server_cpu_per_10k for r in theirs]),
+            "{:.3f}",
+        ),
+        (
+            "round-trip time through the relay, ms",
+            med([r.relay_rtt_ms for r in mine]),
+            med([r.relay_rtt_ms for r in theirs]),
+            "{:.3f}",
+        ),
+        (
+            "added latency vs direct, ms",
+            med([r.added_ms for r in mine]),
+            med([r.added_ms for r in theirs]),
+            "{:.3f}",
+        ),
     ]
     lines = [
         "### TURN relay over UDP: rtcpeer's embedded server vs coturn",
