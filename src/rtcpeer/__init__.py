@@ -46,6 +46,7 @@ from rtcpeer.peerconnection import (
 )
 from rtcpeer.turn.server.config import TurnServerConfig
 from rtcpeer.turn.server.runtime import ListenSettings, TurnServer
+from rtcpeer.turn.trust import TurnTls, spki_pin
 
 try:
     __version__ = version("rtcpeer")
@@ -92,6 +93,8 @@ __all__ = [
     "RTCTrackEvent",
     "TurnServer",
     "TurnServerConfig",
+    "TurnTls",
     "__version__",
     "ice_server_urls",
+    "spki_pin",
 ]

@@ -39,9 +39,13 @@ def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
     )
 
 
+#: What a throwaway server certificate certifies by default.
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
 def make_certificates(
     directory: Path,
-    names: tuple[str, ...] = ("localhost", "127.0.0.1", "::1"),
+    names: tuple[str, ...] = LOOPBACK_NAMES,
     *,
     days: int = 30,
 ) -> CertificateFiles:

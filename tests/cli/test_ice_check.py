@@ -5,6 +5,7 @@ DTLS), including one run of the real command in a subprocess."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import re
@@ -14,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
 
+from rtcpeer import spki_pin
 from rtcpeer.cli import main
 from rtcpeer.cli.ice_check_report import (
     ConnectResult,
@@ -341,6 +344,34 @@ async def test_turns_over_tls_and_dtls_verified_with_cafile(
     entries = json.loads(out)["urls"]
     assert [(e["url"], e["ok"]) for e in entries] == [(tls, True), (dtls_by_name, True)]
     assert [[c["relayProtocol"] for c in e["candidates"]] for e in entries] == [["tls"], ["dtls"]]
+
+
+async def test_turns_over_tls_and_dtls_accepted_by_spki_pin(
+    capsys: pytest.CaptureFixture[str], server: TurnServer, certificates: CertificateFiles
+) -> None:
+    tls, dtls = url_of(server, "tls"), url_of(server, "dtls")
+    pin = spki_pin(x509.load_pem_x509_certificate(certificates.cert.read_bytes()))
+    other = base64.b64encode(bytes(32)).decode()
+    code, out, _ = await run_cli_async(
+        capsys, "--json", "--spki-pin", other, "--spki-pin", f"sha256/{pin}",
+        config(turn(tls, dtls)),
+    )  # fmt: skip
+    assert code == 0, out
+    entries = json.loads(out)["urls"]
+    assert [(e["url"], e["ok"]) for e in entries] == [(tls, True), (dtls, True)]
+    # A pin of another key, and no CA: refused, with the hint.
+    code, out, _ = await run_cli_async(capsys, "--json", "--spki-pin", other, config(turn(tls)))
+    assert code == 3
+    (entry,) = json.loads(out)["urls"]
+    assert [e["errorCode"] for e in entry["errors"]] == [701]
+    assert any("--spki-pin" in note for note in entry["notes"]), entry
+
+
+def test_a_malformed_spki_pin_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        run_cli(capsys, "--spki-pin", "not base64!", config())
+    assert caught.value.code == 2
+    assert "--spki-pin: SPKI pin 'not base64!' is not base64" in capsys.readouterr().err
 
 
 async def test_turns_without_the_ca_is_a_701(

@@ -44,6 +44,7 @@ from rtcpeer.configuration import (
 )
 from rtcpeer.errors import DOMException
 from rtcpeer.ice.runtime import IceTransport
+from rtcpeer.turn.trust import TurnTls
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -92,6 +93,16 @@ def register(subparsers: Any) -> None:
         "instead of the system's",
     )
     parser.add_argument(
+        "--spki-pin",
+        action="append",
+        default=[],
+        type=_spki_pin,
+        metavar="BASE64",
+        help="accept a turns: server whose certificate's public key has this "
+        "SHA-256 SubjectPublicKeyInfo hash (base64), even if no CA trusts it "
+        "(repeatable; like Chromium's --ignore-certificate-errors-spki-list)",
+    )
+    parser.add_argument(
         "--loopback",
         action="store_true",
         help="also gather host candidates on loopback (always done for servers on "
@@ -99,6 +110,14 @@ def register(subparsers: Any) -> None:
     )
     add_verbose_argument(parser)
     parser.set_defaults(func=run)
+
+
+def _spki_pin(text: str) -> str:
+    try:
+        (pin,) = TurnTls(spki_pins=(text,)).spki_pins
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return pin
 
 
 def _positive(text: str) -> float:
@@ -126,7 +145,11 @@ def run(args: argparse.Namespace, factory: TransportFactory = IceTransport) -> i
         return EXIT_INVALID
 
     options = CheckOptions(
-        timeout=args.timeout, cafile=args.cafile, connect=args.connect, loopback=args.loopback
+        timeout=args.timeout,
+        cafile=args.cafile,
+        spki_pins=tuple(args.spki_pin),
+        connect=args.connect,
+        loopback=args.loopback,
     )
     urls = applied.ice_server_urls
     progress = None

@@ -38,6 +38,7 @@ from rtcpeer.ice.servers import socket_transport
 from rtcpeer.ice.srflx import BindingProbe, ProbeFailed, ProbeSucceeded
 from rtcpeer.stun.attributes import StunDecodeError
 from rtcpeer.stun.message import decode_message
+from rtcpeer.turn.trust import TurnTls
 
 #: Builds the transports (tests pass a fake); called with IceTransport's keywords.
 TransportFactory = Callable[..., IceTransport]
@@ -58,6 +59,9 @@ class CheckOptions:
     timeout: float = 5.0
     #: PEM CA bundle that turns:/stuns: servers are verified against (else system CAs).
     cafile: str | None = None
+    #: SPKI pins (base64 SHA-256): servers with these keys are accepted even
+    #: when no CA trusts their certificate.
+    spki_pins: tuple[str, ...] = ()
     #: Relay through each TURN URL between two local transports.
     connect: bool = False
     #: Gather host candidates on loopback too (servers on loopback always get them).
@@ -81,7 +85,11 @@ def _transport_kwargs(url: IceServerUrl, options: CheckOptions, policy: str) -> 
     kwargs: dict[str, Any] = {
         "servers": [url],
         "policy": policy,
-        "cafile": options.cafile,
+        "turn_tls": (
+            TurnTls(cafile=options.cafile, spki_pins=options.spki_pins)
+            if options.cafile is not None or options.spki_pins
+            else None
+        ),
         "config": IceAgentConfig(gathering_budget=options.timeout),
         "dns_timeout": options.timeout,
     }
@@ -362,7 +370,8 @@ async def check_urls(
 #: What to do when a turns: server's certificate is not trusted.
 CAFILE_HINT = (
     "the TURN server's TLS certificate is not trusted here: pass --cafile FILE "
-    "with the CA that signed it (a PEM file)"
+    "with the CA that signed it (a PEM file), or --spki-pin with the base64 "
+    "SHA-256 of its public key"
 )
 
 

@@ -5,11 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
+import re
 import signal
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
 
 from rtcpeer.cli.logs import add_verbose_argument, configure_logging
 from rtcpeer.turn.server.config import (
@@ -25,6 +31,7 @@ from rtcpeer.turn.server.runtime import ListenSettings, TurnServer
 from rtcpeer.turn.server.stream_listener import StreamLimits
 
 _LIMITS = StreamLimits()
+_DNS_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 
 
 def _user(text: str) -> tuple[str, str]:
@@ -39,6 +46,48 @@ def _network(text: str) -> str:
         return str(parse_network(text))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an IP address or CIDR, got {text!r}") from None
+
+
+def _cert_name(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text.strip("[]")))
+    except ValueError:
+        pass
+    name = text.rstrip(".").lower()
+    if not all(_DNS_LABEL.fullmatch(label) for label in name.split(".")):
+        raise argparse.ArgumentTypeError(f"expected a DNS name or an IP address, got {text!r}")
+    return name
+
+
+def _usage_error(message: str) -> NoReturn:
+    """One line on stderr and exit status 2 (bad arguments), no traceback."""
+    print(f"turn-server: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _check_tls_files(cert: Path, key: Path) -> None:
+    """Fail with a one-line error naming the file unless ``cert`` holds PEM
+    certificates and ``key`` an unencrypted PEM private key for the first."""
+    contents = {}
+    for option, path in (("--cert", cert), ("--key", key)):
+        try:
+            contents[option] = path.read_bytes()
+        except OSError as exc:
+            _usage_error(f"cannot read {option} {path}: {exc.strerror or exc}")
+    try:
+        chain = x509.load_pem_x509_certificates(contents["--cert"])
+    except ValueError:
+        _usage_error(f"--cert {cert} holds no PEM certificate")
+    try:
+        private = serialization.load_pem_private_key(contents["--key"], password=None)
+    except TypeError:
+        _usage_error(f"--key {key} is encrypted; give an unencrypted PEM private key")
+    except (ValueError, UnsupportedAlgorithm):
+        _usage_error(f"--key {key} holds no PEM private key")
+    der, spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    ours = private.public_key().public_bytes(der, spki)
+    if ours != chain[0].public_key().public_bytes(der, spki):
+        _usage_error(f"--key {key} is not the key of the certificate in --cert {cert}")
 
 
 def register(subparsers: Any) -> None:
@@ -62,7 +111,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--key", type=Path, help="PEM private key for TLS/DTLS")
     parser.add_argument(
         "--self-signed", action="store_true",
-        help="generate a throwaway CA and certificate for TLS/DTLS (prints the CA path)",
+        help="generate a throwaway CA and certificate for TLS/DTLS (prints the CA path); "
+        "it certifies localhost, 127.0.0.1, ::1 and every --cert-name",
+    )
+    parser.add_argument(
+        "--cert-name", type=_cert_name, action="append", default=[], metavar="NAME|IP",
+        help="with --self-signed: also certify this DNS name or IP address, e.g. the "
+        "name clients use in turns: URLs (repeatable; the first is the subject)",
     )
     parser.add_argument(
         "--relay-ip", action="append", default=[], metavar="IP",
@@ -146,12 +201,17 @@ def build(args: argparse.Namespace, workdir: Path) -> TurnServer:
     if not args.user and not args.auth_secret:
         raise SystemExit("turn-server: give at least one --user or --auth-secret")
     cert, key = args.cert, args.key
+    if args.cert_name and not args.self_signed:
+        _usage_error("--cert-name needs --self-signed")
     if args.tls_port is not None and args.self_signed:
-        from rtcpeer.pki import make_certificates
+        from rtcpeer.pki import LOOPBACK_NAMES, make_certificates
 
-        files = make_certificates(workdir)
+        names = tuple(dict.fromkeys((*args.cert_name, *LOOPBACK_NAMES)))
+        files = make_certificates(workdir, names)
         cert, key = files.cert, files.key
         print(f"CA certificate: {files.ca}", flush=True)
+    elif args.tls_port is not None and cert is not None and key is not None:
+        _check_tls_files(cert, key)
     if args.tls_port is not None and (cert is None or key is None):
         raise SystemExit("turn-server: --tls-port needs --cert and --key, or --self-signed")
     families = [":" in ip for ip in args.relay_ip]

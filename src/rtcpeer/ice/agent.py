@@ -198,8 +198,14 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
         local_address: Address,
         protocol: str = "udp",
         now: float | None = None,
+        *,
+        continual: bool = False,
     ) -> None:
-        """Register a host socket; it gets a host candidate in each gathering."""
+        """Register a host socket; it gets a host candidate in each gathering.
+
+        ``continual`` (continual gathering, a new address seen while connected):
+        it gets one in the current generation even when its gathering finished.
+        """
         if socket_id in self._sockets:
             raise ValueError(f"socket {socket_id} is already registered")
         sock = LocalSocket(
@@ -212,7 +218,10 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
         )
         self._sockets[socket_id] = sock
         gen = self.generation
-        if gen.gathering_state == IceGatheringState.GATHERING and protocol == "udp":
+        gathering = gen.gathering_state == IceGatheringState.GATHERING or (
+            continual and gen.gathering_state == IceGatheringState.COMPLETE
+        )
+        if gathering and protocol == "udp":
             self._add_host_candidate(gen, sock, self._time(now))
 
 

@@ -29,7 +29,7 @@ from rtcpeer.ice.pair import CandidatePair, PairState
 from rtcpeer.ice.transport import Address, LocalSocket
 from rtcpeer.stun.constants import Attr, ErrorCode, MessageClass
 from rtcpeer.stun.message import StunMessage, short_term_key
-from rtcpeer.stun.transaction import StunTransaction
+from rtcpeer.stun.transaction import RetransmissionPolicy, StunTransaction
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,9 @@ class Check:
     #: this time, only for a late response: no retransmissions, one timer to
     #: forget it, and no failure when it ends unanswered. None while live.
     cancelled_until: float | None = None
+    #: A single-transmission consent check sent while the pair is unanswered:
+    #: its timeout changes nothing (the next one is already scheduled).
+    recheck: bool = False
 
 
 class Checking(AgentCore):
@@ -119,7 +122,9 @@ class Checking(AgentCore):
         *,
         use_candidate: bool = False,
         consent: bool = False,
+        recheck: bool = False,
     ) -> None:
+        """Send a check on ``pair``; ``recheck``: a consent check sent once."""
         assert gen.remote_pwd is not None and gen.remote_ufrag is not None
         priority = peer_reflexive_priority(pair.local)
         request, data = build_check(
@@ -136,13 +141,19 @@ class Checking(AgentCore):
             request,
             data,
             now,
-            policy=(
-                self.config.consent.retransmission if consent else self.config.check_retransmission
-            ),
+            policy=self._check_policy(consent, recheck),
             integrity_key=short_term_key(gen.remote_pwd),
         )
         check = Check(
-            transaction, gen, pair, use_candidate, consent, self.controlling, priority, now
+            transaction,
+            gen,
+            pair,
+            use_candidate,
+            consent or recheck,
+            self.controlling,
+            priority,
+            now,
+            recheck=recheck,
         )
         self._checks[request.transaction_id] = check
         pair.transactions.add(request.transaction_id)
@@ -154,6 +165,12 @@ class Checking(AgentCore):
         if pair.state == PairState.WAITING:
             pair.set_state(PairState.IN_PROGRESS)
         self._flush(check, now)
+
+    def _check_policy(self, consent: bool, recheck: bool) -> RetransmissionPolicy:
+        policy = self.config.consent
+        if recheck:
+            return RetransmissionPolicy(rto=policy.recheck_timeout, rc=1, rm=1)
+        return policy.retransmission if consent else self.config.check_retransmission
 
     def _flush(self, check: Check, now: float) -> None:
         for data in check.transaction.datagrams_to_send():
@@ -358,6 +375,8 @@ class Checking(AgentCore):
     def _on_check_timeout(self, check: Check, now: float) -> None:
         pair, gen = check.pair, check.generation
         logger.debug("ICE %s timed out: %r", "consent check" if check.consent else "check", pair)
+        if check.recheck:
+            return
         if check.consent:
             if gen.consent is not None and pair is gen.selected:
                 gen.consent.check_timed_out(now)

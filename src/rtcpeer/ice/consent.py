@@ -13,6 +13,10 @@ the peer's own checks, application data): after ``probe_after`` seconds of
 silence it sends a consent check early, and after ``silence_timeout`` seconds
 of silence with that check unanswered the pair counts as unanswered too --
 ``disconnected`` about 2.5 s after packets stop arriving, as in Chromium.
+While it counts as unanswered, one more single-transmission check goes out
+every ``recheck_interval`` (Chromium pings a pair that went quiet every
+48 ms), so that the pair is fresh again as soon as the path returns rather
+than at the next retransmission of a check sent before the outage.
 """
 
 from __future__ import annotations
@@ -40,6 +44,11 @@ class ConsentPolicy:
     #: Nothing heard this long while a check is unanswered: the pair is unanswered
     #: ("disconnected"), and a controlled agent may move to a working pair (None: off).
     silence_timeout: float | None = 2.5
+    #: While the pair counts as unanswered, send one more check (one transmission)
+    #: this often, so that it is answered soon after the path returns (None: never).
+    recheck_interval: float | None = 0.1
+    #: How long such a recheck waits for its response.
+    recheck_timeout: float = 1.0
     #: Retransmission of each consent check: sent at 0, .5, 1.5, 3.5 s, gone at 4.5 s.
     retransmission: RetransmissionPolicy = field(
         default_factory=lambda: RetransmissionPolicy(rto=0.5, rc=4, rm=2)
@@ -55,6 +64,8 @@ class ConsentFreshness:
         self.last_response = now
         self.in_flight = False
         self.unanswered_since: float | None = None
+        #: When the last check (consent or recheck) went out.
+        self.last_sent = now
         self.next_check = now + self._period()
 
     def _period(self) -> float:
@@ -67,6 +78,7 @@ class ConsentFreshness:
 
     def check_sent(self, now: float) -> None:
         self.in_flight = True
+        self.last_sent = now
         if self.unanswered_since is None:
             self.unanswered_since = now
 

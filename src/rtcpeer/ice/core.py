@@ -107,6 +107,7 @@ class AgentCore:
         *,
         use_candidate: bool = False,
         consent: bool = False,
+        recheck: bool = False,
     ) -> None:  # checking
         raise NotImplementedError
 

@@ -197,23 +197,22 @@ class Generation:
     def no_pair_possible(self) -> bool:
         """Both candidate sets are final and no local candidate can pair with
         any remote one (no address family in common, say): nothing can ever
-        be checked. Cheap unless the checklist is empty and both sets final."""
+        be checked. With no local candidate at all (every TURN server refused
+        us) not even a peer-reflexive one can, so the remote set may be empty.
+        Cheap unless the checklist is empty and both sets final."""
         if (
             self.checklist.pairs
             or not self.remote_end_of_candidates
             or self.gathering_state != IceGatheringState.COMPLETE
-            or not self.remote
             or self.heard_from_peer
             or self.remote_unresolved
         ):
             return False
         paired = ("relay",) if self.policy == "relay" else ("host", "relay")
-        return not any(
-            can_pair(entry.candidate, remote)
-            for entry in self.local
-            if entry.candidate.type in paired
-            for remote in self.remote
-        )
+        local = [entry.candidate for entry in self.local if entry.candidate.type in paired]
+        if local and not self.remote:
+            return False  # the peer may still check us (peer-reflexive)
+        return not any(can_pair(ours, remote) for ours in local for remote in self.remote)
 
     @property
     def gathering_complete(self) -> bool:

@@ -51,6 +51,8 @@ class Selection(AgentCore):
                     timers.append(max(now, heard + policy.probe_after))
                 if policy.silence_timeout is not None and heard + policy.silence_timeout > now:
                     timers.append(heard + policy.silence_timeout)
+                if policy.recheck_interval is not None and self._unanswered(gen, now):
+                    timers.append(max(now, consent.last_sent + policy.recheck_interval))
         switch_at = self._switch_deadline(now)
         if switch_at is not None:
             timers.append(switch_at)
@@ -150,6 +152,18 @@ class Selection(AgentCore):
         ):
             consent.check_sent(now)
             self._send_check(gen, pair, now, consent=True)
+        elif self._recheck_due(gen, consent, now):
+            consent.last_sent = now
+            self._send_check(gen, pair, now, consent=True, recheck=True)
+
+    def _recheck_due(self, gen: Generation, consent: ConsentFreshness, now: float) -> bool:
+        """The pair went unanswered and its last check is ``recheck_interval`` old."""
+        interval = self.config.consent.recheck_interval
+        return (
+            interval is not None
+            and now >= consent.last_sent + interval
+            and self._unanswered(gen, now)
+        )
 
     # -- liveness: what is heard on a path -------------------------------------
     def _last_heard(self, pair: CandidatePair, consent: ConsentFreshness | None) -> float:

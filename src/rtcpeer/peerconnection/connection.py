@@ -60,6 +60,7 @@ from rtcpeer.peerconnection.events import (
     RTCPeerConnectionIceErrorEvent,
 )
 from rtcpeer.peerconnection.negotiation import Applied, Negotiation
+from rtcpeer.peerconnection.network_monitor import NetworkMonitor
 from rtcpeer.peerconnection.operations import OperationsChain
 from rtcpeer.peerconnection.rtp import (
     MEDIA_KINDS,
@@ -89,6 +90,7 @@ from rtcpeer.peerconnection.w3c_transports import (
 from rtcpeer.sdp import Fingerprint, SessionDescription
 from rtcpeer.transport import MediaStreamTrack, RTCDataChannel, open_data_channel
 from rtcpeer.transport.media_capabilities import all_local_capabilities
+from rtcpeer.turn.trust import TurnTls
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +119,17 @@ class RTCPeerConnection(EventEmitter):
     ``negotiationneeded``, ``signalingstatechange``,
     ``icegatheringstatechange``, ``iceconnectionstatechange``,
     ``connectionstatechange``. None fires after close().
+
+    ``turn_tls`` (rtcpeer-specific, not part of the W3C configuration): a
+    :class:`~rtcpeer.turn.trust.TurnTls` saying how ``turns:`` servers are
+    authenticated -- a private CA file, an :class:`ssl.SSLContext`, and/or
+    SPKI pins -- instead of the system trust store.
+
+    ``network_monitor`` (rtcpeer-specific, off by default): once connected,
+    poll the interfaces every second; a new address gets a host candidate,
+    trickled (``icecandidate``), and every change fires ``networkchange``
+    with a :class:`~rtcpeer.peerconnection.network_monitor.NetworkChange`
+    whose ``restart_advisable`` says the selected pair's address vanished.
     """
 
     #: Test hook: offer loopback host candidates (tests on this machine). Not W3C.
@@ -126,6 +139,8 @@ class RTCPeerConnection(EventEmitter):
         self,
         configuration: ConfigurationLike | None = None,
         *,
+        turn_tls: TurnTls | None = None,
+        network_monitor: bool = False,
         _include_loopback: bool | None = None,
         _cafile: str | None = None,
         _ice_config: IceAgentConfig | None = None,
@@ -136,13 +151,23 @@ class RTCPeerConnection(EventEmitter):
         check_certificates(config)
         applied = set_configuration(config, None)
         self._is_closed = False
+        self._network_monitor = (
+            NetworkMonitor(self, lambda: None if self._transports is None else self._transports.ice)
+            if network_monitor
+            else None
+        )
         #: Set by setLocalDescription(); freezes iceCandidatePoolSize.
         self._local_description_set = False
         self._generated_certificates: tuple[RTCCertificate, ...] = ()
         self._include_loopback = (
             self._include_loopback_default if _include_loopback is None else _include_loopback
         )
-        self._cafile = _cafile
+        if turn_tls is not None and not isinstance(turn_tls, TurnTls):
+            raise TypeError(f"turn_tls must be a TurnTls, not {type(turn_tls).__name__}")
+        if turn_tls is None and _cafile is not None:
+            turn_tls = TurnTls(cafile=_cafile)
+        #: How turns: servers are authenticated (rtcpeer-specific, not W3C).
+        self._turn_tls = turn_tls
         self._ice_config = _ice_config
         #: Test/benchmark hook: gather host candidates on exactly these addresses.
         self._host_addresses = _host_addresses
@@ -369,7 +394,7 @@ class RTCPeerConnection(EventEmitter):
             policy=str(config.iceTransportPolicy),
             pool_size=config.iceCandidatePoolSize,
             include_loopback=self._include_loopback,
-            cafile=self._cafile,
+            turn_tls=self._turn_tls,
             config=self._ice_config,
             addresses=self._host_addresses,
         )
@@ -953,6 +978,8 @@ class RTCPeerConnection(EventEmitter):
             )
             stack.sctp.on_datachannel = self._on_remote_channel
             self._transports = stack
+            if self._network_monitor is not None:
+                self._network_monitor.start()
         return self._transports
 
     def _on_ice_candidate(self, candidate: Candidate | None) -> None:
@@ -1096,6 +1123,8 @@ class RTCPeerConnection(EventEmitter):
         self._connection_state = "closed"
         self._negotiation_needed = False
         self._held.clear()
+        if self._network_monitor is not None:
+            await self._network_monitor.stop()
         self._channels.close_all()
         if self._rtp:
             await self._rtp.close()

@@ -36,6 +36,7 @@ from rtcpeer.transport import (
     remote_dtls_parameters,
     sctp_capabilities,
 )
+from rtcpeer.turn.trust import TurnTls
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,8 @@ class IceSettings:
     pool_size: int
     #: Offer 127.0.0.1 / ::1 host candidates (tests on a loopback-only machine).
     include_loopback: bool = False
-    #: CA bundle for turns: servers with a private CA (tests).
-    cafile: str | None = None
+    #: How turns: servers are trusted (RTCPeerConnection(turn_tls=...)).
+    turn_tls: TurnTls | None = None
     #: Fixed host addresses instead of every interface's (tests, benchmarks).
     addresses: tuple[str, ...] | None = None
     #: ICE timing overrides (tests shorten e.g. the retired generation's grace).
@@ -84,7 +85,7 @@ class TransportStack:
             policy=settings.policy,
             pool_size=settings.pool_size,
             include_loopback=settings.include_loopback,
-            cafile=settings.cafile,
+            turn_tls=settings.turn_tls,
             config=settings.config,
             addresses=settings.addresses,
         )

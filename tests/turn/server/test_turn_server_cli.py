@@ -7,10 +7,15 @@ import asyncio
 import re
 import signal
 import sys
+from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
-from rtcpeer.cli import build_parser
+from rtcpeer.cli import build_parser, main
+from rtcpeer.cli.turn_server import build
+from rtcpeer.pki import make_certificates
 from rtcpeer.stun import MessageClass, Method, StunMessage, decode_message
 
 
@@ -102,3 +107,71 @@ def test_argument_errors() -> None:
     )
     assert args.user == [("a", "b:c"), ("d", "e")] and args.quota == 3
     assert args.lifetime_max == 1200 and (args.min_port, args.max_port) == (50000, 50100)
+
+
+def test_self_signed_certifies_every_cert_name(tmp_path: Path) -> None:
+    args = build_parser().parse_args(
+        ["turn-server", "--user", "a:b", "--tls-port", "0", "--self-signed",
+         "--cert-name", "TURN.Example.test.", "--cert-name", "192.0.2.7",
+         "--cert-name", "[2001:db8::1]", "--cert-name", "localhost"]
+    )  # fmt: skip
+    server = build(args, tmp_path)
+    assert server.settings.cert is not None
+    cert = x509.load_pem_x509_certificate(server.settings.cert.read_bytes())
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.DNSName) == ["turn.example.test", "localhost"]
+    assert [str(ip) for ip in names.get_values_for_type(x509.IPAddress)] == [
+        "192.0.2.7", "2001:db8::1", "127.0.0.1", "::1"
+    ]
+    assert cert.subject.rfc4514_string() == "CN=turn.example.test"
+
+
+def test_cert_name_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        build_parser().parse_args(["turn-server", "--cert-name", "not a name!"])
+    assert caught.value.code == 2
+    assert "expected a DNS name or an IP address" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as caught:
+        main(["turn-server", "--user", "a:b", "--cert-name", "turn.example.test"])
+    assert caught.value.code == 2
+    assert capsys.readouterr().err == "turn-server: --cert-name needs --self-signed\n"
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def test_unusable_cert_or_key_is_one_line_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = make_certificates(tmp_path / "good")
+    other = make_certificates(tmp_path / "other")
+    garbage = _write(tmp_path / "garbage.pem", b"not PEM at all\n")
+    encrypted = _write(
+        tmp_path / "encrypted.key",
+        serialization.load_pem_private_key(good.key.read_bytes(), None).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"secret"),
+        ),
+    )
+    missing = tmp_path / "missing.pem"
+    cases = [
+        (missing, good.key, f"cannot read --cert {missing}: No such file or directory"),
+        (good.cert, missing, f"cannot read --key {missing}: No such file or directory"),
+        (tmp_path, good.key, f"cannot read --cert {tmp_path}: Is a directory"),
+        (garbage, good.key, f"--cert {garbage} holds no PEM certificate"),
+        (good.key, good.key, f"--cert {good.key} holds no PEM certificate"),
+        (good.cert, garbage, f"--key {garbage} holds no PEM private key"),
+        (good.cert, good.cert, f"--key {good.cert} holds no PEM private key"),
+        (good.cert, encrypted, f"--key {encrypted} is encrypted"),
+        (good.cert, other.key, f"--key {other.key} is not the key of the certificate"),
+    ]
+    for cert, key, message in cases:
+        with pytest.raises(SystemExit) as caught:
+            main(["turn-server", "--user", "a:b", "--port", "0", "--tls-port", "0",
+                  "--cert", str(cert), "--key", str(key)])  # fmt: skip
+        assert caught.value.code == 2, message
+        err = capsys.readouterr().err
+        assert err.startswith(f"turn-server: {message}") and err.count("\n") == 1, err

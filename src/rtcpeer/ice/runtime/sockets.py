@@ -19,6 +19,7 @@ from typing import Any, cast
 from rtcpeer.turn.client.links import Link, open_link
 from rtcpeer.turn.client.target import TurnServer
 from rtcpeer.turn.errors import TurnError
+from rtcpeer.turn.trust import TurnTls
 
 Address = tuple[str, int]
 #: (socket id, source address, datagram or frame)
@@ -162,13 +163,14 @@ async def open_requested(
     cafile: str | None = None,
     ssl_context: ssl.SSLContext | None = None,
     timeout: float = 10.0,
+    trust: TurnTls | None = None,
 ) -> RuntimeSocket:
     """Open what the agent asked for; raise :class:`SocketOpenError` with a reason.
 
     UDP binds to the local address that routes to ``remote`` (so a relay
     candidate's related address is a real one). TLS and DTLS verify the
     server's certificate for ``server_name`` against ``cafile`` or
-    ``ssl_context``, else the system trust store.
+    ``ssl_context``, else the system trust store; ``trust`` overrides both.
     """
     if transport not in SOCKET_TRANSPORTS:
         raise SocketOpenError(f"unknown socket transport {transport!r}")
@@ -194,6 +196,7 @@ async def open_requested(
             ssl_context=ssl_context if transport == "tls" else None,
             cafile=cafile,
             timeout=timeout,
+            trust=trust,
         )
     except TurnError as exc:
         raise SocketOpenError(exc.reason) from exc

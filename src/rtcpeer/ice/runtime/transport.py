@@ -57,6 +57,7 @@ from rtcpeer.ice.runtime.stats import TransportStats, build_stats
 from rtcpeer.ice.servers import ResolvedServer
 from rtcpeer.ice.states import IceGatheringState, IceTransportState
 from rtcpeer.stun.framing import carries_stun
+from rtcpeer.turn.trust import TurnTls
 
 
 class IceTransportCallbacks(NamedTuple):
@@ -117,6 +118,7 @@ class IceTransport(EventEmitter):
         "_tasks",
         "_timer",
         "_timer_at",
+        "_turn_tls",
         "deliver",
         "stats",
     )
@@ -136,6 +138,7 @@ class IceTransport(EventEmitter):
         addresses: Sequence[str] | None = None,
         mdns_resolver: NameResolver | None = None,
         dns_timeout: float = DEFAULT_DNS_TIMEOUT,
+        turn_tls: TurnTls | None = None,
     ) -> None:
         super().__init__()
         if policy not in ("all", "relay"):
@@ -148,6 +151,7 @@ class IceTransport(EventEmitter):
         self._addresses = None if addresses is None else tuple(addresses)
         self._cafile = cafile
         self._ssl_context = ssl_context
+        self._turn_tls = turn_tls
         self._dns_timeout = dns_timeout
         self._mdns = mdns_resolver
         self._own_mdns: MdnsResolver | None = None
@@ -249,7 +253,7 @@ class IceTransport(EventEmitter):
         self._agent.gather(self._now())
         self._service()
 
-    async def refresh_host_sockets(self) -> tuple[list[str], list[str]]:
+    async def refresh_host_sockets(self, *, continual: bool = False) -> tuple[list[str], list[str]]:
         """Enumerate the interfaces again (before a restart gathers): open a
         socket on each new address, and retire those whose address vanished.
 
@@ -257,6 +261,8 @@ class IceTransport(EventEmitter):
         has a candidate on it (the old path keeps carrying data until the
         restart selects a pair), then the agent gives it back. Returns the
         (added, vanished) addresses. Nothing changes with fixed ``addresses``.
+        ``continual``: a new address also gets a candidate in the current
+        generation at once (trickled; continual gathering).
         """
         self._check_open()
         self._bind_loop()
@@ -277,7 +283,7 @@ class IceTransport(EventEmitter):
                 vanished.append(address)
                 agent.remove_host_socket(socket_id, self._now())
         added = [host for host in hosts if host not in known]
-        opened = await self._open_hosts(added)
+        opened = await self._open_hosts(added, continual=continual)
         self._service()
         return opened, vanished
 
@@ -324,7 +330,7 @@ class IceTransport(EventEmitter):
             hosts = host_addresses(include_loopback=self._include_loopback)
         await self._open_hosts(hosts)
 
-    async def _open_hosts(self, hosts: Sequence[str]) -> list[str]:
+    async def _open_hosts(self, hosts: Sequence[str], *, continual: bool = False) -> list[str]:
         """A host socket on each address (those that cannot be bound are skipped)."""
         opened: list[str] = []
         for host in hosts:
@@ -337,7 +343,9 @@ class IceTransport(EventEmitter):
                 sock.close()
                 return opened
             self._sockets[socket_id] = sock
-            self._agent.add_socket(socket_id, sock.local_address, "udp", self._now())
+            self._agent.add_socket(
+                socket_id, sock.local_address, "udp", self._now(), continual=continual
+            )
             opened.append(host)
         return opened
 
@@ -652,6 +660,7 @@ class IceTransport(EventEmitter):
                 self._on_socket_lost,
                 cafile=self._cafile,
                 ssl_context=self._ssl_context,
+                trust=self._turn_tls,
             )
         except SocketOpenError as exc:
             if not self._closed:

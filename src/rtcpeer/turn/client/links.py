@@ -16,6 +16,7 @@ import ssl
 from collections.abc import Callable
 from typing import Any, cast
 
+from cryptography import x509
 from OpenSSL import SSL
 
 from rtcpeer.stun.attributes import Address, StunDecodeError
@@ -24,6 +25,7 @@ from rtcpeer.turn.client.target import TurnServerTarget, transport_name
 from rtcpeer.turn.client.tls_sessions import ResumingContext, opening, resuming_client_context
 from rtcpeer.turn.dtls import DtlsEndpoint, DtlsError, client_context
 from rtcpeer.turn.errors import UNREACHABLE, TurnError
+from rtcpeer.turn.trust import TurnTls
 
 FrameHandler = Callable[[bytes], None]
 LostHandler = Callable[[str], None]
@@ -46,6 +48,10 @@ class Link:
 
     def send(self, frame: bytes) -> None:
         raise NotImplementedError
+
+    def peer_certificate(self) -> x509.Certificate | bytes | None:
+        """The server's certificate (TLS: DER bytes); None without (D)TLS."""
+        return None
 
     def close(self) -> None:
         self._closed = True
@@ -123,6 +129,9 @@ class _DtlsLink(_DatagramLink):
         self._dtls.send(frame)
         self._flush()
 
+    def peer_certificate(self) -> x509.Certificate | bytes | None:
+        return self._dtls.peer_certificate
+
     def close(self) -> None:
         if not self._closed:
             self._dtls.close()
@@ -198,6 +207,10 @@ class _StreamLink(Link, asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._lost("connection closed" if exc is None else f"connection lost: {exc}")
 
+    def peer_certificate(self) -> x509.Certificate | bytes | None:
+        tls = None if self._transport is None else self._transport.get_extra_info("ssl_object")
+        return None if tls is None else cast(ssl.SSLObject, tls).getpeercert(binary_form=True)
+
     def send(self, frame: bytes) -> None:
         if self._transport is not None and not self._closed:
             cast(asyncio.WriteTransport, self._transport).write(frame)
@@ -233,20 +246,23 @@ async def open_link(
     cafile: str | None = None,
     local_address: Address | None = None,
     timeout: float = 10.0,
+    trust: TurnTls | None = None,
 ) -> Link:
     """Connect to ``target``; TLS and DTLS verify the server certificate
-    (against ``cafile``, or the system trust store) unless given a context."""
+    (against ``cafile``, or the system trust store) unless given a context.
+
+    ``trust`` (when given) replaces ``cafile`` and, for TLS, ``ssl_context``:
+    its CA file or context, and its SPKI pins (see :class:`TurnTls`).
+    """
     kind = transport_name(target)
+    hostname = server_hostname or target.host
+    if trust is not None:
+        cafile = trust.ca
+        ssl_context = trust.context or ssl_context
     try:
         return await asyncio.wait_for(
-            _open(
-                target,
-                kind,
-                server_hostname or target.host,
-                ssl_context,
-                dtls_context,
-                cafile,
-                local_address,
+            _open_trusted(
+                target, kind, hostname, ssl_context, dtls_context, cafile, local_address, trust
             ),
             timeout,
         )
@@ -256,6 +272,30 @@ async def open_link(
         raise TurnError(UNREACHABLE, target.url, f"TLS failed: {exc}") from exc
     except (OSError, ConnectionError) as exc:
         raise TurnError(UNREACHABLE, target.url, f"{kind} connection failed: {exc}") from exc
+
+
+async def _open_trusted(
+    target: TurnServerTarget,
+    kind: str,
+    hostname: str,
+    ssl_context: ssl.SSLContext | None,
+    dtls_context: SSL.Context | None,
+    cafile: str | None,
+    local_address: Address | None,
+    trust: TurnTls | None,
+) -> Link:
+    """:func:`_open`, first accepting a server whose key ``trust`` pins."""
+    if trust is not None and trust.spki_pins and kind in ("tls", "dtls"):
+        pinning = await _open(
+            target, kind, hostname, trust.unverified_tls, trust.unverified_dtls, None,
+            local_address,
+        )  # fmt: skip
+        if trust.pinned(pinning.peer_certificate()):
+            return pinning
+        pinning.close()  # not pinned: the CA must vouch for it
+    return await _open(
+        target, kind, hostname, ssl_context, dtls_context, cafile, local_address
+    )
 
 
 async def _open(

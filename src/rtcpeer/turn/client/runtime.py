@@ -38,6 +38,7 @@ from rtcpeer.turn.client.events import (
 from rtcpeer.turn.client.links import Link, open_link
 from rtcpeer.turn.client.target import TurnServer, TurnServerTarget
 from rtcpeer.turn.errors import UNREACHABLE, TurnError
+from rtcpeer.turn.trust import TurnTls
 
 DataHandler = Callable[[Address, bytes], None]
 ErrorHandler = Callable[[TurnError], None]
@@ -90,6 +91,7 @@ class TurnClient:
         family: int | None = None,
         dual_stack: bool = False,
         family_fallback: bool = True,
+        trust: TurnTls | None = None,
     ) -> TurnClient:
         """Open a link to ``server`` and allocate a relayed address.
 
@@ -97,7 +99,8 @@ class TurnClient:
         certificate against ``cafile`` or the system trust store, unless an
         explicit context says otherwise. A 300 Try Alternate is followed (up to
         two hops, same transport; the certificate must still match the
-        original host). Raises :class:`TurnError`: the server's error code, or
+        original host; ``trust``, a :class:`TurnTls`, replaces ``cafile`` and
+        ``ssl_context``). Raises :class:`TurnError`: the server's error code, or
         701 when it could not be reached within ``timeout`` seconds.
 
         ``family`` (4 or 6) is the relayed address family to ask for; by
@@ -119,6 +122,7 @@ class TurnClient:
                 cafile=ca,
                 local_address=local_address,
                 timeout=remaining,
+                trust=trust,
             )
             wanted = family
             if wanted is None:
