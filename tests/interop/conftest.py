@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import aioice.ice
 import pytest
 import pytest_asyncio
 from tests.support.chromium import BrowserPage, chromium_page, trust_args
@@ -55,3 +56,10 @@ async def browser(
     """Chromium allowed loopback candidates, trusting coturn's certificate."""
     async with chromium_page(trust_args(interop_certificates.cert)) as page:
         yield page
+
+
+@pytest.fixture
+def aioice_on_loopback(network: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """aioice never offers 127.0.0.1 on its own (TESTING-NOTES.md): the aiortc
+    modules use this fixture (``pytest.mark.usefixtures``)."""
+    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])

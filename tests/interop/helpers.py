@@ -109,3 +109,14 @@ async def apoll(predicate: Callable[[], Any], timeout: float = TIMEOUT, every: f
         if loop.time() > deadline:
             raise TimeoutError("condition not met in time")
         await asyncio.sleep(every)
+
+
+async def exchange_message(sender: Any, receiver: Any, text: str) -> None:
+    """``sender`` sends ``text`` on its data channel; ``receiver`` gets exactly it."""
+    got: asyncio.Queue[Any] = asyncio.Queue()
+    receiver.on("message", got.put_nowait)
+    try:
+        sender.send(text)
+        assert await asyncio.wait_for(got.get(), TIMEOUT) == text
+    finally:
+        receiver.remove_listener("message", got.put_nowait)

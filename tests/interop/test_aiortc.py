@@ -8,27 +8,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import aioice.ice
 import pytest
 from aiortc import RTCPeerConnection as AiortcPeerConnection
 from tests.support.signalling import AiortcSide, Bridge, RtcpeerSide, candidate_fields
 
-from .helpers import TIMEOUT, opened, rtcpeer, selected_local
+from .helpers import TIMEOUT, exchange_message, opened, rtcpeer, selected_local
 
-pytestmark = pytest.mark.interop
-
-
-@pytest.fixture(autouse=True)
-def aioice_on_loopback(network: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    """aioice never offers 127.0.0.1 on its own (TESTING-NOTES.md)."""
-    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
+pytestmark = [pytest.mark.interop, pytest.mark.usefixtures("aioice_on_loopback")]
 
 
-async def _exchange(sender: Any, receiver: Any, text: str) -> None:
-    got: asyncio.Queue[Any] = asyncio.Queue()
-    receiver.on("message", got.put_nowait)
-    sender.send(text)
-    assert await asyncio.wait_for(got.get(), TIMEOUT) == text
+
+
 
 
 @pytest.mark.parametrize("offering", ["rtcpeer", "aiortc"])
@@ -51,9 +41,9 @@ async def test_data_channel_with_aiortc(offering: str) -> None:
         await opened(far)
         await bridge.settle()
         assert (far.label, far.protocol) == ("chat", "text")
-        await _exchange(near, far, "ping")
-        await _exchange(far, near, "pong")
-        await _exchange(near, far, "x" * 60_000)  # a message over many SCTP chunks
+        await exchange_message(near, far, "ping")
+        await exchange_message(far, near, "pong")
+        await exchange_message(near, far, "x" * 60_000)  # a message over many SCTP chunks
         assert ours_pc.connectionState == "connected"
         assert theirs_pc.connectionState == "connected"
         assert ours_pc.iceConnectionState in ("connected", "completed")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import aioice.ice
 import pytest
 from aiortc import RTCPeerConnection as AiortcPeerConnection
 from tests.support.media import FrameCollector, PatternVideoTrack
@@ -17,22 +16,13 @@ from tests.support.signalling import AiortcSide, Bridge, RtcpeerSide
 from rtcpeer.peerconnection.rtp import RTCTrackEvent
 from rtcpeer.transport import AudioStreamTrack
 
-from .helpers import TIMEOUT, opened, rtcpeer
+from .helpers import TIMEOUT, exchange_message, opened, rtcpeer
 
-pytestmark = pytest.mark.interop
-
-
-@pytest.fixture(autouse=True)
-def aioice_on_loopback(network: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    """aioice never offers 127.0.0.1 on its own (TESTING-NOTES.md)."""
-    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
+pytestmark = [pytest.mark.interop, pytest.mark.usefixtures("aioice_on_loopback")]
 
 
-async def _exchange(sender: Any, receiver: Any, text: str) -> None:
-    got: asyncio.Queue[Any] = asyncio.Queue()
-    receiver.on("message", got.put_nowait)
-    sender.send(text)
-    assert await asyncio.wait_for(got.get(), TIMEOUT) == text
+
+
 
 
 @pytest.mark.parametrize("offering", ["rtcpeer", "aiortc"])
@@ -70,8 +60,8 @@ async def test_audio_video_and_data_with_aiortc(offering: str) -> None:
             await collector.wait_for(5)
         await opened(near)
         await opened(far)
-        await _exchange(near, far, "ping")
-        await _exchange(far, near, "pong")
+        await exchange_message(near, far, "ping")
+        await exchange_message(far, near, "pong")
         await bridge.settle()
         report = await ours_pc.getStats()
         assert {e["kind"] for e in report.of_type("outbound-rtp")} == {"audio", "video"}
@@ -101,8 +91,8 @@ async def test_aiortc_offering_media_to_a_data_only_application() -> None:
         far = await asyncio.wait_for(channels.get(), TIMEOUT)
         await opened(near)
         await opened(far)
-        await _exchange(near, far, "ping")
-        await _exchange(far, near, "pong")
+        await exchange_message(near, far, "ping")
+        await exchange_message(far, near, "pong")
         await bridge.settle()
         assert ours_pc.connectionState == "connected"
         assert [t.currentDirection for t in ours_pc.getTransceivers()] == ["recvonly"] * 2

@@ -7,30 +7,19 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import aioice.ice
 import pytest
 from aiortc import RTCPeerConnection as AiortcPeerConnection
 from tests.support.signalling import AiortcSide, Bridge, RtcpeerSide
 
 from rtcpeer.sdp import parse_sdp
 
-from .helpers import TIMEOUT, opened, rtcpeer
+from .helpers import TIMEOUT, exchange_message, opened, rtcpeer
 
-pytestmark = pytest.mark.interop
-
-
-@pytest.fixture(autouse=True)
-def aioice_on_loopback(network: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    """aioice never offers 127.0.0.1 on its own (TESTING-NOTES.md)."""
-    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
+pytestmark = [pytest.mark.interop, pytest.mark.usefixtures("aioice_on_loopback")]
 
 
-async def _exchange(sender: Any, receiver: Any, text: str) -> None:
-    got: asyncio.Queue[Any] = asyncio.Queue()
-    receiver.on("message", got.put_nowait)
-    sender.send(text)
-    assert await asyncio.wait_for(got.get(), TIMEOUT) == text
-    receiver.remove_listener("message", got.put_nowait)
+
+
 
 
 def _ufrag(sdp: str) -> str | None:
@@ -50,7 +39,7 @@ async def test_an_answer_that_keeps_aiortcs_credentials_is_accepted(how: str) ->
         await bridge.negotiate(ours, theirs)
         far = await asyncio.wait_for(remote.get(), TIMEOUT)
         await opened(near)
-        await _exchange(near, far, "before")
+        await exchange_message(near, far, "before")
         ours_pc.on("connectionstatechange", lambda: states.append(ours_pc.connectionState))
         assert theirs_pc.localDescription is not None
         their_ufrag = _ufrag(theirs_pc.localDescription.sdp)
@@ -73,13 +62,13 @@ async def test_an_answer_that_keeps_aiortcs_credentials_is_accepted(how: str) ->
         current = ours_pc.currentRemoteDescription
         assert current is not None and _ufrag(current.sdp) == their_ufrag
         for index in range(20):  # the session goes on, both ways
-            await _exchange(near, far, f"after {index}")
-            await _exchange(far, near, f"back {index}")
+            await exchange_message(near, far, f"after {index}")
+            await exchange_message(far, near, f"back {index}")
         assert ours_pc.connectionState == "connected" and states == []
         # ... and a later negotiation works (no restart: nothing changes for aiortc).
         await bridge.negotiate(ours, theirs)
         assert ours_pc.signalingState == "stable"
-        await _exchange(near, far, "renegotiated")
+        await exchange_message(near, far, "renegotiated")
     finally:
         await ours_pc.close()
         await theirs_pc.close()

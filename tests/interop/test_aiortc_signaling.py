@@ -13,7 +13,6 @@ import socket
 from pathlib import Path
 from typing import Any
 
-import aioice.ice
 import pytest
 from aiortc import RTCIceCandidate as AiortcCandidate
 from aiortc import RTCPeerConnection as AiortcPeerConnection
@@ -29,13 +28,9 @@ from rtcpeer import signaling as rtcpeer_signaling
 
 from .helpers import TIMEOUT, rtcpeer
 
-pytestmark = pytest.mark.interop
+pytestmark = [pytest.mark.interop, pytest.mark.usefixtures("aioice_on_loopback")]
 
 
-@pytest.fixture(autouse=True)
-def aioice_on_loopback(network: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    """aioice never offers 127.0.0.1 on its own (TESTING-NOTES.md)."""
-    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
 
 
 class Program:

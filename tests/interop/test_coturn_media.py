@@ -17,17 +17,20 @@ from rtcpeer.peerconnection.rtp import RTCTrackEvent
 from rtcpeer.pki import CertificateFiles
 from rtcpeer.transport import AudioStreamTrack
 
-from .helpers import REGION_A, TIMEOUT, in_range, opened, relay_config, rtcpeer, selected_local
+from .helpers import (
+    REGION_A,
+    TIMEOUT,
+    exchange_message,
+    in_range,
+    opened,
+    relay_config,
+    rtcpeer,
+    selected_local,
+)
 
 pytestmark = pytest.mark.interop
 
 
-async def _exchange(sender: Any, receiver: Any, text: str) -> None:
-    got: asyncio.Queue[Any] = asyncio.Queue()
-    receiver.on("message", got.put_nowait)
-    sender.send(text)
-    assert await asyncio.wait_for(got.get(), TIMEOUT) == text
-    receiver.remove_listener("message", got.put_nowait)
 
 
 @pytest.mark.parametrize("transport", ["udp", "tcp", "tls"])
@@ -61,8 +64,8 @@ async def test_audio_video_and_data_relay_only_through_coturn(
             await collector.wait_for(10)
         await opened(near)
         await opened(far)
-        await _exchange(near, far, "ping")
-        await _exchange(far, near, "pong")
+        await exchange_message(near, far, "ping")
+        await exchange_message(far, near, "pong")
         await bridge.settle()
 
         for key in ("a", "b"):
