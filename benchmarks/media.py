@@ -634,7 +634,7 @@ async def cpu_round(stack: str, seconds: float) -> CpuSample:
         for process in (receiver, sender):
             try:
                 await asyncio.wait_for(process.wait(), 10)
-            except (TimeoutError, asyncio.TimeoutError):
+            except TimeoutError:
                 process.kill()
                 await process.wait()
         await asyncio.gather(*relays, return_exceptions=True)
@@ -735,7 +735,7 @@ async def run(rounds: int) -> Run:
                         await collected()
                         try:
                             await cell()
-                        except (TimeoutError, asyncio.TimeoutError) as error:
+                        except TimeoutError as error:
                             result.failures.append(f"{name}: {error!r}")
                             print(f"media: {name} timed out", file=sys.stderr)
 

@@ -118,7 +118,7 @@ async def _measure(
         try:
             await asyncio.wait_for(client.recv_from(), 0.5)
             received += 1
-        except asyncio.TimeoutError:
+        except TimeoutError:
             lost += sent - received - lost  # everything in flight is gone
         if sent < burst:
             client.send_to(sent.to_bytes(4, "big") + PAYLOAD, echo)

@@ -151,7 +151,7 @@ async def gather_url(
             _gather_until_complete(transport, complete), options.timeout * 2 + _GRACE
         )
         result.gathering_time = loop.time() - start
-    except asyncio.TimeoutError:
+    except TimeoutError:
         result.notes.append(f"gathering still running after {options.timeout * 2 + _GRACE:g} s")
     except (OSError, ConnectionError) as exc:
         result.errors.append(UrlError(None, f"gathering failed: {exc}"))
@@ -267,7 +267,7 @@ async def connect_url(
             await asyncio.wait_for(
                 asyncio.gather(a.gather(), b.gather(), *selected), options.timeout * 2 + _GRACE
             )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return ConnectResult(
                 False, error=f"no relayed pair selected within {options.timeout * 2 + _GRACE:g} s"
             )
@@ -279,7 +279,7 @@ async def connect_url(
         echo = asyncio.ensure_future(_echo(b))
         try:
             round_trip = await asyncio.wait_for(_ping(a, loop), options.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return ConnectResult(
                 False,
                 connect_time,
@@ -326,7 +326,7 @@ async def _ping(side: IceTransport, loop: asyncio.AbstractEventLoop) -> float:
         sequence += 1
         try:
             data = await asyncio.wait_for(side.receive(), _PING_INTERVAL)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             continue
         if data.startswith(_PONG) and data[len(_PONG) :] in sent:
             return loop.time() - sent[data[len(_PONG) :]]

@@ -269,7 +269,7 @@ def _generate(cls: type[RTCCertificate], params: _KeygenParams, expires: int) ->
         )
         hash_algorithm = _HASHES[params.hash_name]()
     created_ms = _now_ms()
-    created = datetime.datetime.fromtimestamp(created_ms / 1000.0, tz=datetime.timezone.utc)
+    created = datetime.datetime.fromtimestamp(created_ms / 1000.0, tz=datetime.UTC)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, os.urandom(16).hex())])
     certificate = (
         x509.CertificateBuilder()

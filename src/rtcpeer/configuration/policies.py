@@ -7,24 +7,17 @@ compares equal to the plain strings a browser application uses
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class _StrEnum(str, Enum):
-    """A str enum whose ``str()`` is its value on every Python >= 3.10."""
-
-    def __str__(self) -> str:
-        return str(self.value)
-
-
-class RTCIceTransportPolicy(_StrEnum):
+class RTCIceTransportPolicy(StrEnum):
     """Which candidates the ICE agent may use."""
 
     RELAY = "relay"
     ALL = "all"
 
 
-class RTCBundlePolicy(_StrEnum):
+class RTCBundlePolicy(StrEnum):
     """Which media-bundling policy to use when gathering candidates."""
 
     BALANCED = "balanced"
@@ -32,7 +25,7 @@ class RTCBundlePolicy(_StrEnum):
     MAX_BUNDLE = "max-bundle"
 
 
-class RTCRtcpMuxPolicy(_StrEnum):
+class RTCRtcpMuxPolicy(StrEnum):
     """The rtcp-mux policy; the spec defines only ``"require"``."""
 
     REQUIRE = "require"

@@ -208,7 +208,7 @@ class _Scenario:
         self.follow_pair("callee", callee)
         try:
             await asyncio.wait_for(opened, self.options.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise DemoError(
                 f"the peers did not connect through region {self.origin.name} within "
                 f"{self.options.timeout:.0f}s (ICE: caller {caller.iceConnectionState}, "
@@ -249,7 +249,7 @@ class _Scenario:
         await self.negotiate(caller, callee, ice_restart=True)
         try:
             await asyncio.wait_for(asyncio.shield(self.moved), self.options.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.summary.problems.append(
                 f"the selected pairs did not reach region {self.destination.name} within "
                 f"{self.options.timeout:.0f}s"
@@ -409,7 +409,7 @@ class _Scenario:
         self.pair_waiters.append(entry)
         try:
             await asyncio.wait_for(waiter, self.options.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise DemoError(f"timed out waiting for {what}") from None
         finally:
             self.pair_waiters.remove(entry)

@@ -7,11 +7,11 @@ for it, so no code path can forget a transition.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import NamedTuple
 
 
-class IceTransportState(str, Enum):
+class IceTransportState(StrEnum):
     """RTCIceTransportState (webrtc-pc §5.6.3)."""
 
     NEW = "new"
@@ -23,7 +23,7 @@ class IceTransportState(str, Enum):
     CLOSED = "closed"
 
 
-class IceGatheringState(str, Enum):
+class IceGatheringState(StrEnum):
     """RTCIceGathererState / RTCIceGatheringState (webrtc-pc §5.6.2)."""
 
     NEW = "new"

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import Enum
+from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 
-class RTCSdpType(str, Enum):
+class RTCSdpType(StrEnum):
     """The type of a session description."""
 
     OFFER = "offer"
     PRANSWER = "pranswer"
     ANSWER = "answer"
     ROLLBACK = "rollback"
-
-    def __str__(self) -> str:
-        return str(self.value)
 
 
 @runtime_checkable

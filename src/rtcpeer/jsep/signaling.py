@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from rtcpeer.errors import InvalidStateError
 from rtcpeer.jsep.description import RTCSdpType
@@ -25,7 +25,7 @@ from rtcpeer.jsep.description import RTCSdpType
 logger = logging.getLogger(__name__)
 
 
-class RTCSignalingState(str, Enum):
+class RTCSignalingState(StrEnum):
     """The signalling states of webrtc-pc."""
 
     STABLE = "stable"
@@ -35,18 +35,12 @@ class RTCSignalingState(str, Enum):
     HAVE_REMOTE_PRANSWER = "have-remote-pranswer"
     CLOSED = "closed"
 
-    def __str__(self) -> str:
-        return str(self.value)
 
-
-class Source(str, Enum):
+class Source(StrEnum):
     """Which call applies the description."""
 
     LOCAL = "local"
     REMOTE = "remote"
-
-    def __str__(self) -> str:
-        return str(self.value)
 
 
 _S = RTCSignalingState

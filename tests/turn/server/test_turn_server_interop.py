@@ -46,7 +46,7 @@ async def run_uclient(args: list[str], timeout: float = 25.0) -> tuple[int, str]
     )
     try:
         output, _ = await asyncio.wait_for(process.communicate(), timeout)
-    except (TimeoutError, asyncio.TimeoutError):
+    except TimeoutError:
         process.kill()
         await process.wait()
         raise

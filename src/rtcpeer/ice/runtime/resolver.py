@@ -46,7 +46,7 @@ async def resolve_server(
     kind = socket.SOCK_STREAM if url.transport == "tcp" else socket.SOCK_DGRAM
     try:
         infos = await asyncio.wait_for(loop.getaddrinfo(url.host, url.port, type=kind), timeout)
-    except (TimeoutError, asyncio.TimeoutError):
+    except TimeoutError:
         return ResolvedServer(url, None, f"DNS lookup of {url.host!r} timed out")
     except OSError as exc:
         return ResolvedServer(url, None, f"DNS lookup of {url.host!r} failed: {exc}")

@@ -266,7 +266,7 @@ async def open_link(
             ),
             timeout,
         )
-    except (TimeoutError, asyncio.TimeoutError) as exc:
+    except TimeoutError as exc:
         raise TurnError(UNREACHABLE, target.url, f"{kind} connection timed out") from exc
     except ssl.SSLError as exc:
         raise TurnError(UNREACHABLE, target.url, f"TLS failed: {exc}") from exc

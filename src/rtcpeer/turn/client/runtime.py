@@ -156,7 +156,7 @@ class TurnClient:
             await asyncio.wait_for(
                 asyncio.shield(self._allocated), max(deadline - self._loop.time(), 0.0)
             )
-        except (TimeoutError, asyncio.TimeoutError) as exc:
+        except TimeoutError as exc:
             raise TurnError(UNREACHABLE, self.url, "allocation timed out") from exc
         except TurnError as exc:
             if exc.code == 300 and self._alternate is not None:

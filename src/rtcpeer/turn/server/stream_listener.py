@@ -132,7 +132,7 @@ class StreamListener:
                 ssl=self._tls_context,
                 ssl_handshake_timeout=timeout or None,
             )
-        except (OSError, ssl.SSLError, asyncio.TimeoutError, ConnectionError) as error:
+        except (TimeoutError, OSError, ssl.SSLError, ConnectionError) as error:
             logger.debug("TURN stream connection from %s failed: %s", source, error)
             conn.close()
             release()
