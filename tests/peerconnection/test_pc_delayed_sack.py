@@ -145,3 +145,13 @@ async def test_a_sack_too_large_to_share_a_packet_goes_on_its_own(pair: Pair) ->
     await poll(lambda: len(got) == 1)
     assert got == [full]
     assert packets[:2] == [["SackChunk"], ["DataChunk"]]
+
+
+async def test_close_cancels_a_pending_delayed_sack(pair: Pair) -> None:
+    """A SACK delayed when the association closes is never sent: its timer goes."""
+    pair.channel.send("x")  # b now owes a delayed SACK
+    sctp = pair.b._transports.sctp
+    await poll(lambda: sctp._sack_timer is not None)
+    timer = sctp._sack_timer
+    await pair.b.close()
+    assert sctp._sack_timer is None and timer.cancelled()

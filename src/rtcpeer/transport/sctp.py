@@ -190,6 +190,12 @@ class DelayedSackSctpTransport(RTCSctpTransport):
             self._sack_timer = loop.call_later(SACK_DELAY, self._sack_delay_over)
         return True
 
+    def _set_state(self, state: RTCSctpTransport.State) -> None:
+        super()._set_state(state)
+        if state == self.State.CLOSED and self._sack_timer is not None:
+            self._sack_timer.cancel()  # aiortc cancels its own timers here, not ours
+            self._sack_timer = None
+
     def _sack_delay_over(self) -> None:
         self._sack_timer = None
         if self._sack_needed and self._association_state == self.State.ESTABLISHED:
