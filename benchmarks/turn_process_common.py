@@ -6,6 +6,7 @@ the client's and both stacks compete on equal terms.
 
 from __future__ import annotations
 
+import importlib.util
 import socket
 import subprocess
 import sys
@@ -13,23 +14,46 @@ import time
 from pathlib import Path
 
 from rtcpeer.coturn import free_port, relay_range
+from rtcpeer.pki import CertificateFiles
 
 HOST = "127.0.0.1"
 
 
+#: Runs ``rtcpeer turn-server`` on uvloop's event loop (the ``uvloop`` extra).
+_ON_UVLOOP = (
+    "import sys, uvloop; uvloop.install(); from rtcpeer.cli import main; "
+    "sys.exit(main(['turn-server', *sys.argv[1:]]))"
+)
+
+
 def start_turn_server_process(
-    workdir: Path, realm: str = "bench"
+    workdir: Path,
+    realm: str = "bench",
+    *,
+    uvloop: bool = False,
+    tls_port: int | None = None,
+    certs: CertificateFiles | None = None,
 ) -> tuple[subprocess.Popen[bytes], int]:
     """Start ``python -m rtcpeer.turn.server`` (user ``user``/``pass``, loopback
-    peers allowed) and wait until it accepts; returns the process and its port."""
+    peers allowed) and wait until it accepts; returns the process and its port.
+    ``uvloop``: run it on uvloop's event loop instead of asyncio's
+    (RuntimeError if uvloop is not installed). ``tls_port`` and ``certs``:
+    also listen for TLS and DTLS there, with that certificate."""
+    if uvloop and importlib.util.find_spec("uvloop") is None:
+        raise RuntimeError("uvloop is not installed: pip install 'rtcpeer[uvloop]'")
     port = free_port()
     low, high = relay_range()
     log = workdir / "rtcpeer-turn.log"
+    launcher = ["-c", _ON_UVLOOP] if uvloop else ["-m", "rtcpeer.turn.server"]
+    secure: list[str] = []
+    if tls_port is not None:
+        if certs is None:
+            raise ValueError("tls_port needs certs")
+        secure = ["--tls-port", str(tls_port), "--cert", str(certs.cert), "--key", str(certs.key)]
     process = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "rtcpeer.turn.server",
+            *launcher,
             "--listen",
             HOST,
             "--port",
@@ -43,6 +67,7 @@ def start_turn_server_process(
             str(low),
             "--max-port",
             str(high),
+            *secure,
         ],
         stdout=subprocess.DEVNULL,
         stderr=open(log, "wb"),  # noqa: SIM115 - the child owns it

@@ -5,7 +5,7 @@ time; ``TurnServer`` binds UDP/TCP/TLS/DTLS listeners and relayed UDP sockets
 around it. Used by tests and demos, and by ``rtcpeer turn-server``.
 """
 
-from rtcpeer.turn.server.allocation import Allocation
+from rtcpeer.turn.server.allocation import Allocation, ChannelRoute
 from rtcpeer.turn.server.config import TurnServerConfig
 from rtcpeer.turn.server.core import TurnServerCore
 from rtcpeer.turn.server.events import (
@@ -23,6 +23,7 @@ __all__ = [
     "Allocation",
     "AllocationCreated",
     "AllocationDeleted",
+    "ChannelRoute",
     "ClientKey",
     "Event",
     "Output",

@@ -5,6 +5,17 @@ Inputs are bytes with addresses and the current time; outputs are
 call. The core never opens a socket or reads a clock, so the asyncio runtime
 and a simulated network on a virtual clock drive the very same code.
 
+The data path (RFC 8656 §12): besides the general inputs, the core keeps
+a :class:`~rtcpeer.turn.server.allocation.ChannelRoute` for every usable
+channel, rebuilt by each allocation whenever its lifetime, permissions or
+channels change, and indexed in two live read-only maps, :meth:`routes_from`
+(client address -> channel routes, per listener) and :attr:`routes_to_peers`
+(relayed address -> peer address -> route). A runtime relays ChannelData
+both ways by looking a frame up in them (:meth:`channel_route` and
+:meth:`peer_route` say how) without building STUN messages; whatever finds
+no usable route goes to :meth:`receive_from_client` /
+:meth:`receive_on_relay` as before, which hold the rules and drop.
+
 Choices where RFC 8656 leaves room:
 - Only UDP relaying (REQUESTED-TRANSPORT other than 17 gets 442).
 - EVEN-PORT is honoured (an even relay port); its R bit (reserve the next
@@ -46,6 +57,7 @@ import struct
 from collections import deque
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
+from typing import Final
 
 from rtcpeer.stun import (
     REASONS,
@@ -65,7 +77,7 @@ from rtcpeer.stun import (
 )
 from rtcpeer.stun.constants import FAMILY_IPV6
 from rtcpeer.stun.framing import CHANNEL_MAX, CHANNEL_MIN
-from rtcpeer.turn.server.allocation import Allocation
+from rtcpeer.turn.server.allocation import Allocation, ChannelRoute
 from rtcpeer.turn.server.auth import CredentialStore, NonceIssuer
 from rtcpeer.turn.server.config import (
     CHANNEL_LIFETIME,
@@ -132,6 +144,13 @@ class TurnServerCore:
         self._deadlines: list[float] = []
         self._events: deque[Event] = deque()
         self._channel_max = LEGACY_CHANNEL_MAX if config.legacy_channel_numbers else CHANNEL_MAX
+        #: (transport, listening address) -> client address -> channel routes.
+        self._routes_from: dict[tuple[str, Address], dict[Address, dict[int, ChannelRoute]]] = {}
+        self._routes_to_peers: dict[Address, dict[Address, ChannelRoute]] = {}
+        #: Read-only view of the relayed address -> peer -> route index.
+        self.routes_to_peers: Final[Mapping[Address, Mapping[Address, ChannelRoute]]] = (
+            MappingProxyType(self._routes_to_peers)
+        )
 
     # -- introspection ------------------------------------------------------
     @property
@@ -142,6 +161,55 @@ class TurnServerCore:
     def add_listening_address(self, address: Address) -> None:
         """Tell the core about one of its own listening sockets (never a peer)."""
         self._policy.add_listening(address)
+        for allocation in self._allocations.values():
+            self._update_routes(allocation)
+
+    # -- the data path ------------------------------------------------------
+    def routes_from(
+        self, transport: str, local: Address
+    ) -> Mapping[Address, Mapping[int, ChannelRoute]]:
+        """The live channel routes of the clients of one listener (``"udp"``
+        and its address): client address -> channel number -> route. The
+        same mapping for the core's whole life, kept up to date by it, so a
+        listener looks up each datagram's sender without building a
+        :class:`ClientKey`. Pass a client's entry to :meth:`channel_route`."""
+        index = self._routes_from.setdefault((transport, local), {})
+        return MappingProxyType(index)
+
+    def channel_routes(self, client: ClientKey) -> Mapping[int, ChannelRoute] | None:
+        """The live channel routes of ``client``'s allocation, or None."""
+        allocation = self._allocations.get(client)
+        return None if allocation is None else allocation.routes
+
+    @staticmethod
+    def channel_route(
+        routes: Mapping[int, ChannelRoute] | None, frame: bytes, now: float
+    ) -> ChannelRoute | None:
+        """The usable route of the ChannelData ``frame`` (its first two bytes
+        are the channel number) among one client's ``routes``, or None: then
+        hand the frame to :meth:`receive_from_client`. Relay
+        ``route.unwrap(frame)`` (None: malformed, the general path drops it)
+        from ``route.relay`` to ``route.peer``; nothing in the core changes."""
+        if routes is None or len(frame) < 4:
+            return None
+        route = routes.get(frame[0] << 8 | frame[1])
+        if route is None or route.usable_until <= now:
+            return None
+        return route
+
+    def peer_route(self, relay: Address, peer: Address, now: float) -> ChannelRoute | None:
+        """The usable route for a datagram from ``peer`` on ``relay``, or None:
+        then hand it to :meth:`receive_on_relay`. Send ``route.wrap(data)``
+        to ``route.client``. (:attr:`routes_to_peers` is the same lookup for
+        a runtime that inlines it.)"""
+        routes = self._routes_to_peers.get(relay)
+        route = None if routes is None else routes.get(peer)
+        if route is None or route.usable_until <= now:
+            return None
+        return route
+
+    def _update_routes(self, allocation: Allocation) -> None:
+        allocation.update_routes(self._policy.allows)
 
     def next_event(self) -> Event | None:
         """The oldest event not yet taken, or None."""
@@ -161,6 +229,7 @@ class TurnServerCore:
                 self._delete(allocation, "expired")
             else:
                 allocation.expire(now)
+                self._update_routes(allocation)
         return []
 
     def _schedule(self, when: float) -> None:
@@ -365,6 +434,10 @@ class TurnServerCore:
         self._allocations[client] = allocation
         for address in allocation.relays.values():
             self._by_relay[address] = allocation
+            self._routes_to_peers[address] = allocation.peer_routes
+        self._routes_from.setdefault((client.transport, client.local), {})[
+            client.remote
+        ] = allocation.routes
         self._per_user[username] = self._per_user.get(username, 0) + 1
         self._schedule(allocation.expires)
         reply.add(Attr.LIFETIME, lifetime)
@@ -408,6 +481,7 @@ class TurnServerCore:
             return reply.add(Attr.LIFETIME, 0)
         lifetime = self._lifetime(request)
         allocation.expires = now + lifetime
+        self._update_routes(allocation)
         self._schedule(allocation.expires)
         return reply.add(Attr.LIFETIME, lifetime)
 
@@ -437,6 +511,7 @@ class TurnServerCore:
             raise _Refusal(ErrorCode.INSUFFICIENT_CAPACITY)
         for peer in peers:
             allocation.permissions[peer[0]] = now + PERMISSION_LIFETIME
+        self._update_routes(allocation)
         self._schedule(now + PERMISSION_LIFETIME)
         return request.success()
 
@@ -465,6 +540,7 @@ class TurnServerCore:
         allocation.channels[channel] = (peer, now + CHANNEL_LIFETIME)
         allocation.channel_of_peer[peer] = channel
         allocation.permissions[peer[0]] = now + PERMISSION_LIFETIME
+        self._update_routes(allocation)
         self._schedule(now + PERMISSION_LIFETIME)
         self._schedule(now + CHANNEL_LIFETIME)
         return request.success()
@@ -530,8 +606,14 @@ class TurnServerCore:
         if self._allocations.get(allocation.client) is not allocation:
             return
         del self._allocations[allocation.client]
+        client = allocation.client
         for relay in allocation.relays.values():
             self._by_relay.pop(relay, None)
+            self._routes_to_peers.pop(relay, None)
+        index = self._routes_from.get((client.transport, client.local))
+        if index is not None and index.get(client.remote) is allocation.routes:
+            del index[client.remote]
+        allocation.clear_routes()
         remaining = self._per_user.get(allocation.username, 1) - 1
         if remaining > 0:
             self._per_user[allocation.username] = remaining
@@ -548,9 +630,11 @@ class TurnServerCore:
     def _drop_family(self, allocation: Allocation, version: int) -> None:
         relay = allocation.relays.pop(version)
         self._by_relay.pop(relay, None)
+        self._routes_to_peers.pop(relay, None)
         self._relays.close_relay(relay)
         if relay == allocation.relay:
             allocation.relay = next(iter(allocation.relays.values()))
+        self._update_routes(allocation)
 
 
 def _address(address: Address) -> str:

@@ -42,12 +42,16 @@ def _address(info: Any) -> Address:
 
 
 class UdpListener(asyncio.DatagramProtocol):
-    """Plain TURN over UDP: every datagram goes straight to the sink."""
+    """Plain TURN over UDP: every datagram goes straight to the sink, unless
+    ``channel_data`` (set by the runtime) takes it first."""
 
     def __init__(self, sink: ClientSink) -> None:
         self._sink = sink
         self.transport: asyncio.DatagramTransport | None = None
         self.local: Address = ("", 0)
+        #: Called with each datagram and its sender before the sink; True
+        #: means it was relayed (the runtime's ChannelData path).
+        self.channel_data: Callable[[bytes, Address], bool] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # Not a DatagramTransport subclass before Python 3.12, though it is one.
@@ -55,6 +59,9 @@ class UdpListener(asyncio.DatagramProtocol):
         self.local = _address(transport.get_extra_info("sockname"))
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
+        channel_data = self.channel_data
+        if channel_data is not None and channel_data(data, addr):
+            return
         self._sink.from_client(ClientKey("udp", _address(addr), self.local), data)
 
     def error_received(self, exc: Exception) -> None:
@@ -96,8 +103,8 @@ class StreamConnection(asyncio.Protocol):
         self._partial_since: float | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses, though they are ones.
+        self._transport = transport = cast(asyncio.Transport, transport)
         self._client = ClientKey(
             self._name,
             _address(transport.get_extra_info("peername")),

@@ -78,6 +78,8 @@ class PeerPolicy:
         """``allowed``/``denied``: CIDRs or addresses (ValueError if malformed)."""
         self.allow_loopback = allow_loopback
         self._listening: set[Address] = set()
+        #: Decisions by peer address (IP and port): every relayed datagram asks.
+        self._peer_cache: dict[Address, bool] = {}
         for address in listening:
             self.add_listening(address)
         # (network, allow) with the longest prefixes first; allow before deny
@@ -97,6 +99,7 @@ class PeerPolicy:
     def add_listening(self, address: Address) -> None:
         """Mark a listening socket of this server as never a peer."""
         self._listening.add((str(_ip(address[0])), address[1]))
+        self._peer_cache.clear()
 
     def allows_host(self, host: str) -> bool:
         """May a permission be installed for this IP (ports do not matter)?"""
@@ -121,6 +124,14 @@ class PeerPolicy:
 
     def allows(self, peer: Address) -> bool:
         """May a relay send to, and accept from, ``peer`` (IP and port)?"""
+        decision = self._peer_cache.get(peer)
+        if decision is None:
+            if len(self._peer_cache) >= _CACHE_SIZE:
+                self._peer_cache.clear()
+            decision = self._peer_cache[peer] = self._decide_peer(peer)
+        return decision
+
+    def _decide_peer(self, peer: Address) -> bool:
         if peer[1] == 0 or not self.allows_host(peer[0]):
             return False
         ip = _ip(peer[0])

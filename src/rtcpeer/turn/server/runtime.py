@@ -4,6 +4,12 @@ It binds the listeners and relayed sockets, passes every datagram/frame to
 the core with the loop's clock as ``now`` and the wall clock for REST
 usernames, carries out the core's outputs, and calls ``handle_timer`` when
 ``get_timer()`` comes due. All TURN logic stays in the core.
+
+ChannelData takes a shorter way both ways: the runtime looks each frame up
+in the core's channel routes (:meth:`TurnServerCore.channel_route`,
+:meth:`TurnServerCore.peer_route`) and sends what a usable route says, with
+no STUN message, output object or timer check per packet; a frame without a
+usable route goes to the core's general inputs, which decide as before.
 """
 
 from __future__ import annotations
@@ -14,13 +20,14 @@ import logging
 import socket
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
 from rtcpeer.stun import Address
 from rtcpeer.turn.dtls import server_context
+from rtcpeer.turn.server.allocation import ChannelRoute
 from rtcpeer.turn.server.config import TurnServerConfig
 from rtcpeer.turn.server.core import TurnServerCore
 from rtcpeer.turn.server.dtls_listener import DtlsListener
@@ -166,6 +173,8 @@ class TurnServer:
             )
             self._udp[udp.local] = udp
             self.addresses["udp"] = udp.local
+            assert self.core is not None
+            udp.channel_data = self._channel_data_path(self.core.routes_from("udp", udp.local))
         self._datagram_transports.append(transport)
         return transport
 
@@ -288,12 +297,42 @@ class TurnServer:
                 urls.append(pattern.format(f"{_url_host(host or address[0])}:{address[1]}"))
         return urls
 
+    # -- the data path -------------------------------------------------------------
+    def _channel_data_path(
+        self, routes: Mapping[Address, Mapping[int, ChannelRoute]]
+    ) -> Callable[[bytes, Address], bool]:
+        """For one UDP listener: relay a datagram from a client on a usable
+        channel route and say True, or say False (the general path's turn)."""
+        assert self.core is not None and self._loop is not None and self._relays is not None
+        clients, route_of, clock, send = (
+            routes.get, self.core.channel_route, self._loop.time, self._relays.send
+        )
+
+        def relay(data: bytes, remote: Address) -> bool:
+            route = route_of(clients(remote), data, clock())
+            if route is None:
+                return False
+            payload = route.unwrap(data)
+            if payload is None:
+                return False
+            send(route.relay, route.peer, payload)
+            return True
+
+        return relay
+
     # -- listener callbacks (ClientSink) -----------------------------------------
     def from_client(self, client: ClientKey, data: bytes) -> None:
-        if self.core is None or self._loop is None:
+        core = self.core
+        if core is None or self._loop is None:
             return
         now = self._loop.time()
-        self._carry_out(self.core.receive_from_client(client, data, now, wall_time=time.time()))
+        route = core.channel_route(core.channel_routes(client), data, now)
+        if route is not None and self._relays is not None:
+            payload = route.unwrap(data)
+            if payload is not None:
+                self._relays.send(route.relay, route.peer, payload)
+                return
+        self._carry_out(core.receive_from_client(client, data, now, wall_time=time.time()))
 
     def connected(self, client: ClientKey, sender: Sender) -> None:
         self._connections[client] = sender
@@ -307,23 +346,31 @@ class TurnServer:
         return self.core is not None and client in self.core.allocations
 
     def _from_peer(self, relay: Address, peer: Address, data: bytes) -> None:
-        if self.core is None or self._loop is None:
+        core = self.core
+        if core is None or self._loop is None:
             return
-        self._carry_out(self.core.receive_on_relay(relay, peer, data, self._loop.time()))
+        now = self._loop.time()
+        route = core.peer_route(relay, peer, now)
+        if route is not None:
+            self._to_client(route.client, route.wrap(data))
+            return
+        self._carry_out(core.receive_on_relay(relay, peer, data, now))
 
     # -- outputs and the timer ---------------------------------------------------
+    def _to_client(self, client: ClientKey, data: bytes) -> None:
+        if client.transport == "udp":
+            listener = self._udp.get(client.local)
+            if listener is not None:
+                listener.send(data, client.remote)
+        else:
+            sender = self._connections.get(client)
+            if sender is not None:
+                sender(data)
+
     def _carry_out(self, outputs: list[Output]) -> None:
         for output in outputs:
             if isinstance(output, SendToClient):
-                client = output.client
-                if client.transport == "udp":
-                    listener = self._udp.get(client.local)
-                    if listener is not None:
-                        listener.send(output.data, client.remote)
-                else:
-                    sender = self._connections.get(client)
-                    if sender is not None:
-                        sender(output.data)
+                self._to_client(output.client, output.data)
             elif self._relays is not None:
                 self._relays.send(output.relay, output.peer, output.data)
         self._reschedule()
