@@ -79,6 +79,17 @@ def test_rfc5769_long_term_request_decodes_and_reencodes_exactly() -> None:
     assert rebuilt.encode(key, fingerprint=False) == rfc5769.LONG_TERM_REQUEST
 
 
+@pytest.mark.parametrize("wrap", [bytearray, memoryview])
+def test_any_bytes_like_decodes_as_its_bytes(wrap: Any) -> None:
+    """The decoder reads bytes-like input in place (no per-attribute copies):
+    a bytearray or memoryview gives the same message, integrity and all."""
+    vector = rfc5769.REQUEST
+    message = decode_message(wrap(vector))
+    assert message.raw == vector and type(message.raw) is bytes
+    assert message.attributes == decode_message(vector).attributes
+    assert message.check_integrity(short_term_key(rfc5769.REQUEST_PASSWORD))
+
+
 @pytest.mark.parametrize(
     "vector", [rfc5769.REQUEST, rfc5769.RESPONSE_IPV4, rfc5769.RESPONSE_IPV6]
 )

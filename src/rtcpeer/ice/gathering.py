@@ -156,6 +156,12 @@ class ServerGathering:
         self._next_socket_id = config.first_socket_id
         self._next_set_id = 0
         self._first_taken = False
+        #: Each live probe's and relay's own deadline, as last read: the
+        #: agent asks for the timer after every input, and re-reading every
+        #: allocation then made gathering from N servers cost O(N) per packet.
+        self._timers: dict[_Probe | _Relay, float] = {}
+        #: Tasks touched since their deadline was last read.
+        self._stale: set[_Probe | _Relay] = set()
 
     # -- configuration ---------------------------------------------------------
     def configure(
@@ -265,6 +271,7 @@ class ServerGathering:
     def _track_probe(self, server_set: ServerSet, task: _Probe) -> None:
         server_set.probes[task.probe.transaction_id] = task
         self._by_transaction[task.probe.transaction_id] = server_set
+        self._touch(task)
         self._pending(server_set, task)
 
     def _start_relay(
@@ -285,6 +292,7 @@ class ServerGathering:
         server_set.relays[socket_id] = relay
         server_set.relay_urls.add(url.url)
         self._by_socket[socket_id] = (server_set, relay)
+        self._touch(relay)
         self._pending(server_set, relay)
 
     def _request_socket(self, transport: str, remote: Address, server_name: str) -> int:
@@ -422,22 +430,48 @@ class ServerGathering:
 
     # -- time --------------------------------------------------------------------
     def get_timer(self) -> float | None:
-        timers: list[float] = []
-        for _, task in self._by_socket.values():
-            if isinstance(task, _Relay):
-                timer = task.allocation.get_timer() if task.opened else task.allocation.deadline
-                if task.releasing:
-                    timer = task.release_deadline
-                if timer is not None:
-                    timers.append(timer)
-        for server_set in self._all_sets():
-            for probe_task in server_set.probes.values():
-                timer = probe_task.probe.get_timer()
-                if timer is not None:
-                    timers.append(timer)
-            if server_set.release_at is not None and server_set in self._retired:
-                timers.append(server_set.release_at)
-        return min(timers, default=None)
+        """The earliest deadline of any probe, relay or retired set.
+
+        Only tasks touched since the last call are read again (every input
+        that can move a task's deadline marks it stale), so the per-packet
+        cost does not grow with the number of servers.
+        """
+        timers = self._timers
+        if self._stale:
+            for task in self._stale:
+                timer = self._task_timer(task)
+                if timer is None:
+                    timers.pop(task, None)
+                else:
+                    timers[task] = timer
+            self._stale.clear()
+        earliest = min(timers.values(), default=None)
+        for server_set in self._retired:
+            at = server_set.release_at
+            if at is not None and (earliest is None or at < earliest):
+                earliest = at
+        return earliest
+
+    def _task_timer(self, task: _Probe | _Relay) -> float | None:
+        """A live task's own deadline (None once it is finished or forgotten)."""
+        if isinstance(task, _Relay):
+            if task.released or task.socket_id not in self._by_socket:
+                return None
+            if task.releasing:
+                return task.release_deadline
+            return task.allocation.get_timer() if task.opened else task.allocation.deadline
+        if task.probe.transaction_id not in self._by_transaction:
+            return None
+        return task.probe.get_timer()
+
+    def _touch(self, task: _Probe | _Relay) -> None:
+        """``task``'s deadline may have moved: read it again on the next get_timer."""
+        self._stale.add(task)
+
+    def _untrack_timer(self, task: _Probe | _Relay) -> None:
+        """``task`` is finished or forgotten: it has no deadline any more."""
+        self._timers.pop(task, None)
+        self._stale.discard(task)
 
     def handle_timer(self, now: float) -> None:
         for server_set in list(self._retired):
@@ -507,6 +541,7 @@ class ServerGathering:
                 )
 
     def _pump_probe(self, server_set: ServerSet, task: _Probe, now: float) -> None:
+        self._touch(task)
         if task.local is not None:  # else its socket is not open yet
             for data in task.probe.datagrams_to_send():
                 self._agent._queue_transmit(task.socket_id, task.server, data)
@@ -537,6 +572,7 @@ class ServerGathering:
         tid = task.probe.transaction_id
         server_set.probes.pop(tid, None)
         self._by_transaction.pop(tid, None)
+        self._untrack_timer(task)
         owned = task.own_socket and self._by_socket.pop(task.socket_id, None) is not None
         if owned and announce:
             self._agent._queue_event(SocketReleased(task.socket_id))
@@ -590,6 +626,8 @@ class ServerGathering:
 
     def _flush_relay(self, relay: _Relay, now: float) -> None:
         """Hand what the allocation has to send (requests, relayed data) to the driver."""
+        if not relay.released:
+            self._stale.add(relay)  # whatever ran before a flush may have moved its timer
         if relay.opened and not relay.released:
             for data in relay.allocation.datagrams_to_send(now):
                 self._agent._queue_transmit(relay.socket_id, relay.server, data)
@@ -653,6 +691,7 @@ class ServerGathering:
                 continue
             relay.releasing = True
             relay.release_deadline = now + self._config.gathering_budget
+            self._touch(relay)
             self._agent._forget_socket(relay.socket_id)
             for virtual in relay.virtual_sockets:
                 self._agent._forget_socket(virtual)
@@ -671,6 +710,7 @@ class ServerGathering:
 
     def _forget_relay(self, server_set: ServerSet, relay: _Relay, *, announce: bool) -> None:
         relay.released = True
+        self._untrack_timer(relay)
         self._agent._forget_socket(relay.socket_id)
         for virtual in relay.virtual_sockets:
             self._agent._forget_socket(virtual)

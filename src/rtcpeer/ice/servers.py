@@ -8,6 +8,7 @@ becomes an ``icecandidateerror`` (701) at once instead of a probe.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -63,7 +64,7 @@ class ResolvedServer:
         """4 or 6 for a resolved server, None otherwise."""
         if self.address is None:
             return None
-        return ipaddress.ip_address(self.address[0]).version
+        return address_family(self.address[0])
 
 
 def socket_transport(url: ServerUrl) -> SocketTransport:
@@ -73,6 +74,11 @@ def socket_transport(url: ServerUrl) -> SocketTransport:
     return "tcp" if url.transport == "tcp" else "udp"
 
 
+@functools.lru_cache(maxsize=1024)
 def address_family(host: str) -> int:
-    """4 or 6 for an IP literal (IPv6 may be bracketed)."""
+    """4 or 6 for an IP literal (IPv6 may be bracketed).
+
+    Cached: it runs per server, per host socket and per relayed datagram, on a
+    handful of addresses; a non-literal raises ValueError every time.
+    """
     return ipaddress.ip_address(host.strip("[]")).version

@@ -25,8 +25,19 @@ from rtcpeer.stun.constants import (
     MessageClass,
 )
 
-_INTEGRITY_ATTRS = (Attr.MESSAGE_INTEGRITY, Attr.MESSAGE_INTEGRITY_SHA256, Attr.FINGERPRINT)
+_INTEGRITY_ATTRS = frozenset(
+    {int(Attr.MESSAGE_INTEGRITY), int(Attr.MESSAGE_INTEGRITY_SHA256), int(Attr.FINGERPRINT)}
+)
 _CLASS_MASK = 0x0110
+#: Plain ints for the codec loops (an Enum member look-up per attribute adds up).
+_MI = int(Attr.MESSAGE_INTEGRITY)
+_MI_SHA256 = int(Attr.MESSAGE_INTEGRITY_SHA256)
+_FINGERPRINT = int(Attr.FINGERPRINT)
+_HEADER = struct.Struct("!HHI")
+_ATTR_HEADER = struct.Struct("!HH")
+_LENGTH = struct.Struct("!H")
+_UINT32 = struct.Struct("!I")
+_PADDING = (b"", b"\x00\x00\x00", b"\x00\x00", b"\x00")
 
 
 def _type_field(method: int, message_class: int) -> int:
@@ -46,10 +57,6 @@ _CLASSES = {member.value: member for member in MessageClass}
 def _split_type_field(value: int) -> tuple[int, MessageClass]:
     method = (value & 0x000F) | ((value & 0x00E0) >> 1) | ((value & 0x3E00) >> 2)
     return method, _CLASSES[value & _CLASS_MASK]
-
-
-def _pad(length: int) -> int:
-    return (4 - length % 4) % 4
 
 
 def long_term_key(username: str, realm: str, password: str) -> bytes:
@@ -129,44 +136,46 @@ class StunMessage:
         fingerprint: bool = True,
     ) -> bytes:
         """Serialise; with a key, append MESSAGE-INTEGRITY (and/or -SHA256)."""
-        body = bytearray()
+        tid = self.transaction_id
+        parts: list[bytes] = []
         for attr, value in self.attributes:
             if attr in _INTEGRITY_ATTRS:
                 continue
             codec = CODECS.get(attr)
-            data = codec[1](value, self.transaction_id) if codec else bytes(value)
-            body += struct.pack("!HH", attr, len(data)) + data + bytes(_pad(len(data)))
+            data = codec[1](value, tid) if codec else bytes(value)
+            size = len(data)
+            parts.append(_ATTR_HEADER.pack(attr, size))
+            parts.append(data)
+            parts.append(_PADDING[size & 3])
+        body = b"".join(parts)
         header_type = _type_field(self.method, self.message_class)
-
-        def header(extra: int) -> bytes:
-            return struct.pack(
-                "!HHI", header_type, len(body) + extra, MAGIC_COOKIE
-            ) + self.transaction_id
-
         if integrity_key is not None:
             for enabled, attr, digest, size in (
-                (sha1, Attr.MESSAGE_INTEGRITY, hashlib.sha1, 20),
-                (sha256, Attr.MESSAGE_INTEGRITY_SHA256, hashlib.sha256, 32),
+                (sha1, _MI, "sha1", 20),
+                (sha256, _MI_SHA256, "sha256", 32),
             ):
                 if enabled:
                     # hmac.digest: OpenSSL's one-shot HMAC, no Python HMAC object.
-                    mac = hmac.digest(integrity_key, header(4 + size) + body, digest)
-                    body += struct.pack("!HH", attr, size) + mac
+                    head = _HEADER.pack(header_type, len(body) + 4 + size, MAGIC_COOKIE)
+                    mac = hmac.digest(integrity_key, head + tid + body, digest)
+                    body += _ATTR_HEADER.pack(attr, size) + mac
         if fingerprint:
-            crc = binascii.crc32(header(8) + body) ^ FINGERPRINT_XOR
-            body += struct.pack("!HHI", Attr.FINGERPRINT, 4, crc)
-        return header(0) + bytes(body)
+            head = _HEADER.pack(header_type, len(body) + 8, MAGIC_COOKIE) + tid
+            crc = binascii.crc32(body, binascii.crc32(head)) ^ FINGERPRINT_XOR
+            return head + body + _ATTR_HEADER.pack(_FINGERPRINT, 4) + _UINT32.pack(crc)
+        return _HEADER.pack(header_type, len(body), MAGIC_COOKIE) + tid + body
 
     def check_integrity(self, key: bytes) -> bool:
         """True when every integrity attribute in ``raw`` verifies with ``key``."""
         if self.raw is None or not self._integrity_at:
             return False
+        raw = self.raw
         for attr, (offset, size) in self._integrity_at.items():
-            digest = hashlib.sha1 if attr == Attr.MESSAGE_INTEGRITY else hashlib.sha256
-            head = bytearray(self.raw[:offset])
-            struct.pack_into("!H", head, 2, offset + 4 + size - HEADER_LENGTH)
-            expected = hmac.digest(key, bytes(head), digest)[:size]
-            if not hmac.compare_digest(expected, self.raw[offset + 4 : offset + 4 + size]):
+            digest = "sha1" if attr == _MI else "sha256"
+            # Everything before the attribute, the length field covering it.
+            covered = raw[:2] + _LENGTH.pack(offset + 4 + size - HEADER_LENGTH) + raw[4:offset]
+            expected = hmac.digest(key, covered, digest)[:size]
+            if not hmac.compare_digest(expected, raw[offset + 4 : offset + 4 + size]):
                 return False
         return True
 
@@ -183,19 +192,21 @@ def is_stun(data: bytes) -> bool:
 
 def decode_message(data: bytes) -> StunMessage:
     """Parse one whole STUN message; raise StunDecodeError for anything else."""
-    if len(data) < HEADER_LENGTH:
+    data = bytes(data)  # no copy when it already is bytes
+    total = len(data)
+    if total < HEADER_LENGTH:
         raise StunDecodeError("shorter than a STUN header")
-    message_type, length, cookie = struct.unpack("!HHI", data[:8])
+    message_type, length, cookie = _HEADER.unpack_from(data)
     if message_type & 0xC000:
         raise StunDecodeError("first two bits must be zero")
     if cookie != MAGIC_COOKIE:
         raise StunDecodeError("bad magic cookie")
     if length % 4:
         raise StunDecodeError("length is not a multiple of 4")
-    if len(data) != HEADER_LENGTH + length:
+    if total != HEADER_LENGTH + length:
         raise StunDecodeError("length does not match the datagram")
     method, message_class = _split_type_field(message_type)
-    message = StunMessage(method, message_class, bytes(data[8:20]), raw=bytes(data))
+    message = StunMessage(method, message_class, data[8:20], raw=data)
     _decode_attributes(message, data)
     return message
 
@@ -204,44 +215,49 @@ def _decode_attributes(message: StunMessage, data: bytes) -> None:
     offset = HEADER_LENGTH
     after_integrity = False
     total = len(data)
+    tid = message.transaction_id
+    attributes = message.attributes
+    unpack_attr = _ATTR_HEADER.unpack_from
     while offset < total:
         if offset + 4 > total:
             raise StunDecodeError("truncated attribute header")
-        attr, size = struct.unpack("!HH", data[offset : offset + 4])
+        attr, size = unpack_attr(data, offset)
         start = offset + 4
         end = start + size
         if end > total:
             raise StunDecodeError("attribute runs past the end")
         value = data[start:end]
-        next_offset = end + _pad(size)
-        if attr == Attr.FINGERPRINT:
+        next_offset = end + (-size & 3)
+        if attr == _FINGERPRINT:
             if size != 4 or next_offset != total:
                 raise StunDecodeError("FINGERPRINT must be the last 4-byte attribute")
-            head = bytearray(data[:offset])
-            struct.pack_into("!H", head, 2, offset + 8 - HEADER_LENGTH)
-            if struct.unpack("!I", value)[0] != binascii.crc32(bytes(head)) ^ FINGERPRINT_XOR:
+            # CRC over the header with the length up to FINGERPRINT, then the rest.
+            crc = binascii.crc32(data[:2])
+            crc = binascii.crc32(_LENGTH.pack(offset + 8 - HEADER_LENGTH), crc)
+            crc = binascii.crc32(memoryview(data)[4:offset], crc)
+            if _UINT32.unpack(value)[0] != crc ^ FINGERPRINT_XOR:
                 raise StunDecodeError("FINGERPRINT mismatch")
-            message.attributes.append((attr, None))
-        elif attr in (Attr.MESSAGE_INTEGRITY, Attr.MESSAGE_INTEGRITY_SHA256):
-            valid = size == 20 if attr == Attr.MESSAGE_INTEGRITY else 16 <= size <= 32
+            attributes.append((attr, None))
+        elif attr in (_MI, _MI_SHA256):
+            valid = size == 20 if attr == _MI else 16 <= size <= 32
             if not valid or size % 4:
                 raise StunDecodeError("bad message-integrity length")
             if attr not in message._integrity_at:
                 message._integrity_at[attr] = (offset, size)
-                message.attributes.append((attr, bytes(value)))
+                attributes.append((attr, value))
             after_integrity = True
         elif not after_integrity:
             codec = CODECS.get(attr)
             if codec is not None:
                 try:
-                    decoded = codec[0](bytes(value), message.transaction_id)
+                    decoded = codec[0](value, tid)
                 except StunDecodeError:
                     raise
                 except ValueError as exc:  # e.g. a malformed address
                     raise StunDecodeError(f"attribute {attr:#06x}: {exc}") from exc
-                message.attributes.append((attr, decoded))
+                attributes.append((attr, decoded))
             else:
                 if attr < 0x8000:
                     message.unknown_required.append(attr)
-                message.attributes.append((attr, bytes(value)))
+                attributes.append((attr, value))
         offset = next_offset

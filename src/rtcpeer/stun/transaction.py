@@ -229,8 +229,12 @@ class TransactionManager:
         return out
 
     def get_timer(self) -> float | None:
-        timers = [t for t in (x.get_timer() for x in self._transactions.values()) if t is not None]
-        return min(timers, default=None)
+        earliest: float | None = None
+        for transaction in self._transactions.values():
+            timer = transaction.get_timer()
+            if timer is not None and (earliest is None or timer < earliest):
+                earliest = timer
+        return earliest
 
     def handle_timer(self, now: float) -> None:
         for transaction_id, transaction in list(self._transactions.items()):

@@ -73,3 +73,26 @@ async def test_names_resolve_in_parallel_and_a_stuck_one_times_out_alone(
     assert resolved[1].address is None
     assert resolved[1].error == "DNS lookup of 'stuck.invalid' timed out"
     assert resolved[2].address == ("2001:db8::b", 443) and resolved[2].error is None
+
+
+async def test_ip_literals_resolve_without_a_task_or_a_wait() -> None:
+    """IP literals need no lookup: the coroutine ends at its first step,
+    without a task per server or a pass through the event loop (gathering
+    from N servers used to pay for N tasks before anything was sent)."""
+    urls = [
+        ice_url("turn:127.0.0.1:3478?transport=udp"),
+        ice_url("turns:[::1]:5349?transport=tcp"),
+        ice_url("stun:192.0.2.7:3478"),
+    ]
+    coroutine = resolve_servers(urls)
+    try:
+        with pytest.raises(StopIteration) as finished:
+            coroutine.send(None)
+    finally:
+        coroutine.close()
+    resolved = finished.value.value
+    assert [r.url for r in resolved] == urls
+    assert [r.address for r in resolved] == [
+        ("127.0.0.1", 3478), ("::1", 5349), ("192.0.2.7", 3478)
+    ]
+    assert all(r.error is None for r in resolved)

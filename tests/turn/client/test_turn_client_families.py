@@ -210,3 +210,20 @@ def test_address_family_attributes_encode_as_rfc_8656_says() -> None:
     message.add(Attr.ADDITIONAL_ADDRESS_FAMILY, FAMILY_IPV6)
     data = message.encode(None, fingerprint=False)
     assert data[20:28] == struct.pack("!HHB3x", 0x8000, 4, 0x02)
+
+
+def test_an_unspecified_relayed_address_is_no_address_whatever_its_port() -> None:
+    """0.0.0.0 or :: with a port is no relayed address either (the check reads
+    the canonical text, not ``ipaddress`` objects, on the gathering path)."""
+    conn = TurnClientConnection(SERVER, "user", "pass", dual_stack=True)
+    conn.allocate(0.0)
+    request = decode_message(conn.datagrams_to_send(0.0)[0])
+    reply = request.success()
+    reply.add(Attr.XOR_RELAYED_ADDRESS, ("::", 50003))
+    reply.add(Attr.XOR_RELAYED_ADDRESS, ("0.0.0.0", 50004))
+    reply.add(Attr.XOR_RELAYED_ADDRESS, ("192.0.2.200", 50005))
+    reply.add(Attr.LIFETIME, 600)
+    conn.receive(reply.encode(None), 0.0)
+    event = conn.next_event()
+    assert isinstance(event, AllocationSucceeded)
+    assert event.relayed_addresses == (("192.0.2.200", 50005),)

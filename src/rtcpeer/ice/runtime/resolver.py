@@ -59,8 +59,20 @@ async def resolve_server(
 async def resolve_servers(
     urls: Sequence[IceServerUrl], *, timeout: float = DEFAULT_DNS_TIMEOUT
 ) -> list[ResolvedServer]:
-    """Resolve every server at once (one slow name does not delay the others)."""
-    return list(await asyncio.gather(*(resolve_server(u, timeout=timeout) for u in urls)))
+    """Resolve every server at once (one slow name does not delay the others).
+
+    IP literals are answered in place: a task per literal cost more than the
+    rest of gathering from that server.
+    """
+    resolved: list[ResolvedServer | None] = [
+        ResolvedServer(url, (url.host, url.port), None) if _is_ip(url.host) else None
+        for url in urls
+    ]
+    names = [url for url, server in zip(urls, resolved, strict=True) if server is None]
+    if names:
+        looked_up = iter(await asyncio.gather(*(resolve_server(u, timeout=timeout) for u in names)))
+        resolved = [next(looked_up) if server is None else server for server in resolved]
+    return [server for server in resolved if server is not None]
 
 
 class MdnsResolver:

@@ -97,6 +97,8 @@ MAX_STALE_NONCE_RETRIES = 3
 #: STUN family codes by IP version, and back.
 _STUN_FAMILY = {4: FAMILY_IPV4, 6: FAMILY_IPV6}
 _IP_VERSION = {FAMILY_IPV4: 4, FAMILY_IPV6: 6}
+#: The unspecified addresses as canonical text (coturn's "that family failed").
+_UNSPECIFIED = frozenset({"0.0.0.0", "::"})
 
 
 def refresh_delay(lifetime: float) -> float:
@@ -360,13 +362,18 @@ class TurnClientConnection:
 
     def get_timer(self) -> float | None:
         """The next moment :meth:`handle_timer` must run, or None."""
-        timers = [self._transactions.get_timer()]
-        if self.state == AllocationState.ALLOCATED:
-            if not self._refresh_in_flight:
-                timers.append(self._refresh_at)
+        earliest = self._transactions.get_timer()
+        if self.state != AllocationState.ALLOCATED:
+            return earliest
+        timers: list[float | None] = [] if self._refresh_in_flight else [self._refresh_at]
+        if self._permissions:
             timers += [p.refresh_at for p in self._permissions.values() if not p.in_flight]
+        if self._channels:
             timers += [c.refresh_at for c in self._channels.values() if not c.in_flight]
-        return min((t for t in timers if t is not None), default=None)
+        for timer in timers:
+            if timer is not None and (earliest is None or timer < earliest):
+                earliest = timer
+        return earliest
 
     def handle_timer(self, now: float) -> None:
         """Retransmit, time out, and refresh what is due at ``now``."""
@@ -541,7 +548,7 @@ class TurnClientConnection:
         if kind == _Kind.ALLOCATE:
             granted: dict[int, Address] = {}
             for address in response.get_all(Attr.XOR_RELAYED_ADDRESS):
-                if address[1] != 0 and not ipaddress.ip_address(address[0]).is_unspecified:
+                if address[1] != 0 and _canonical_ip(address[0]) not in _UNSPECIFIED:
                     granted.setdefault(_version(address[0]), address)
             if not granted:
                 error = TurnError(500, self.url, "Allocate response without XOR-RELAYED-ADDRESS")
@@ -563,11 +570,12 @@ class TurnClientConnection:
             self.lifetime = int(response.get(Attr.LIFETIME, self.lifetime))
             self.state = AllocationState.ALLOCATED
             self._refresh_at = now + refresh_delay(self.lifetime)
-            logger.info(
-                "TURN %s: allocated %s (mapped %s, lifetime %d s)",
-                self.url, ", ".join(_fmt(a) for a in granted.values()),
-                _fmt(self.mapped_address), self.lifetime,
-            )
+            if logger.isEnabledFor(logging.INFO):
+                logger.info(
+                    "TURN %s: allocated %s (mapped %s, lifetime %d s)",
+                    self.url, ", ".join(_fmt(a) for a in granted.values()),
+                    _fmt(self.mapped_address), self.lifetime,
+                )
             self._events.append(
                 AllocationSucceeded(
                     relayed, self.mapped_address, self.lifetime,
