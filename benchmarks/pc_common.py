@@ -79,12 +79,15 @@ def rtcpeer_pc(config: dict[str, Any], cafile: str | None = None) -> RTCPeerConn
     )
 
 
-async def wait_open(channel: Any) -> None:
-    await until(channel, "open", lambda: channel.readyState == "open", TIMEOUT)
+async def wait_open(channel: Any, timeout: float = TIMEOUT) -> None:
+    await until(channel, "open", lambda: channel.readyState == "open", timeout)
 
 
-async def open_pair(a: Side, b: Side, a_pc: Any, b_pc: Any) -> tuple[Bridge, Any, Any]:
-    """createDataChannel + offer/answer from ``a``; returns when both ends are open."""
+async def open_pair(
+    a: Side, b: Side, a_pc: Any, b_pc: Any, timeout: float = TIMEOUT
+) -> tuple[Bridge, Any, Any]:
+    """createDataChannel + offer/answer from ``a``; returns when both ends are
+    open (each wait at most ``timeout`` seconds)."""
     bridge = Bridge(a, b)
     remote: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
 
@@ -95,9 +98,9 @@ async def open_pair(a: Side, b: Side, a_pc: Any, b_pc: Any) -> tuple[Bridge, Any
     b_pc.on("datachannel", arrived)
     channel = a_pc.createDataChannel("bench")
     await bridge.negotiate(a, b)
-    far = await asyncio.wait_for(remote, TIMEOUT)
-    await wait_open(channel)
-    await wait_open(far)
+    far = await asyncio.wait_for(remote, timeout)
+    await wait_open(channel, timeout)
+    await wait_open(far, timeout)
     return bridge, channel, far
 
 

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import hashes
 
 from rtcpeer import NotSupportedError, RTCCertificate, RTCPeerConnection
 from rtcpeer.configuration import RTCDtlsFingerprint
-from rtcpeer.configuration.certificate import DEFAULT_EXPIRES_MS, MAX_EXPIRES_MS
+from rtcpeer.configuration.certificate import (
+    DEFAULT_EXPIRES_MS,
+    DEFAULT_RENEW_MARGIN_MS,
+    MAX_EXPIRES_MS,
+)
 
 FINGERPRINT = re.compile(r"^([0-9a-f]{2}:)+[0-9a-f]{2}$")
 
@@ -183,3 +189,105 @@ def test_certificates_are_distinct(ecdsa_cert: RTCCertificate, ecdsa_cert2: RTCC
     assert ecdsa_cert.x509.subject != ecdsa_cert2.x509.subject
     assert ecdsa_cert != ecdsa_cert2
     assert "RTCCertificate" in repr(ecdsa_cert)
+
+
+def test_process_default_is_generated_once_and_shared(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Connections without ``certificates`` take one certificate per process:
+    50 of them generate at most one key (none if an earlier test made it)."""
+    generated: list[RTCCertificate] = []
+    generate = RTCCertificate.generate
+
+    def counting(keygenAlgorithm: Any = "ECDSA") -> RTCCertificate:
+        generated.append(generate(keygenAlgorithm))
+        return generated[-1]
+
+    monkeypatch.setattr(RTCCertificate, "generate", counting)
+    pcs = [RTCPeerConnection() for _ in range(50)]
+    certificates = {id(cert) for pc in pcs for cert in pc._certificates}
+    assert len(generated) <= 1
+    assert certificates == {id(RTCCertificate.process_default())}
+    default = RTCCertificate.process_default()
+    assert not default.is_expired()
+    assert default.expires - time.time() * 1000 > DEFAULT_RENEW_MARGIN_MS
+    _check_fingerprints(default)
+
+
+def test_explicit_certificates_replace_the_process_default(ecdsa_cert: RTCCertificate) -> None:
+    pc = RTCPeerConnection({"certificates": [ecdsa_cert]})
+    assert pc._certificates == (ecdsa_cert,)
+    assert ecdsa_cert.getFingerprints() != RTCCertificate.process_default().getFingerprints()
+
+
+def test_process_default_is_replaced_before_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once less than a day of its lifetime is left, the next caller gets a
+    fresh certificate with a full lifetime; until then, the same one."""
+    from rtcpeer.configuration import certificate as module
+
+    old = RTCCertificate.process_default()
+    clock = [old.expires - DEFAULT_RENEW_MARGIN_MS - 1]
+    monkeypatch.setattr(module, "_now_ms", lambda: clock[0])
+    assert RTCCertificate.process_default() is old  # a day and a millisecond left
+    clock[0] += 2
+    fresh = RTCCertificate.process_default()
+    assert fresh is not old
+    assert fresh.getFingerprints() != old.getFingerprints()
+    assert fresh.expires == clock[0] + DEFAULT_EXPIRES_MS
+    assert not fresh.is_expired(clock[0] + DEFAULT_RENEW_MARGIN_MS)
+    assert RTCCertificate.process_default() is fresh
+    assert RTCPeerConnection()._certificates == (fresh,)
+
+
+def test_forked_child_generates_its_own_default() -> None:
+    parent = RTCCertificate.process_default().getFingerprints()[0].value
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its default's fingerprint, then leave at once
+        try:
+            os.write(
+                write_end, RTCCertificate.process_default().getFingerprints()[0].value.encode()
+            )
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        child = pipe.read().decode()
+    os.waitpid(pid, 0)
+    assert FINGERPRINT.match(child)
+    assert child != parent
+    assert RTCCertificate.process_default().getFingerprints()[0].value == parent
+
+
+def test_process_default_is_one_across_threads() -> None:
+    """Threads asking at once still share one certificate (a lock, not a race)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rtcpeer.configuration import certificate as module
+
+    module._process_default.forget()
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: RTCCertificate.process_default(), range(32)))
+    assert len({id(cert) for cert in results}) == 1
+
+
+def test_fingerprints_are_worked_out_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every connection describing the shared default asks for its fingerprints;
+    the certificate hashes itself once, and callers get lists of their own."""
+    cert = RTCCertificate.generate("ECDSA")
+    calls: list[object] = []
+    original = type(cert.x509).fingerprint
+
+    class Counting:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def fingerprint(self, algorithm: Any) -> bytes:
+            calls.append(algorithm)
+            return original(real, algorithm)
+
+    real = cert.x509
+    monkeypatch.setattr(cert, "_certificate", Counting())
+    first = cert.getFingerprints()
+    first.clear()
+    assert cert.getFingerprints() == cert.getFingerprints() != []
+    assert len(calls) == 1  # sha-256, the signature's hash too
+    assert cert.getFingerprints()[0].value == real.fingerprint(hashes.SHA256()).hex(":")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from rtcpeer import RTCCertificate
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from rtcpeer import RTCCertificate, RTCPeerConnection
 from rtcpeer.sdp import parse_sdp
 
 from .support import Link, open_channels, peer, until
@@ -73,6 +75,53 @@ async def test_a_fingerprint_that_matches_no_certificate_fails_dtls() -> None:
         await caller.setRemoteDescription(answer.toJSON())
         await until(callee, "connectionstatechange", lambda: callee.connectionState == "failed")
         assert "connected" not in states
+    finally:
+        await caller.close()
+        await callee.close()
+
+
+def _der(certificate: RTCCertificate) -> bytes:
+    return certificate.x509.public_bytes(Encoding.DER)
+
+
+async def test_connections_without_certificates_share_the_process_default() -> None:
+    """Like a browser per origin: both ends, configured without certificates,
+    offer the same a=fingerprint -- the process default's, still valid -- and
+    DTLS presents that certificate to each."""
+    caller, callee = peer(), peer()
+    link = Link()
+    link.connect(caller, callee)
+    try:
+        await open_channels(caller, callee, link)
+        assert caller.localDescription is not None and callee.localDescription is not None
+        default = RTCCertificate.process_default()
+        assert not default.is_expired()
+        assert _fingerprints(caller.localDescription.sdp) == [_sha256(default)]
+        assert _fingerprints(callee.localDescription.sdp) == [_sha256(default)]
+        for pc in (caller, callee):
+            assert pc.sctp is not None
+            assert pc.sctp.transport.getRemoteCertificates()[0] == _der(default)
+    finally:
+        await caller.close()
+        await callee.close()
+
+
+async def test_explicit_certificates_are_not_shared() -> None:
+    """A connection given ``certificates`` presents its own, not the default."""
+    first = await RTCPeerConnection.generateCertificate("ECDSA")
+    second = await RTCPeerConnection.generateCertificate("ECDSA")
+    caller, callee = peer({"certificates": [first]}), peer({"certificates": [second]})
+    link = Link()
+    link.connect(caller, callee)
+    try:
+        await open_channels(caller, callee, link)
+        assert caller.localDescription is not None and callee.localDescription is not None
+        assert _fingerprints(caller.localDescription.sdp) == [_sha256(first)]
+        assert _fingerprints(callee.localDescription.sdp) == [_sha256(second)]
+        assert _sha256(RTCCertificate.process_default()) not in (_sha256(first), _sha256(second))
+        assert caller.sctp is not None and callee.sctp is not None
+        assert caller.sctp.transport.getRemoteCertificates()[0] == _der(second)
+        assert callee.sctp.transport.getRemoteCertificates()[0] == _der(first)
     finally:
         await caller.close()
         await callee.close()

@@ -1,18 +1,22 @@
-"""DTLS handshakes share one OpenSSL context per thread, each with its own identity.
+"""DTLS handshakes that present one certificate share one OpenSSL context.
 
-``rtcpeer.transport.dtls_context`` relies on aiortc building the SSL
-connection before it enters ``connecting`` (where the connection gets its
-own certificate) and on OpenSSL letting a connection override the context's
-identity. These tests fail if either stops holding: a connection that kept
-the template's throwaway identity fails the peer's fingerprint check.
+``rtcpeer.transport.dtls_context`` builds a context per certificate (per
+thread) with aiortc's own settings and keeps it while the certificate
+lives; aiortc takes each connection's context from the certificate's
+``_create_ssl_context``. These tests fail if connections stop sharing it,
+if one ever presents another connection's certificate, or if a context
+outlives its certificate.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
+from typing import Any
 
 import aiortc.rtcdtlstransport
+import pytest
 from aiortc.rtcdtlstransport import RTCDtlsParameters, RTCDtlsTransport
 from cryptography.hazmat.primitives.serialization import Encoding
 from OpenSSL import SSL
@@ -20,7 +24,7 @@ from tests.transport.test_aiortc_contract import TIMEOUT, MemoryPath, MemoryTran
 
 from rtcpeer.configuration import RTCCertificate
 from rtcpeer.transport import create_dtls_transport, local_dtls_parameters
-from rtcpeer.transport.dtls_context import template_context
+from rtcpeer.transport.dtls_context import SharedContextCertificate, cached_context_count
 
 
 def _parameters(certificate: RTCCertificate) -> RTCDtlsParameters:
@@ -56,44 +60,81 @@ def _der(certificate: object) -> bytes:
     return certificate.public_bytes(Encoding.DER)  # type: ignore[attr-defined,no-any-return]
 
 
-async def test_every_connection_presents_its_own_certificate_from_the_shared_context() -> None:
-    certificates = [RTCCertificate.generate("ECDSA") for _ in range(4)]
-    first = await _handshake(certificates[0], certificates[1])
-    second = await _handshake(certificates[2], certificates[3])
+async def test_connections_presenting_one_certificate_share_its_context() -> None:
+    """Two handshakes between the same two certificates: two contexts in all,
+    one per certificate, and each side sees exactly its peer's certificate."""
+    client, server = RTCCertificate.generate("ECDSA"), RTCCertificate.generate("ECDSA")
+    first = await _handshake(client, server)
+    second = await _handshake(client, server)
     transports = [*first, *second]
     assert [t.state for t in transports] == ["connected"] * 4
-
-    # One context for all four ...
-    connections = [t._ssl for t in transports]
-    assert all(connection is not None for connection in connections)
-    contexts = {id(c.get_context()) for c in connections if c is not None}
-    assert len(contexts) == 1
-    # ... yet each side saw exactly its peer's certificate, not the template's.
-    for (a, b), (cert_a, cert_b) in zip((first, second), ((0, 1), (2, 3)), strict=True):
+    for a, b in (first, second):
         assert a._ssl is not None and b._ssl is not None
-        seen_by_a = a._ssl.get_peer_certificate(as_cryptography=True)
-        seen_by_b = b._ssl.get_peer_certificate(as_cryptography=True)
-        assert _der(seen_by_a) == _der(certificates[cert_b].x509)
-        assert _der(seen_by_b) == _der(certificates[cert_a].x509)
+        assert _der(a._ssl.get_peer_certificate(as_cryptography=True)) == _der(server.x509)
+        assert _der(b._ssl.get_peer_certificate(as_cryptography=True)) == _der(client.x509)
+    assert first[0]._ssl is not None and second[0]._ssl is not None
+    assert first[1]._ssl is not None and second[1]._ssl is not None
+    assert first[0]._ssl.get_context() is second[0]._ssl.get_context()
+    assert first[1]._ssl.get_context() is second[1]._ssl.get_context()
+    assert first[0]._ssl.get_context() is not first[1]._ssl.get_context()
     for transport in transports:
         await transport.stop()
 
 
-def test_the_template_keeps_no_sessions() -> None:
+async def test_a_key_is_loaded_into_openssl_once_for_all_its_connections(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Loading a key into OpenSSL (a DER round trip, ~0.2 ms) happens once per
+    certificate, not once per connection: three handshakes between the same
+    two certificates load two keys."""
+    loaded: list[object] = []
+    for cls in (SSL.Context, SSL.Connection):
+        original = cls.use_privatekey
+
+        def counting(self: object, pkey: object, original: Any = original) -> None:
+            loaded.append(pkey)
+            original(self, pkey)
+
+        monkeypatch.setattr(cls, "use_privatekey", counting)
+    client, server = RTCCertificate.generate("ECDSA"), RTCCertificate.generate("ECDSA")
+    transports = [t for _ in range(3) for t in await _handshake(client, server)]
+    assert [t.state for t in transports] == ["connected"] * 6
+    assert len(loaded) == 2
+    for transport in transports:
+        await transport.stop()
+
+
+def test_a_context_keeps_no_sessions_and_is_made_once() -> None:
     profiles = aiortc.rtcdtlstransport.SRTP_PROFILES
-    context = template_context(profiles)
-    assert context is template_context(profiles)
+    certificate = SharedContextCertificate(RTCCertificate.generate("ECDSA"))
+    context = certificate._create_ssl_context(profiles)
+    assert context is certificate._create_ssl_context(profiles)
     assert context.get_session_cache_mode() == SSL.SESS_CACHE_OFF
+    assert context.set_mode(0) & SSL.MODE_RELEASE_BUFFERS  # idle connections hold no buffers
+    other = profiles[-1:]
+    assert certificate._create_ssl_context(other) is not context  # other SRTP profiles
 
 
-def test_aiortc_builds_the_connection_before_entering_connecting() -> None:
-    """The identity is installed on that state change; the handshake starts after it."""
+def test_a_context_lives_no_longer_than_its_certificate() -> None:
+    profiles = aiortc.rtcdtlstransport.SRTP_PROFILES
+    gc.collect()
+    before = cached_context_count()
+    certificates = [RTCCertificate.generate("ECDSA") for _ in range(3)]
+    contexts = [SharedContextCertificate(c)._create_ssl_context(profiles) for c in certificates]
+    connections = [SSL.Connection(context, None) for context in contexts]
+    assert cached_context_count() == before + 3
+    del certificates, contexts, connections
+    gc.collect()
+    assert cached_context_count() == before
+
+
+def test_aiortc_takes_the_connection_context_from_the_certificate() -> None:
+    """The SSL connection is built from ``_create_ssl_context`` before the handshake."""
     start = inspect.getsource(RTCDtlsTransport.start)
     built = start.index("self._ssl = SSL.Connection(")
-    connecting = start.index("self._set_state(State.CONNECTING)")
     handshake = start.index("await self._do_handshake()")
-    assert built < connecting < handshake
-    assert "_create_ssl_context(" in start[built:connecting]
+    assert built < handshake
+    assert "_create_ssl_context(" in start[built:handshake]
 
 
 def test_without_srtp_sessions_aiortc_ignores_rtp_and_still_reports_connected() -> None:
@@ -126,9 +167,9 @@ async def test_an_rtp_datagram_is_ignored_on_a_connection_without_media() -> Non
         await transport.stop()
 
 
-async def test_an_rsa_certificate_never_shares_the_template_nor_presents_its_identity() -> None:
-    """RSA keeps aiortc's own context; its ECDSA-only ciphers then fail the handshake
-    (as before the shared context): the throwaway certificate is never on the wire."""
+async def test_an_rsa_certificate_builds_but_cannot_complete_a_handshake() -> None:
+    """RSA gets a context of its own certificate with aiortc's settings, whose
+    ECDSA-only ciphers then fail the handshake (as with aiortc's own context)."""
     rsa = RTCCertificate.generate("RSASSA-PKCS1-v1_5")
     ecdsa = RTCCertificate.generate("ECDSA")
     client, server = _pair(ecdsa, rsa)
@@ -141,7 +182,7 @@ async def test_an_rsa_certificate_never_shares_the_template_nor_presents_its_ide
         TIMEOUT,
     )
     assert server._ssl is not None and client._ssl is not None
-    assert server._ssl.get_context() is not template_context(aiortc.rtcdtlstransport.SRTP_PROFILES)
+    assert server._ssl.get_context() is not client._ssl.get_context()
     assert client._ssl.get_peer_certificate() is None  # no certificate ever reached it
     assert "connected" not in (client.state, server.state)
     for transport in (client, server):

@@ -6,6 +6,14 @@ and an ``expires`` time in milliseconds since the epoch that the
 RTCPeerConnection constructor checks. The key and certificate are kept as
 ``cryptography`` objects so the DTLS layer can use them (see
 :func:`rtcpeer.transport.aiortc_certificate`).
+
+A connection configured without ``certificates`` uses the process's default
+certificate (:meth:`RTCCertificate.process_default`): one ECDSA P-256 key and
+certificate generated on first use and shared by every such connection, as
+a browser keeps one per origin; it is replaced by a fresh one when it nears
+its expiry, and a forked child generates its own. An application that wants
+a certificate of its own for a connection passes ``certificates`` (from
+``generateCertificate``).
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import asyncio
 import datetime
 import math
 import os
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +41,9 @@ from .webidl import type_name
 DEFAULT_EXPIRES_MS = 2_592_000_000
 #: The spec caps a requested lifetime at 365 days.
 MAX_EXPIRES_MS = 31_536_000_000
+#: The process's default certificate is replaced once less than this much of
+#: its lifetime is left (1 day), so a connection that takes it gets at least a day.
+DEFAULT_RENEW_MARGIN_MS = 86_400_000
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 AlgorithmIdentifier = str | Mapping[str, Any]
@@ -103,6 +115,7 @@ class RTCCertificate:
         self._certificate = certificate
         self._expires = float(expires)
         self._signature_hash = signature_hash
+        self._fingerprints: tuple[RTCDtlsFingerprint, ...] | None = None
 
     @property
     def expires(self) -> float:
@@ -120,7 +133,16 @@ class RTCCertificate:
         return self._certificate
 
     def getFingerprints(self) -> list[RTCDtlsFingerprint]:
-        """sha-256 first, plus the signature's hash if that differs."""
+        """sha-256 first, plus the signature's hash if that differs.
+
+        Worked out once per certificate (each connection describing its
+        certificate asks again; the process default is shared by many).
+        """
+        if self._fingerprints is None:
+            self._fingerprints = tuple(self._compute_fingerprints())
+        return list(self._fingerprints)
+
+    def _compute_fingerprints(self) -> list[RTCDtlsFingerprint]:
         names = ["sha-256"]
         if self._signature_hash not in names:
             names.append(self._signature_hash)
@@ -167,6 +189,22 @@ class RTCCertificate:
         """Synchronous :meth:`generateCertificate` (the default is ECDSA P-256)."""
         params, expires = _normalize(keygenAlgorithm)
         return _generate(cls, params, expires)
+
+    @staticmethod
+    def process_default() -> RTCCertificate:
+        """This process's default certificate, for connections configured without one.
+
+        One ECDSA P-256 certificate (:data:`DEFAULT_EXPIRES_MS` of lifetime)
+        is generated on first use and then returned to every caller, so
+        opening many connections costs one key generation, not one each --
+        what browsers do per origin. It is replaced by a fresh one when less
+        than :data:`DEFAULT_RENEW_MARGIN_MS` of its lifetime is left (a
+        connection keeps the one it took), and a child process made by
+        ``os.fork()`` generates its own. Connections sharing it show the
+        same ``a=fingerprint``; an application that does not want that
+        passes ``certificates``. Thread-safe.
+        """
+        return _process_default.get()
 
 
 def _convert_expires(value: object) -> int:
@@ -285,8 +323,34 @@ def _generate(cls: type[RTCCertificate], params: _KeygenParams, expires: int) ->
     return cls(key, certificate, created_ms + expires, signature_hash=signature_hash)
 
 
+class _ProcessDefault:
+    """The holder of the process's default certificate (one per process, lazily)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._current: RTCCertificate | None = None
+
+    def get(self) -> RTCCertificate:
+        """The current default, generated first if there is none yet or it nears its expiry."""
+        with self._lock:
+            current = self._current
+            if current is None or current.is_expired(_now_ms() + DEFAULT_RENEW_MARGIN_MS):
+                current = self._current = RTCCertificate.generate("ECDSA")
+            return current
+
+    def forget(self) -> None:
+        """Drop the default (a forked child generates its own; its lock starts free)."""
+        self._lock = threading.Lock()
+        self._current = None
+
+
+_process_default = _ProcessDefault()
+os.register_at_fork(after_in_child=_process_default.forget)
+
+
 __all__ = [
     "DEFAULT_EXPIRES_MS",
+    "DEFAULT_RENEW_MARGIN_MS",
     "MAX_EXPIRES_MS",
     "AlgorithmIdentifier",
     "RTCCertificate",

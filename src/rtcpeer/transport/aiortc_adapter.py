@@ -33,7 +33,7 @@ from aiortc.rtcdtlstransport import (
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from rtcpeer.configuration import RTCCertificate
-from rtcpeer.transport.dtls_context import SharedContextCertificate, install_identity
+from rtcpeer.transport.dtls_context import SharedContextCertificate
 from rtcpeer.transport.eager import run_now
 from rtcpeer.transport.srtp import SrtpDtlsTransport
 
@@ -129,10 +129,10 @@ class ObservedDtlsTransport(SrtpDtlsTransport):
     ``on_statechange`` runs before the pyee listeners of ``statechange``: an
     attribute instead of a pyee handler table (an OrderedDict) per connection.
     aiortc's ``start()`` builds the SSL connection from the certificate's
-    context and then enters ``connecting`` before the first handshake step;
-    that state change is where the connection gets its own certificate and
-    key (:mod:`rtcpeer.transport.dtls_context`). SRTP keys are exported and
-    libsrtp sessions made only once media is in use (:mod:`rtcpeer.transport.srtp`).
+    context, one per certificate and thread shared by every connection that
+    presents it (:mod:`rtcpeer.transport.dtls_context`). SRTP keys are
+    exported and libsrtp sessions made only once media is in use
+    (:mod:`rtcpeer.transport.srtp`).
     """
 
     #: The owner's handler (None: pyee listeners only).
@@ -140,7 +140,6 @@ class ObservedDtlsTransport(SrtpDtlsTransport):
 
     def __init__(self, transport: Any, certificate: SharedContextCertificate) -> None:
         super().__init__(transport, [certificate])
-        self._identity = certificate if certificate.shares_context else None
 
     def set_role(self, role: str) -> None:
         """Take the DTLS role the negotiated ``a=setup`` gives: ``"client"`` or
@@ -170,10 +169,6 @@ class ObservedDtlsTransport(SrtpDtlsTransport):
         )
 
     def emit(self, event: str, *args: Any, **kwargs: Any) -> bool:
-        identity = self._identity
-        if identity is not None and event == "statechange" and self._ssl is not None:
-            self._identity = None
-            install_identity(self._ssl, identity)
         callback = self.on_statechange
         if callback is not None and event == "statechange":
             callback()
@@ -215,11 +210,7 @@ def create_dtls_transport(
     connection never builds libsrtp sessions.
     """
     adapter = AiortcIceTransportAdapter(transport)
-    dtls = ObservedDtlsTransport(
-        adapter,
-        # aiortc types the key as EC only; an RSA key builds (see aiortc_certificate).
-        SharedContextCertificate(key=certificate.private_key, cert=certificate.x509),  # type: ignore[arg-type]
-    )
+    dtls = ObservedDtlsTransport(adapter, SharedContextCertificate(certificate))
     dtls.set_role(dtls_role)
     if media:
         dtls.enable_media()

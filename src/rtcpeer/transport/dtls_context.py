@@ -1,71 +1,82 @@
-"""One OpenSSL DTLS context per thread, shared by every DTLS handshake.
+"""One OpenSSL DTLS context per certificate (and thread), shared by every
+handshake that presents that certificate.
 
-aiortc builds a fresh ``SSL.Context`` for every RTCDtlsTransport — the
-context, a cffi verify callback, the cipher list, the SRTP profiles — and
-pyOpenSSL forbids changing a context once a connection uses it. The settings
-never differ between connections; only the identity (certificate and key)
-does, and OpenSSL can set that per connection (``SSL_use_certificate``).
-So each thread keeps one template context, built by aiortc's own
-``_create_ssl_context`` (its settings stay aiortc's) around a throwaway
-identity that no handshake ever presents, with the server-side session
-cache off so no session outlives its connection or reaches another peer;
-each connection then gets its own certificate and key
-(:func:`install_identity`) before its handshake starts. If that step were
-ever skipped, the peer would see the throwaway certificate, its fingerprint
-check would fail, and the handshake with it.
+aiortc builds a fresh ``SSL.Context`` for every RTCDtlsTransport: the
+context, a cffi verify callback, the cipher list, the SRTP profiles, and
+the certificate and private key, each converted to OpenSSL's form through a
+DER round trip -- about 0.25 ms a connection on this machine, most of it the
+conversions. None of it differs between connections that present the same
+certificate, and every connection configured without ``certificates``
+presents the same one, the process's default
+(:meth:`rtcpeer.configuration.RTCCertificate.process_default`). So the
+context is built once per certificate, SRTP profile list and thread, by
+aiortc's own ``_create_ssl_context`` (its settings stay aiortc's) with the
+server-side session cache off, so no session outlives its connection or
+reaches another peer; it is kept as long as the rtcpeer certificate object
+lives (a weak reference), and each connection is then one ``SSL_new`` on it.
+
+Its connections also release their record buffers while idle
+(``SSL_MODE_RELEASE_BUFFERS``): a data channel is idle between messages
+most of the time, and 2,000 connections in one process then hold about
+8 KiB less each (benchmarks/pc_scale.py).
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 from aiortc.rtcdtlstransport import RTCCertificate as AiortcCertificate
-from cryptography.hazmat.primitives.asymmetric import ec
 from OpenSSL import SSL
 
-_templates = threading.local()
+from rtcpeer.configuration import RTCCertificate
+
+_ProfilesKey = tuple[bytes, ...]
+_Contexts = weakref.WeakKeyDictionary[RTCCertificate, dict[_ProfilesKey, SSL.Context]]
+
+_per_thread = threading.local()
 
 
-def template_context(srtp_profiles: list[Any]) -> SSL.Context:
-    """This thread's shared DTLS context for ``srtp_profiles`` (aiortc's settings)."""
+def _contexts() -> _Contexts:
+    """This thread's contexts, by certificate and SRTP profile list."""
+    contexts: _Contexts | None = getattr(_per_thread, "contexts", None)
+    if contexts is None:
+        contexts = _per_thread.contexts = weakref.WeakKeyDictionary()
+    return contexts
+
+
+def certificate_context(
+    certificate: RTCCertificate, srtp_profiles: list[Any], build: Callable[[], SSL.Context]
+) -> SSL.Context:
+    """This thread's DTLS context presenting ``certificate`` with ``srtp_profiles``,
+    made by ``build`` (aiortc's settings) the first time it is asked for."""
     key = tuple(profile.openssl_profile for profile in srtp_profiles)
-    cache: dict[tuple[bytes, ...], SSL.Context] | None = getattr(_templates, "cache", None)
-    if cache is None:
-        cache = _templates.cache = {}
-    context = cache.get(key)
+    by_profiles = _contexts().setdefault(certificate, {})
+    context = by_profiles.get(key)
     if context is None:
-        throwaway = AiortcCertificate.generateCertificate()
-        context = throwaway._create_ssl_context(srtp_profiles)
+        context = build()
         context.set_session_cache_mode(SSL.SESS_CACHE_OFF)
-        cache[key] = context
+        context.set_mode(SSL.MODE_RELEASE_BUFFERS)
+        by_profiles[key] = context
     return context
 
 
+def cached_context_count() -> int:
+    """How many certificates this thread keeps a context for (for tests)."""
+    return len(_contexts())
+
+
 class SharedContextCertificate(AiortcCertificate):
-    """aiortc's RTCCertificate (fingerprints, key) whose DTLS context is the shared template.
+    """aiortc's RTCCertificate (fingerprints, key) for ``certificate``, whose
+    DTLS context is the one shared by every connection presenting it."""
 
-    The connection built from it presents the template's throwaway identity
-    until :func:`install_identity` gives it this certificate's. Only ECDSA
-    identities share it: OpenSSL keeps one certificate per key type, so an
-    RSA identity installed over the template's ECDSA one would leave the
-    throwaway certificate in place beside it. An RSA certificate gets
-    aiortc's own context, as before (whose ECDSA-only cipher list cannot
-    complete that handshake; see rtcpeer.transport.aiortc_certificate).
-    """
-
-    @property
-    def shares_context(self) -> bool:
-        """True when connections come from the template (and need :func:`install_identity`)."""
-        return isinstance(self._key, ec.EllipticCurvePrivateKey)
+    def __init__(self, certificate: RTCCertificate) -> None:
+        # aiortc types the key as EC only; an RSA key builds (see aiortc_certificate).
+        super().__init__(key=certificate.private_key, cert=certificate.x509)  # type: ignore[arg-type]
+        self._owner = certificate
 
     def _create_ssl_context(self, srtp_profiles: list[Any]) -> SSL.Context:
-        if not self.shares_context:
-            return super()._create_ssl_context(srtp_profiles)
-        return template_context(srtp_profiles)
-
-
-def install_identity(connection: SSL.Connection, certificate: AiortcCertificate) -> None:
-    """Make ``connection`` present ``certificate`` (before its handshake starts)."""
-    connection.use_certificate(certificate._cert)
-    connection.use_privatekey(certificate._key)
+        build = super()._create_ssl_context
+        return certificate_context(self._owner, srtp_profiles, lambda: build(srtp_profiles))
