@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from aiortc.rtcsctptransport import USERDATA_MAX_LENGTH, DataChunk, RTCSctpTransport, parse_packet
+from OpenSSL import SSL
 
 from rtcpeer.transport.sctp import MAX_BUNDLED_CHUNKS_LENGTH, SACK_DELAY
 
@@ -155,3 +156,57 @@ async def test_close_cancels_a_pending_delayed_sack(pair: Pair) -> None:
     timer = sctp._sack_timer
     await pair.b.close()
     assert sctp._sack_timer is None and timer.cancelled()
+
+
+async def test_a_backlog_of_small_messages_goes_out_packed(pair: Pair) -> None:
+    """RFC 9260 §6.10: what one flush or retransmission releases shares packets,
+    each no larger than aiortc's largest, control chunks before DATA, and every
+    message arrives in order. aiortc alone sends one packet per message (300)."""
+    sizes: list[int] = []
+    kinds: list[list[str]] = []
+    dtls = pair.a._transports.dtls
+    original = dtls._send_data
+
+    async def recording(data: bytes) -> None:
+        sizes.append(len(data))
+        kinds.append([type(chunk).__name__ for chunk in parse_packet(data)[3]])
+        await original(data)
+
+    dtls._send_data = recording
+    got: list[bytes] = []
+    pair.far.on("message", got.append)
+    messages = [index.to_bytes(4, "big") + bytes(96) for index in range(300)]
+    for message in messages:  # faster than the window lets them out: a backlog
+        pair.channel.send(message)
+    await poll(lambda: len(got) == len(messages))
+    assert got == messages
+    with_data = [k for k in kinds if "DataChunk" in k]
+    assert sum(k.count("DataChunk") for k in with_data) == len(messages)  # none resent
+    assert len(with_data) <= 150, [len(k) for k in with_data]  # 86 seen
+    assert max(sizes) <= 12 + MAX_BUNDLED_CHUNKS_LENGTH
+    for packet in kinds:
+        first_data = packet.index("DataChunk") if "DataChunk" in packet else len(packet)
+        assert all(kind == "DataChunk" for kind in packet[first_data:]), packet
+
+
+async def test_a_delayed_sack_due_while_dtls_shuts_down_raises_nothing(pair: Pair) -> None:
+    """A delayed SACK whose timer fires while DTLS is shutting down (pyOpenSSL
+    raises ``protocol is shutdown``) is dropped quietly: no task exception left
+    for asyncio to log ("Task exception was never retrieved")."""
+    sctp = pair.b._transports.sctp
+    dtls = pair.b._transports.dtls
+
+    async def shut_down(data: bytes) -> None:
+        raise SSL.Error([("SSL routines", "", "protocol is shutdown")])
+
+    got: list[str] = []
+    pair.far.on("message", got.append)
+    for sent in range(1, 3):  # every second packet is acknowledged at once: the other waits
+        pair.channel.send("x")
+        await poll(lambda: len(got) == sent)  # noqa: B023 (awaited before the loop goes on)
+        if sctp._sack_timer is not None:
+            break
+    assert sctp._sack_timer is not None  # b owes a delayed SACK
+    dtls._send_data = shut_down
+    await poll(lambda: sctp._sack_task is not None and sctp._sack_task.done())
+    assert sctp._sack_task.exception() is None

@@ -224,6 +224,25 @@ class IceAgent(Checking, Selection, DataPath, Generations, LocalCandidates, Stat
         if gathering and protocol == "udp":
             self._add_host_candidate(gen, sock, self._time(now))
 
+    def begin_continual_gathering(self, now: float) -> tuple[int, object] | None:
+        """Continual gathering is about to add host sockets for new addresses:
+        a generation whose gathering was complete goes back to ``gathering``
+        until :meth:`end_continual_gathering` with the returned token (then
+        ``complete`` again, and end-of-candidates once more, as after a restart).
+        None when its gathering is not complete (nothing to undo later)."""
+        self._now = now
+        gen = self.generation
+        if self._closed or gen.gathering_state != IceGatheringState.COMPLETE:
+            return None
+        token = object()
+        gen.pending_gatherers.add(token)
+        self._set_gathering(gen, IceGatheringState.GATHERING)
+        return gen.id, token
+
+    def end_continual_gathering(self, token: tuple[int, object] | None, now: float) -> None:
+        """The host sockets :meth:`begin_continual_gathering` announced are added."""
+        if token is not None:
+            self._gathering_done(token[0], token[1], now)
 
     def remove_host_socket(self, socket_id: int, now: float) -> None:
         """A host socket's address is gone from the machine (make-before-break).

@@ -16,6 +16,17 @@ flowing both ways no packet is spent on acknowledgements at all -- a third
 fewer datagrams through DTLS, ICE and the TURN server for a two-way stream.
 aiortc parses bundled chunks (browsers send them).
 
+**Bundling** (RFC 9260 §6.10). aiortc puts every chunk in a packet of its
+own, so a backlog of small messages costs one DTLS record, one datagram and
+one receive wake-up per message. What one ``_transmit()`` or data-channel
+flush releases is packed into as few packets as fit the size aiortc's largest
+packet has anyway (control chunks first, DATA after), as usrsctp and dcSCTP
+do: 300 queued 100-byte messages left in 86 packets instead of 300 in a
+test, and 1,700 queued during an outage drained in 0.07-0.18 s instead of
+0.37-0.72 s once the path was back (interleaved runs, 2 busy cores).
+Congestion control is unchanged: chunks are released by the same window,
+only packed.
+
 **Eager flush.** aiortc's ``RTCDataChannel.send()`` queues the message and
 schedules ``_data_channel_flush()`` as a task, so the message goes out one
 event-loop iteration later -- a millisecond or more while the loop is busy
@@ -27,27 +38,31 @@ passes through and ``await`` reads at once. Several sends queued while a
 flush is running are drained by that flush, in order, exactly as before.
 
 **Resume on a new path.** After an outage (a restart, a consent failure)
-the association is still in retransmission backoff: its T3 timer fires a
-second or more after the path came back, and each expiry had cut the
-congestion window to one packet, so the backlog trickles out in bursts with
-pauses of seconds. When ICE selects a new working pair the peer connection
-calls :meth:`DelayedSackSctpTransport.resume_on_new_path`: every outstanding
-chunk is marked for retransmission at once, the T3 timer restarts from an
-RTO without backoff, and the congestion state starts afresh for the new path
-(RFC 9260 §7.2: at least the initial cwnd),
-then the retransmission runs right away.
+the association is still in retransmission mode: its T3 timer fires up to an
+RTO after the path came back (aiortc's RTO stays ``max(1 s, SRTT + 4 RTTVAR)``
+through any number of expiries, it does not double as RFC 9260 §6.3.3 says,
+so up to ~1 s; with a doubling RTO it would be longer), and each expiry had
+cut the congestion window to one packet. When ICE selects a new working
+pair the peer connection calls
+:meth:`DelayedSackSctpTransport.resume_on_new_path`: every outstanding chunk
+is marked for retransmission at once, the T3 timer restarts from an RTO
+without backoff, and the congestion state starts afresh for the new path
+(RFC 9260 §7.2: at least the initial cwnd), then the retransmission runs
+right away.
 
 All of it leans on aiortc internals (``_send_sack``, ``_send_chunk``,
 ``_sack_needed``, the gap/duplicate sets, the association state, the ports
-and verification tag, ``_data_channel_flush``); the contract test in
-``tests/transport`` pins them.
+and verification tag, ``_transmit``, ``_send``, ``_data_channel_flush``, the
+T3 timer and congestion state); the contract test in ``tests/transport``
+pins them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import cast
+from collections.abc import Coroutine
+from typing import Any, cast
 
 from aiortc import RTCSctpTransport
 from aiortc.rtcsctptransport import (
@@ -60,6 +75,7 @@ from aiortc.rtcsctptransport import (
     DataChunk,
     serialize_packet,
 )
+from OpenSSL import SSL
 
 from rtcpeer.transport.eager import done_future
 
@@ -70,6 +86,9 @@ SACK_DELAY = 0.2
 MAX_BUNDLED_CHUNKS_LENGTH = SCTP_DATA_CHUNK_HEADER_LENGTH + USERDATA_MAX_LENGTH
 #: The congestion window a new path starts with (aiortc's initial one, RFC 9260 §7.2.1).
 PATH_INITIAL_CWND = 3 * USERDATA_MAX_LENGTH
+#: What sending through a DTLS transport that closed meanwhile raises: aiortc's
+#: ConnectionError once it is closed, pyOpenSSL's error while it shuts down.
+DTLS_GONE: tuple[type[Exception], ...] = (ConnectionError, SSL.Error)
 
 
 class _Bundle:
@@ -128,8 +147,57 @@ class DelayedSackSctpTransport(RTCSctpTransport):
 
     async def _resume(self) -> None:
         with contextlib.suppress(ConnectionError):  # DTLS went away meanwhile
-            await self._transmit()
-            await super()._data_channel_flush()
+            await self._packed(self._send_backlog())
+
+    async def _send_backlog(self) -> None:
+        """Retransmit what is marked, then move queued messages in (aiortc's code)."""
+        await super()._transmit()
+        await super()._data_channel_flush()
+
+    async def _transmit(self) -> None:
+        await self._packed(super()._transmit())
+
+    async def _data_channel_flush(self) -> None:
+        await self._packed(super()._data_channel_flush())
+
+    async def _packed(self, sending: Coroutine[Any, Any, None]) -> None:
+        """Run ``sending`` (aiortc's transmit or flush), then send the chunks it
+        released packed into as few packets as fit; within another such call
+        the chunks join that one's."""
+        if self._collecting is not None:
+            await sending
+            return
+        self._collecting = []
+        try:
+            await sending
+        finally:
+            collected, self._collecting = self._collecting, None
+        if collected:
+            await self._send_bundles(collected)
+
+    async def _send_bundles(self, chunks: list[Chunk]) -> None:
+        """``chunks`` in order, as few packets as fit; a delayed SACK rides in the first."""
+        packet: list[bytes] = []
+        size = 0
+        carries_data = False
+        if self._sack_needed and self._sack_timer is not None:
+            sack = await self._take_delayed_sack()
+            if sack is not None:
+                packet, size = [sack], len(sack)
+        for chunk in chunks:
+            data = bytes(chunk)
+            is_data = type(chunk) is DataChunk
+            # Control chunks come before DATA in a packet (RFC 9260 §6.10).
+            if packet and (
+                size + len(data) > MAX_BUNDLED_CHUNKS_LENGTH or (carries_data and not is_data)
+            ):
+                await self._send_packet(packet)
+                packet, size, carries_data = [], 0, False
+            packet.append(data)
+            size += len(data)
+            carries_data = carries_data or is_data
+        if packet:
+            await self._send_packet(packet)
 
     async def _send_sack(self) -> None:
         if self._may_delay_sack():
@@ -139,16 +207,8 @@ class DelayedSackSctpTransport(RTCSctpTransport):
     async def _send_chunk(self, chunk: Chunk) -> None:
         collecting = self._collecting
         if collecting is not None:
-            collecting.append(chunk)
+            collecting.append(chunk)  # DATA always is: aiortc sends it from _transmit
             return
-        if type(chunk) is DataChunk and self._sack_needed and self._sack_timer is not None:
-            sack = await self._take_delayed_sack()
-            if sack is not None:
-                data = bytes(chunk)
-                if len(sack) + len(data) <= MAX_BUNDLED_CHUNKS_LENGTH:
-                    await self._send_packet([sack, data])
-                    return
-                await self._send_packet([sack])
         await super()._send_chunk(chunk)
 
     async def _take_delayed_sack(self) -> bytes | None:
@@ -203,7 +263,7 @@ class DelayedSackSctpTransport(RTCSctpTransport):
             self._sack_task = asyncio.ensure_future(self._send_delayed_sack())
 
     async def _send_delayed_sack(self) -> None:
-        with contextlib.suppress(ConnectionError):  # DTLS went away meanwhile
+        with contextlib.suppress(*DTLS_GONE):  # DTLS went away meanwhile
             await self._send_sack()
 
 

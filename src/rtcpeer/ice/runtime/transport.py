@@ -262,7 +262,8 @@ class IceTransport(EventEmitter):
         restart selects a pair), then the agent gives it back. Returns the
         (added, vanished) addresses. Nothing changes with fixed ``addresses``.
         ``continual``: a new address also gets a candidate in the current
-        generation at once (trickled; continual gathering).
+        generation at once (trickled; continual gathering), its gathering
+        state going ``gathering`` then ``complete`` (end-of-candidates) again.
         """
         self._check_open()
         self._bind_loop()
@@ -283,8 +284,14 @@ class IceTransport(EventEmitter):
                 vanished.append(address)
                 agent.remove_host_socket(socket_id, self._now())
         added = [host for host in hosts if host not in known]
-        opened = await self._open_hosts(added, continual=continual)
+        token = agent.begin_continual_gathering(self._now()) if continual and added else None
         self._service()
+        try:
+            opened = await self._open_hosts(added, continual=continual)
+        finally:
+            if not self._closed:
+                agent.end_continual_gathering(token, self._now())
+                self._service()
         return opened, vanished
 
     def restart(self, credentials: tuple[str, str] | None = None) -> None:
