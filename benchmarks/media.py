@@ -8,7 +8,8 @@ in a seeded random order, the same phases and treatment for every stack:
    :file:`media.js`). Each pair is relay-only through coturn "region A" and
    sends 320x240 30 fps VP8 video and 20 ms Opus audio each way (rtcpeer:
    :class:`rtcpeer.demo.media.NumberedVideoTrack`, whose frame number is in
-   the picture, and aiortc's 20 ms audio; Chromium: its fake camera at
+   the picture, and :class:`rtcpeer.demo.media.CountingAudioTrack`, 20 ms
+   frames of 48 kHz silence paced on the monotonic clock; Chromium: its fake camera at
    320x240/30 fps and fake microphone). Once every receiver has decoded
    video and received audio, the pair streams 500 ms to settle and through a
    400 ms *before* window; both sides setConfiguration() to region B and one

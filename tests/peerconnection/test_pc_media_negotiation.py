@@ -5,7 +5,6 @@ rollback, and the W3C sender/receiver/transceiver surface."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -17,17 +16,14 @@ from rtcpeer.jsep import RTCError
 from rtcpeer.peerconnection.rtp import RTCRtpSender, RTCTrackEvent
 from rtcpeer.transport import AudioStreamTrack
 
-from .support import TIMEOUT, Link, negotiate, negotiation_needed_settled, opened, peer
+from .support import TIMEOUT, negotiate, negotiation_needed_settled, opened
 
 
 @pytest.fixture
-async def pair() -> AsyncIterator[tuple[RTCPeerConnection, RTCPeerConnection]]:
-    a, b = peer(), peer()
-    link = Link()
-    link.connect(a, b)
-    yield a, b
-    await a.close()
-    await b.close()
+def pair(
+    linked_pair: tuple[RTCPeerConnection, RTCPeerConnection],
+) -> tuple[RTCPeerConnection, RTCPeerConnection]:
+    return linked_pair
 
 
 async def _negotiation_needed(pc: RTCPeerConnection) -> None:

@@ -3,8 +3,8 @@
 Each peer sends a :class:`NumberedVideoTrack` (320x240 at 30 fps whose frame
 number is drawn into the picture as a row of black and white blocks, so the
 receiver knows exactly which frames arrived, whatever VP8 does to the rest of
-the picture) and a :class:`CountingAudioTrack` (aiortc's 20 ms silence,
-counted). :class:`MediaCall` reads what arrives:
+the picture) and a :class:`CountingAudioTrack` (20 ms frames of 48 kHz
+silence, counted). :class:`MediaCall` reads what arrives:
 
 * video: a :class:`FrameLog` per direction records each decoded frame's
   number and arrival time -- frames lost are the numbers sent before the
@@ -17,15 +17,18 @@ counted). :class:`MediaCall` reads what arrives:
   longest gap between decoded audio frames.
 
 The video keeps running after the cut-off until the receiver has decoded a
-frame numbered at or past it: a receiver's jitter buffer releases a frame
-only when the next one starts, so stopping outright would always "lose"
-the last frame.
+frame numbered at or past it: rtcpeer's jitter buffer releases a frame once
+it is complete, but aiortc's (and rtcpeer's, for a frame whose first packet
+it never saw) only when the next one starts, so stopping outright could
+"lose" the last frame.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fractions
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +37,7 @@ from av import AudioFrame, VideoFrame
 
 from rtcpeer.peerconnection import RTCPeerConnection, RTCRtpSender, RTCTrackEvent
 from rtcpeer.transport import AudioStreamTrack, MediaStreamTrack, VideoStreamTrack
+from rtcpeer.transport.media import MediaStreamError
 
 WIDTH, HEIGHT = 320, 240
 #: The frame number: this many blocks of BLOCK x BLOCK pixels along the top, one bit each.
@@ -41,6 +45,10 @@ BITS = 16
 BLOCK = 16
 _BLACK, _WHITE = 16, 235
 _DRAIN_POLL = 0.01
+#: The demo's audio: 20 ms frames at 48 kHz.
+AUDIO_PTIME = 0.02
+AUDIO_RATE = 48000
+AUDIO_SAMPLES = int(AUDIO_PTIME * AUDIO_RATE)
 
 
 # -- numbered video ------------------------------------------------------------------
@@ -112,16 +120,37 @@ def frame_number(frame: VideoFrame) -> int | None:
 
 
 class CountingAudioTrack(AudioStreamTrack):
-    """aiortc's 20 ms frames of silence, counted in ``sent``."""
+    """20 ms frames of silence, counted in ``sent``: 48 kHz stereo, Opus's own
+    format (aiortc's silence is 8 kHz mono, which its Opus encoder resamples,
+    ~0.2 ms a frame on the event loop).
+
+    Paced against the monotonic clock: frame ``n`` is due ``n`` x 20 ms after
+    the first (aiortc paces against ``time.time()``, which steps when the
+    system clock is set). A late frame does not shift the ones after it.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.sent = 0
+        self._first: float | None = None
+        self._silence = bytes(AUDIO_SAMPLES * 2 * 2)  # s16, 2 channels
 
     async def recv(self) -> AudioFrame:
-        frame = await super().recv()
+        if self.readyState != "live":
+            raise MediaStreamError
+        now = time.monotonic()
+        if self._first is None:
+            self._first = now
+        else:
+            due = self._first + self.sent * AUDIO_PTIME
+            if due > now:
+                await asyncio.sleep(due - now)
+        frame = AudioFrame(format="s16", layout="stereo", samples=AUDIO_SAMPLES)
+        frame.planes[0].update(self._silence)
+        frame.pts = self.sent * AUDIO_SAMPLES
+        frame.sample_rate = AUDIO_RATE
+        frame.time_base = fractions.Fraction(1, AUDIO_RATE)
         self.sent += 1
-        assert isinstance(frame, AudioFrame)
         return frame
 
 

@@ -14,6 +14,15 @@ bookkeeping and starts the runtime.
 Tracks are aiortc ``MediaStreamTrack`` objects (re-exported by
 :mod:`rtcpeer.transport`), so ``aiortc.contrib.media`` players, recorders
 and relays work unchanged.
+
+aiortc's tracks have no ``muted`` state, so rtcpeer keeps it for the remote
+tracks it hands out (webrtc-pc "process the removal/addition of a remote
+track"): ``track.muted`` is set on the receiver's track (True until the
+peer sends on the section) and the track emits ``mute``/``unmute`` when it
+changes. The state follows signalling (the peer's direction), not the
+arrival of packets. Remote :class:`MediaStream` objects emit
+``addtrack``/``removetrack`` (:class:`MediaStreamTrackEvent`) when a
+description changes which streams a remote track belongs to.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from rtcpeer.emitter import EventEmitter
 from rtcpeer.errors import InvalidModificationError, InvalidStateError
 from rtcpeer.jsep.codecs import (
     Codec,
@@ -203,10 +213,23 @@ class RTCRtpTransceiverInit:
 # -- streams and the track event --------------------------------------------------------
 
 
-class MediaStream:
-    """A MediaStream: an id and tracks (a remote one is made per a=msid stream id)."""
+@dataclass(frozen=True)
+class MediaStreamTrackEvent:
+    """``addtrack``/``removetrack`` on a remote :class:`MediaStream` (mediacapture-main)."""
+
+    track: MediaStreamTrack
+
+
+class MediaStream(EventEmitter):
+    """A MediaStream: an id and tracks (a remote one is made per a=msid stream id).
+
+    A remote stream emits ``addtrack``/``removetrack`` with a
+    :class:`MediaStreamTrackEvent` when a description adds its track to it or
+    takes it away (the application's own addTrack/removeTrack fire nothing).
+    """
 
     def __init__(self, tracks: Iterable[MediaStreamTrack] = (), *, id: str | None = None) -> None:
+        super().__init__()
         self.id = id if id is not None else str(uuid.uuid4())
         self._tracks: list[MediaStreamTrack] = list(tracks)
 
@@ -226,6 +249,16 @@ class MediaStream:
     def removeTrack(self, track: MediaStreamTrack) -> None:
         if track in self._tracks:
             self._tracks.remove(track)
+
+    def _remote_changed(self, track: MediaStreamTrack, *, added: bool) -> None:
+        """A description added ``track`` to this remote stream or took it away."""
+        if added == (track in self._tracks):
+            return
+        if added:
+            self._tracks.append(track)
+        else:
+            self._tracks.remove(track)
+        self.emit("addtrack" if added else "removetrack", MediaStreamTrackEvent(track))
 
     def __repr__(self) -> str:
         return f"MediaStream(id={self.id!r}, tracks={len(self._tracks)})"
@@ -411,10 +444,28 @@ class RTCRtpReceiver:
         self._kind = kind
         self._media = media
         self._transceiver: RTCRtpTransceiver | None = None
+        #: [[AssociatedRemoteMediaStreams]]: the remote streams of the section's a=msid.
+        self._streams: tuple[MediaStream, ...] = ()
+        # A remote track starts muted (webrtc-pc); aiortc's track has no such member.
+        setattr(media.track, "muted", True)  # noqa: B010
 
     @property
     def track(self) -> MediaStreamTrack:
+        """The remote track; ``track.muted`` and its ``mute``/``unmute`` events are rtcpeer's."""
         return self._media.track
+
+    @property
+    def track_muted(self) -> bool:
+        """``track.muted``, typed (aiortc's track class does not declare it)."""
+        return bool(getattr(self._media.track, "muted", False))
+
+    def _set_muted(self, muted: bool) -> None:
+        """webrtc-pc "set the muted state" of the remote track: an event if it changes."""
+        track = self._media.track
+        if self.track_muted == muted:
+            return
+        setattr(track, "muted", muted)  # noqa: B010
+        track.emit("mute" if muted else "unmute")
 
     @property
     def transport(self) -> Any:
@@ -572,6 +623,7 @@ __all__ = [
     "MEDIA_KINDS",
     "TRANSCEIVER_DIRECTIONS",
     "MediaStream",
+    "MediaStreamTrackEvent",
     "RTCRtcpParameters",
     "RTCRtpCapabilities",
     "RTCRtpCodec",

@@ -10,7 +10,14 @@ webrtc-pc's [[Transceivers]] with what the peer connection does to them:
   describe them to :mod:`rtcpeer.jsep.media_session`; the ``*_applied``
   methods take what a description agreed (association by mid, new
   ``recvonly`` transceivers for new remote sections, negotiated codecs
-  and directions) and return the ``track`` events to fire.
+  and directions) and return the ``track`` events to fire; the other effects
+  of webrtc-pc's "process the addition/removal of a remote track" (mute and
+  unmute, ``addtrack``/``removetrack`` on remote streams) wait in
+  :meth:`~Transceivers.fire_remote_track_changes` until the signaling state
+  change has been announced.
+* :meth:`~Transceivers.rolled_back` restores what a rolled-back remote offer
+  changed: mids, receiving state and stream association as they were in the
+  last stable state; transceivers the offer created are removed.
 * :meth:`~Transceivers.start_media` starts (or re-points) the RTP sender
   and receiver of every negotiated section; nothing here is torn down by
   an ICE restart, which happens below the DTLS transport.
@@ -21,7 +28,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rtcpeer.jsep.codecs import HeaderExtension
@@ -85,6 +92,42 @@ def _fresh_mid(taken: set[str]) -> str:
     return str(number)
 
 
+@dataclass
+class RemoteTrackChanges:
+    """What applying a description did to remote tracks, in webrtc-pc's firing order."""
+
+    #: Tracks to set muted (their section no longer receives).
+    mute: list[RTCRtpReceiver] = field(default_factory=list)
+    #: (stream, track) pairs the track leaves, then joins.
+    removed: list[tuple[MediaStream, MediaStreamTrack]] = field(default_factory=list)
+    added: list[tuple[MediaStream, MediaStreamTrack]] = field(default_factory=list)
+    #: Tracks to set unmuted (their section receives again).
+    unmute: list[RTCRtpReceiver] = field(default_factory=list)
+    #: Tracks that end (their transceiver was removed by a rollback).
+    ended: list[MediaStreamTrack] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _StableState:
+    """A transceiver as it was in the last stable state (what a rollback restores)."""
+
+    mid: str | None
+    receiving: bool
+    streams: tuple[MediaStream, ...]
+    remote_offer_direction: str | None
+    stopping: bool
+
+    @classmethod
+    def of(cls, transceiver: RTCRtpTransceiver) -> _StableState:
+        return cls(
+            transceiver._mid,
+            transceiver._receiving,
+            transceiver.receiver._streams,
+            transceiver._remote_offer_direction,
+            transceiver._stopping,
+        )
+
+
 @dataclass(frozen=True)
 class StatsGroup:
     """The stats entries of one sender or receiver (for getStats(selector))."""
@@ -105,6 +148,9 @@ class Transceivers:
         #: The plans of the last created offer, and of the local offer in force, by mid.
         self._created_offer: dict[str, tuple[RTCRtpTransceiver, MediaSectionPlan]] = {}
         self._offered: dict[str, tuple[RTCRtpTransceiver, MediaSectionPlan]] = {}
+        #: Each transceiver as it was before the remote offer in force (None: stable).
+        self._stable: dict[RTCRtpTransceiver, _StableState] | None = None
+        self._changes = RemoteTrackChanges()
 
     def __iter__(self) -> Iterator[RTCRtpTransceiver]:
         return iter(self.all)
@@ -214,6 +260,8 @@ class Transceivers:
     ) -> list[RTCTrackEvent]:
         """SRD(offer): associate each audio/video section with a transceiver by mid
         (or an unassociated addTrack one of its kind, or a new ``recvonly`` one)."""
+        if self._stable is None:
+            self._stable = {t: _StableState.of(t) for t in self.all}
         events: list[RTCTrackEvent] = []
         for remote in media:
             if remote is None or remote.mid is None:
@@ -243,8 +291,14 @@ class Transceivers:
             events += self._remote_sends(transceiver, remote)
         return events
 
-    def local_answer_applied(self, answered: tuple[AnsweredMedia | None, ...]) -> None:
-        """SLD(answer): what our answer agreed, section by section."""
+    def local_answer_applied(
+        self, answered: tuple[AnsweredMedia | None, ...], *, final: bool = True
+    ) -> None:
+        """SLD(answer or pranswer): what our answer agreed, section by section (a
+        section our answer does not receive on processes the removal of its remote
+        track). A pranswer (not ``final``) sets currentDirection as well (webrtc-pc)."""
+        if final:
+            self._stable = None
         for item in answered:
             if item is None or item.section.mid is None:
                 continue
@@ -255,11 +309,14 @@ class Transceivers:
             transceiver._offered_direction = None
             if item.negotiated is not None:
                 transceiver._local_direction = item.negotiated.direction
+            if item.negotiated is None or not item.negotiated.receiving:
+                self._remote_track_removed(transceiver)
 
     def remote_answer_applied(
         self, offer: SessionDescription, answer: SessionDescription
     ) -> list[RTCTrackEvent]:
         """SRD(answer): what the peer's answer agreed for each section we offered."""
+        self._stable = None
         events: list[RTCTrackEvent] = []
         for mid, (transceiver, plan) in self._offered.items():
             index = offer.index_of_mid(mid)
@@ -272,6 +329,8 @@ class Transceivers:
             transceiver._offered_direction = transceiver._local_direction = plan.direction
             if negotiated is not None:
                 events += self._remote_sends(transceiver, negotiated.remote)
+            else:
+                self._remote_track_removed(transceiver)
         return events
 
     def _negotiated(
@@ -287,40 +346,117 @@ class Transceivers:
     def _remote_sends(
         self, transceiver: RTCRtpTransceiver, remote: RemoteMedia
     ) -> list[RTCTrackEvent]:
-        """webrtc-pc "process the addition/removal of a remote track"."""
+        """webrtc-pc "process the addition/removal of a remote track" for a remote section.
+
+        The track joins the streams of the section's a=msid and leaves the
+        others; a ``track`` event fires when the section starts receiving or
+        the track joined a stream. A section the peer no longer sends on (or
+        stopped) mutes the track and takes it out of its streams.
+        """
         if not remote.sends or transceiver._stopping:
-            transceiver._receiving = False
+            self._remote_track_removed(transceiver)
             return []
-        if transceiver._receiving:
+        joined = self._associate(transceiver, remote.stream_ids)
+        if transceiver._receiving and not joined:
             return []
         transceiver._receiving = True
-        track = transceiver.receiver.track
+        self._changes.unmute.append(transceiver.receiver)
+        receiver = transceiver.receiver
+        return [RTCTrackEvent(receiver, receiver.track, receiver._streams, transceiver)]
+
+    def _remote_track_removed(self, transceiver: RTCRtpTransceiver) -> None:
+        """webrtc-pc "process the removal of a remote track": muted, out of its streams."""
+        self._associate(transceiver, ())
+        if transceiver._receiving:
+            transceiver._receiving = False
+            self._changes.mute.append(transceiver.receiver)
+
+    def _associate(self, transceiver: RTCRtpTransceiver, stream_ids: Iterable[str]) -> bool:
+        """webrtc-pc "set the associated remote streams"; True if the track joined one."""
         streams: list[MediaStream] = []
-        for stream_id in remote.stream_ids:
+        for stream_id in stream_ids:
             stream = self._remote_streams.get(stream_id)
             if stream is None:
                 stream = self._remote_streams[stream_id] = MediaStream(id=stream_id)
-            stream.addTrack(track)
-            streams.append(stream)
-        return [RTCTrackEvent(transceiver.receiver, track, tuple(streams), transceiver)]
+            if stream not in streams:
+                streams.append(stream)
+        return self._set_streams(transceiver, tuple(streams))
+
+    def _set_streams(
+        self, transceiver: RTCRtpTransceiver, streams: tuple[MediaStream, ...]
+    ) -> bool:
+        receiver = transceiver.receiver
+        track, before = receiver.track, receiver._streams
+        self._changes.removed += [(s, track) for s in before if s not in streams]
+        joined = [(s, track) for s in streams if s not in before]
+        self._changes.added += joined
+        receiver._streams = streams
+        return bool(joined)
+
+    def fire_remote_track_changes(self) -> None:
+        """Apply and announce what the last description did to remote tracks: ``mute``,
+        then ``removetrack`` and ``addtrack`` on streams, then ``unmute``, then the
+        end of the tracks of removed transceivers (the ``track`` events follow,
+        fired by the peer connection)."""
+        changes, self._changes = self._changes, RemoteTrackChanges()
+        for receiver in changes.mute:
+            receiver._set_muted(True)
+        for stream, track in changes.removed:
+            stream._remote_changed(track, added=False)
+        for stream, track in changes.added:
+            stream._remote_changed(track, added=True)
+        for receiver in changes.unmute:
+            receiver._set_muted(False)
+        for track in changes.ended:
+            track.stop()
 
     def by_mid(self, mid: str) -> RTCRtpTransceiver | None:
         return next((t for t in self.all if t.mid == mid), None)
 
     def rolled_back(self) -> None:
-        """A pending offer was rolled back (webrtc-pc §4.4.1.5): transceivers it
-        associated lose their mid unless a completed negotiation gave it, and those
-        a remote offer created (never negotiated) are removed."""
+        """A pending offer was rolled back (webrtc-pc §4.4.1.5).
+
+        After a remote offer every transceiver that existed before it gets
+        back its mid, receiving state, remote streams and the remote direction
+        it answered (a track the offer removed is unmuted and rejoins its
+        streams, one it added is muted and leaves them); the ones the offer
+        created are removed and their tracks end, unless addTrack attached a
+        track to one since: that one stays, without a mid. After a local offer
+        the transceivers it associated lose their mid unless a completed
+        negotiation gave it.
+        """
+        stable, self._stable = self._stable, None
         kept: list[RTCRtpTransceiver] = []
         for transceiver in self.all:
+            state = stable.get(transceiver) if stable is not None else None
+            if state is not None:
+                self._restore(transceiver, state)
+                kept.append(transceiver)
+                continue
             never_negotiated = transceiver._current_direction is None
             if never_negotiated and transceiver._from_remote_offer:
-                continue
+                if not transceiver._added_by_track:
+                    self._remote_track_removed(transceiver)
+                    self._changes.ended.append(transceiver.receiver.track)
+                    continue
+                self._remote_track_removed(transceiver)
+                transceiver._from_remote_offer = False
             if never_negotiated:
                 transceiver._mid = None
             kept.append(transceiver)
         self.all = kept
         self._offered = {}
+
+    def _restore(self, transceiver: RTCRtpTransceiver, state: _StableState) -> None:
+        transceiver._mid = state.mid
+        transceiver._remote_offer_direction = state.remote_offer_direction
+        transceiver._stopping = state.stopping
+        self._set_streams(transceiver, state.streams)
+        if state.receiving and not transceiver._receiving:
+            self._changes.unmute.append(transceiver.receiver)
+        elif transceiver._receiving and not state.receiving:
+            self._changes.mute.append(transceiver.receiver)
+        transceiver._receiving = state.receiving
 
     # -- negotiation-needed -----------------------------------------------------------------------
     def negotiation_needed(self, local: SessionDescription | None) -> bool:
@@ -364,7 +500,7 @@ class Transceivers:
             sender = transceiver.sender
             if negotiated.sending:
                 sender._media.replace_track(sender.track)
-                await sender._media.start(send_settings(negotiated, self.cname))
+                await sender._media.renegotiate(send_settings(negotiated, self.cname))
                 transceiver._ever_sent = True
             else:
                 sender._media.replace_track(None)
@@ -476,4 +612,10 @@ def _link(entries: list[dict[str, Any]], local: str, codec_id: str | None, remot
             theirs["codecId"] = codec_id
 
 
-__all__ = ["StatsGroup", "Transceivers", "receive_settings", "send_settings"]
+__all__ = [
+    "RemoteTrackChanges",
+    "StatsGroup",
+    "Transceivers",
+    "receive_settings",
+    "send_settings",
+]
