@@ -10,6 +10,7 @@ import pytest
 
 from rtcpeer.cli import build_parser
 from rtcpeer.cli.logs import configure_logging
+from rtcpeer.logs import peer_connection_context
 
 
 @pytest.fixture
@@ -32,7 +33,8 @@ def test_verbose_flag_is_counted(command: str, flags: list[str], verbosity: int)
 
 def _emit_all() -> None:
     logging.getLogger("rtcpeer.turn.server.core").info("allocation for user 'u'")
-    logging.getLogger("rtcpeer.ice.checking").debug("ICE check <pair>")
+    with peer_connection_context("pc7"):  # as the ICE agent's work for a connection runs
+        logging.getLogger("rtcpeer.ice.checking").debug("ICE check <pair>")
     logging.getLogger("aiortc.rtcdtlstransport").info("DTLS state")
     logging.getLogger("aiortc.rtcsctptransport").debug("SCTP chunk")
 
@@ -43,7 +45,7 @@ def test_v_shows_rtcpeer_info_only() -> None:
     configure_logging(1, stream)
     _emit_all()
     out = stream.getvalue()
-    assert "INFO    rtcpeer.turn.server.core: allocation for user 'u'" in out
+    assert "INFO    - rtcpeer.turn.server.core: allocation for user 'u'" in out
     assert "ICE check" not in out
     assert "DTLS state" not in out
 
@@ -54,7 +56,7 @@ def test_vv_adds_rtcpeer_debug_and_library_info() -> None:
     configure_logging(2, stream)
     _emit_all()
     out = stream.getvalue()
-    assert "DEBUG   rtcpeer.ice.checking: ICE check <pair>" in out
+    assert "DEBUG   pc7 rtcpeer.ice.checking: ICE check <pair>" in out
     assert "DTLS state" in out
     assert "SCTP chunk" not in out
 
@@ -74,3 +76,30 @@ def test_without_v_nothing_is_configured() -> None:
     before = list(logging.getLogger().handlers)
     configure_logging(0)
     assert logging.getLogger().handlers == before
+
+
+@pytest.mark.usefixtures("clean_logging")
+def test_each_line_names_its_peer_connection() -> None:
+    stream = io.StringIO()
+    configure_logging(1, stream)
+    with peer_connection_context("pc3"):
+        logging.getLogger("rtcpeer.peerconnection.connection").info("connectionstatechange")
+    logging.getLogger("rtcpeer.turn.server.core").info("allocation")
+    lines = stream.getvalue().splitlines()
+    assert lines[0].endswith("INFO    pc3 rtcpeer.peerconnection.connection: connectionstatechange")
+    assert lines[1].endswith("INFO    - rtcpeer.turn.server.core: allocation")
+
+
+@pytest.mark.usefixtures("clean_logging")
+def test_a_record_factory_without_the_name_does_not_break_a_line() -> None:
+    """An application that replaced the record factory (not calling rtcpeer's):
+    its records lack ``peer_connection``; the CLI's line shows ``-``."""
+    stream = io.StringIO()
+    configure_logging(1, stream)
+    factory = logging.getLogRecordFactory()
+    logging.setLogRecordFactory(logging.LogRecord)
+    try:
+        logging.getLogger("rtcpeer.ice").info("plain record")
+    finally:
+        logging.setLogRecordFactory(factory)
+    assert stream.getvalue().rstrip().endswith("INFO    - rtcpeer.ice: plain record")

@@ -6,6 +6,19 @@ and names the new member. The others run aiortc's real DTLS, SCTP and data
 channels over the adapter and show that an interruption of the path below
 (an ICE restart switching pairs) costs neither a new handshake nor a
 re-opened channel, and loses no reliable message.
+
+Versions verified (December 2026; pyproject pins ``aiortc>=1.16,<1.17``): in
+a scratch venv per version (aioice 0.13.0, rtcpeer's src on ``sys.path``),
+``pytest tests/transport tests/peerconnection/test_pc_media.py
+tests/peerconnection/test_pc_connect.py tests/interop/test_aiortc.py``
+inside ``unshare --net``. 1.16.0 passes. 1.15.0 and 1.14.0 fail at import
+(``rtcsctptransport.SCTP_DATA_CHUNK_HEADER_LENGTH`` is new in 1.16); with
+that constant supplied, four tests still fail on both: ``_t3_expired``
+clears ``_flight_size`` wholesale instead of ``_flight_size_decrease(chunk)``
+per chunk (the SCTP flight accounting resume_on_new_path mirrors), and
+``RTCDtlsTransport._recv_next`` has no ``__handshake_done`` flag, so the
+eager data path never takes over (tests/transport/test_eager_data_path.py).
+1.13.0 also lacks ``aiortc.rtp.RTCP_PSFB_FIR``.
 """
 
 from __future__ import annotations
@@ -452,6 +465,35 @@ def test_the_sctp_internals_resume_on_new_path_relies_on_are_still_there() -> No
     )
 
 
+def test_the_sctp_internals_packing_relies_on_are_still_there() -> None:
+    """rtcpeer.transport.sctp packs what aiortc's ``_transmit`` and
+    ``_data_channel_flush`` release: both must hand every chunk to
+    ``_send_chunk`` (the flush through ``_send`` and ``_transmit``), and a
+    chunk's bytes must carry their padding, so that chunks joined end to end
+    parse back as the same chunks."""
+    from aiortc.rtcsctptransport import DataChunk, SackChunk, parse_packet, serialize_packet
+
+    _has(RTCSctpTransport._transmit, "await self._send_chunk(chunk)")
+    _has(RTCSctpTransport._transmit, "await self._send_chunk(self._forward_tsn_chunk)")
+    _has(RTCSctpTransport._send, "await self._transmit()")
+    _has(RTCSctpTransport._data_channel_flush, "await self._send(")
+    first, second = DataChunk(), DataChunk()
+    first.user_data, second.user_data = b"x", b"yz"
+    first.tsn, second.tsn = 1, 2
+    sack = SackChunk()
+    sack.cumulative_tsn = 7
+
+    class Joined:
+        def __bytes__(self) -> bytes:
+            return bytes(sack) + bytes(first) + bytes(second)
+
+    assert len(bytes(first)) % 4 == 0
+    packet = serialize_packet(5000, 5000, 1, Joined())  # type: ignore[arg-type]
+    chunks = parse_packet(packet)[3]
+    assert [type(c) for c in chunks] == [SackChunk, DataChunk, DataChunk]
+    assert [c.user_data for c in chunks[1:]] == [b"x", b"yz"]  # type: ignore[attr-defined]
+
+
 def test_the_receiver_statistics_we_read_per_ssrc_are_still_there() -> None:
     """MediaReceiver.stats reads aiortc's per-SSRC StreamStatistics, because
     aiortc's own report gives every SSRC's inbound-rtp entry one id."""
@@ -463,3 +505,87 @@ def test_the_receiver_statistics_we_read_per_ssrc_are_still_there() -> None:
     assert hasattr(StreamStatistics(90000), "packets_received")
     for name in ("packets_lost", "jitter"):  # properties (computed from the packets seen)
         assert isinstance(getattr(StreamStatistics, name), property), name
+
+
+def test_the_receiver_internals_the_video_jitter_buffer_and_key_frames_rely_on() -> None:
+    """MediaReceiver replaces the video receiver's ``__jitter_buffer`` (whose
+    ``add()`` calls the ``_remove_frame`` rtcpeer.transport.jitter overrides,
+    over ``_origin``/``_packets``/``_capacity``/``remove``) and its
+    ``__decoder_queue`` before ``receive()`` hands that to the decoder thread;
+    key frames are matched to decoded frames by the timestamp the decoders
+    stamp their output with; RTX unwrapping keeps the marker bit."""
+    import aiortc.codecs.h264
+    import aiortc.codecs.vpx
+    import aiortc.rtp
+    from aiortc.jitterbuffer import JitterBuffer, JitterFrame
+    from aiortc.rtcrtpreceiver import RTCRtpReceiver
+
+    _has(
+        RTCRtpReceiver.__init__,
+        "self.__decoder_queue: queue.Queue = queue.Queue()",
+        "self.__jitter_buffer = JitterBuffer(capacity=512, is_video=True)",
+    )
+    _has(RTCRtpReceiver.receive, "self.__decoder_queue,")
+    _has(
+        RTCRtpReceiver._handle_rtp_packet,
+        "packet = unwrap_rtx(packet, payload_type=apt, ssrc=original_ssrc)",
+        "packet._data = depayload(codec, packet.payload)",
+        "pli_flag, encoded_frame = self.__jitter_buffer.add(packet)",
+        "encoded_frame.timestamp = self.__timestamp_mapper.map(",
+        "self.__decoder_queue.put((codec, encoded_frame))",
+    )
+    _has(JitterBuffer.add, "return pli_flag, self._remove_frame(packet.sequence_number)")
+    _has(JitterBuffer.__init__, "self._capacity = capacity", "self._origin", "self._packets")
+    _has(JitterBuffer.remove, "self._origin = uint16_add(self._origin, 1)")
+    assert list(inspect.signature(JitterFrame).parameters) == ["data", "timestamp"]
+    _has(aiortc.codecs.vpx.Vp8Decoder.decode, "packet.pts = encoded_frame.timestamp")
+    _has(aiortc.codecs.h264.H264Decoder.decode, "packet.pts = encoded_frame.timestamp")
+    _has(aiortc.rtp.unwrap_rtx, "marker=rtx.marker", "payload=rtx.payload[2:]")
+
+
+def test_the_sender_internals_inline_audio_encoding_relies_on_are_still_there() -> None:
+    """_CountingRtpSender encodes audio itself, as aiortc's
+    ``_next_encoded_frame`` does (through its name-mangled ``__encoder``) but
+    without the thread pool; video still goes through aiortc's."""
+    from aiortc.codecs.base import Encoder
+    from aiortc.rtcrtpsender import RTCEncodedFrame, RTCRtpSender
+
+    _has(
+        RTCRtpSender._next_encoded_frame,
+        "data = await self.__track.recv()",
+        "if self.__encoder is None:",
+        "self.__encoder = get_encoder(codec)",
+        "audio_level = rtp.compute_audio_level_dbov(data)",
+        "None, self.__encoder.encode, data, force_keyframe",
+        "payloads, timestamp = self.__encoder.pack(data)",
+        "return RTCEncodedFrame(payloads, timestamp, audio_level)",
+    )
+    assert list(inspect.signature(Encoder.encode).parameters) == [
+        "self",
+        "frame",
+        "force_keyframe",
+    ]
+    assert list(inspect.signature(RTCEncodedFrame).parameters) == [
+        "payloads",
+        "timestamp",
+        "audio_level",
+    ]
+
+
+def test_the_sender_internals_a_codec_switch_relies_on_are_still_there() -> None:
+    """MediaSender.renegotiate changes the codec of a running sender between two
+    frames: the codec object ``send()`` hands to ``_run_rtp`` is read for every
+    packet (so it is changed in place), the encoder is made again from it once
+    ``__encoder`` is None, and retransmissions use ``__rtx_payload_type``."""
+    from aiortc.rtcrtpsender import RTCRtpSender
+
+    _has(RTCRtpSender.send, "self._run_rtp(parameters.codecs[0])")
+    _has(
+        RTCRtpSender._run_rtp,
+        "enc_frame = await self._next_encoded_frame(codec)",
+        "payload_type=codec.payloadType,",
+    )
+    _has(RTCRtpSender._next_encoded_frame, "self.__encoder = get_encoder(codec)")
+    _has(RTCRtpSender.__init__, "self.__encoder: Optional[Encoder] = None")
+    _has(RTCRtpSender.__init__, "self.__rtx_payload_type: Optional[int] = None")
+    _has(RTCRtpSender._retransmit, "payload_type=self.__rtx_payload_type,")

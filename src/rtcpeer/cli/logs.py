@@ -9,6 +9,9 @@ selected pairs, restarts, TURN allocations and refusals); ``-vv`` adds its
 DEBUG lines (connectivity checks, STUN transactions, TURN permissions and
 channels) and the INFO lines of the libraries below (aiortc's DTLS/SCTP).
 No level logs a password, a TURN key or a message-integrity value.
+Each line names the peer connection it is about (``pc1``, ``pc2``, ...;
+``-`` for the process's own lines, e.g. the TURN server's), see
+:mod:`rtcpeer.logs`.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ import logging
 import sys
 from typing import TextIO
 
-#: The format of every line: time, level, logger (the layer), message.
-LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+from rtcpeer.logs import RECORD_ATTRIBUTE, UNNAMED
+
+#: The format of every line: time, level, peer connection, logger (the layer), message.
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(peer_connection)s %(name)s: %(message)s"
 #: Set on the handler configure_logging installs, so a second call replaces it.
 _MARK = "_rtcpeer_cli_handler"
 
@@ -49,7 +54,8 @@ def configure_logging(verbosity: int, stream: TextIO | None = None) -> None:
     for old in [h for h in root.handlers if getattr(h, _MARK, False)]:
         root.removeHandler(old)
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    # The defaults cover records made by a record factory that replaced rtcpeer's.
+    handler.setFormatter(logging.Formatter(LOG_FORMAT, defaults={RECORD_ATTRIBUTE: UNNAMED}))
     setattr(handler, _MARK, True)
     root.addHandler(handler)
     root.setLevel(other_level)

@@ -48,6 +48,7 @@ from rtcpeer.jsep.codecs import MediaCapabilities
 from rtcpeer.jsep.description import DescriptionInit
 from rtcpeer.jsep.media import RemoteMedia, remote_media
 from rtcpeer.jsep.remote import DEFAULT_REMOTE_MAX_MESSAGE_SIZE, RemoteTransport
+from rtcpeer.logs import logs_as_self, logs_as_self_async, next_log_name
 from rtcpeer.peerconnection.candidates import (
     HeldCandidates,
     candidate_events,
@@ -126,8 +127,10 @@ class RTCPeerConnection(EventEmitter):
     SPKI pins -- instead of the system trust store.
 
     ``network_monitor`` (rtcpeer-specific, off by default): once connected,
-    poll the interfaces every second; a new address gets a host candidate,
-    trickled (``icecandidate``), and every change fires ``networkchange``
+    list the interfaces again whenever netlink announces a link or address
+    change (every second by polling where there is no netlink); a new address
+    gets a host candidate, trickled (``icecandidate``; ``iceGatheringState``
+    goes ``gathering``, then ``complete``), and every change fires ``networkchange``
     with a :class:`~rtcpeer.peerconnection.network_monitor.NetworkChange`
     whose ``restart_advisable`` says the selected pair's address vanished.
     """
@@ -147,6 +150,7 @@ class RTCPeerConnection(EventEmitter):
         _host_addresses: tuple[str, ...] | None = None,
     ) -> None:
         super().__init__()
+        self._log_name = next_log_name()
         config = RTCConfiguration.from_dict(configuration)
         check_certificates(config)
         applied = set_configuration(config, None)
@@ -191,6 +195,12 @@ class RTCPeerConnection(EventEmitter):
         self._ice_gathering_state = "new"
         self._connection_state = "new"
         self._store(applied)
+
+    @property
+    def log_name(self) -> str:
+        """rtcpeer-specific: this connection's name in log records, ``pc1``, ``pc2``, ...
+        in creation order (``record.peer_connection``; see :mod:`rtcpeer.logs`)."""
+        return self._log_name
 
     # -- W3C attributes ---------------------------------------------------------
     @property
@@ -328,6 +338,7 @@ class RTCPeerConnection(EventEmitter):
         """The stored configuration (immutable; what was last set)."""
         return self._configuration
 
+    @logs_as_self
     def setConfiguration(self, configuration: ConfigurationLike | None = None) -> None:
         """Replace the configuration (no merging: absent members take defaults).
 
@@ -401,7 +412,7 @@ class RTCPeerConnection(EventEmitter):
 
     @property
     def _certificates(self) -> tuple[RTCCertificate, ...]:
-        """The certificates DTLS uses: the configured ones, or one generated lazily.
+        """The certificates DTLS uses: the configured ones, or the process's default.
 
         The spec lets the default certificate be generated asynchronously and
         keeps ``certificates`` empty in the stored configuration; generating on
@@ -410,7 +421,7 @@ class RTCPeerConnection(EventEmitter):
         if self._configuration.certificates:
             return self._configuration.certificates
         if not self._generated_certificates:
-            self._generated_certificates = (RTCCertificate.generate("ECDSA"),)
+            self._generated_certificates = (RTCCertificate.process_default(),)
         return self._generated_certificates
 
     @staticmethod
@@ -419,6 +430,7 @@ class RTCPeerConnection(EventEmitter):
         return await RTCCertificate.generateCertificate(keygenAlgorithm)
 
     # -- data channels -------------------------------------------------------------
+    @logs_as_self
     def createDataChannel(
         self,
         label: str,
@@ -447,6 +459,7 @@ class RTCPeerConnection(EventEmitter):
         return channel
 
     # -- media: tracks and transceivers ------------------------------------------------
+    @logs_as_self
     def addTrack(self, track: MediaStreamTrack, *streams: object) -> RTCRtpSender:
         """Send ``track`` (an aiortc MediaStreamTrack) in ``streams``; negotiation is needed.
 
@@ -465,6 +478,7 @@ class RTCPeerConnection(EventEmitter):
             sender = transceiver.sender
             sender._track, sender._stream_ids = track, ids
             sender._msid_track_id = track.id
+            transceiver._added_by_track = True  # a rollback keeps it (webrtc-pc §4.4.1.5)
             direction = transceiver._direction
             if direction == "recvonly":
                 transceiver._direction = "sendrecv"
@@ -478,6 +492,7 @@ class RTCPeerConnection(EventEmitter):
         self._update_negotiation_needed()
         return transceiver.sender
 
+    @logs_as_self
     def removeTrack(self, sender: RTCRtpSender) -> None:
         """Stop sending ``sender``'s track: its direction drops ``send``; negotiation is needed."""
         self._check_open()
@@ -497,6 +512,7 @@ class RTCPeerConnection(EventEmitter):
             transceiver._direction = "inactive"
         self._update_negotiation_needed()
 
+    @logs_as_self
     def addTransceiver(
         self, trackOrKind: MediaStreamTrack | str, init: object = None
     ) -> RTCRtpTransceiver:
@@ -549,6 +565,7 @@ class RTCPeerConnection(EventEmitter):
         self._update_negotiation_needed()
 
     # -- offers and answers ---------------------------------------------------------
+    @logs_as_self_async
     async def createOffer(self, iceRestart: bool = False) -> RTCSessionDescription:
         """An offer: a section per transceiver, and a data section when there are data
         channels or no transceivers (trickle, actpass, everything in one BUNDLE group).
@@ -594,6 +611,7 @@ class RTCPeerConnection(EventEmitter):
                 mids.update(s.mid for s in applied.description.media)
         return mids
 
+    @logs_as_self_async
     async def createAnswer(self) -> RTCSessionDescription:
         """Our answer to the remote offer: its data section and its audio/video
         sections (``recvonly`` where we have no track; port 0 only when stopped, not
@@ -631,6 +649,7 @@ class RTCPeerConnection(EventEmitter):
         )
 
     # -- setLocalDescription --------------------------------------------------------
+    @logs_as_self_async
     async def setLocalDescription(self, description: DescriptionInit | None = None) -> None:
         """Apply an offer/answer we created (or create one: the implicit form), or roll back."""
         self._check_open()
@@ -676,6 +695,7 @@ class RTCPeerConnection(EventEmitter):
         finally:
             self._held.holding = False
         self._emit_state("signalingstatechange")
+        self._rtp.fire_remote_track_changes()
         self._surface_candidates()
 
     async def _apply_local_to_transports(self, applied: Applied) -> None:
@@ -701,8 +721,9 @@ class RTCPeerConnection(EventEmitter):
             return
         if applied.type is RTCSdpType.OFFER:
             self._rtp.local_offer_applied(applied.description)
-        elif applied.type is RTCSdpType.ANSWER:
-            self._rtp.local_answer_applied(self._negotiation.answered_media)
+        else:  # an answer or a pranswer: media as it says (webrtc-pc, RFC 9429 §4.1.10)
+            final = applied.type is RTCSdpType.ANSWER
+            self._rtp.local_answer_applied(self._negotiation.answered_media, final=final)
             await self._rtp.start_media()
 
     def _roll_back(self) -> None:
@@ -727,6 +748,7 @@ class RTCPeerConnection(EventEmitter):
             ice.roll_back_restart()
 
     # -- setRemoteDescription -------------------------------------------------------
+    @logs_as_self_async
     async def setRemoteDescription(self, description: DescriptionInit) -> None:
         """Apply the peer's offer/answer (object or ``{"type", "sdp"}`` dict), or roll back."""
         self._check_open()
@@ -743,6 +765,7 @@ class RTCPeerConnection(EventEmitter):
             self._signaling.apply(Source.REMOTE, desc.type)
             self._roll_back()
             self._emit_state("signalingstatechange")
+            self._rtp.fire_remote_track_changes()
             return
         self._signaling.check(Source.REMOTE, desc.type)
         pending = self._negotiation.pending_local
@@ -780,6 +803,7 @@ class RTCPeerConnection(EventEmitter):
             self._remote_dtls, self._negotiation_needed = remote_dtls, needed
             raise
         self._emit_state("signalingstatechange")
+        self._rtp.fire_remote_track_changes()
         for event in tracks:
             self._emit_track(event)
 
@@ -798,8 +822,7 @@ class RTCPeerConnection(EventEmitter):
         if offer is None:
             return []
         events = self._rtp.remote_answer_applied(offer, applied.description)
-        if applied.type is RTCSdpType.ANSWER:
-            await self._rtp.start_media()
+        await self._rtp.start_media()  # an answer or a pranswer
         return events
 
     def _emit_track(self, event: RTCTrackEvent) -> None:
@@ -867,6 +890,7 @@ class RTCPeerConnection(EventEmitter):
         stack.negotiated(DtlsStart(role, fingerprints, sctp_port, max_message_size))
 
     # -- candidates -----------------------------------------------------------------
+    @logs_as_self_async
     async def addIceCandidate(self, candidate: CandidateLike = None) -> None:
         """Add a remote candidate (object or browser JSON), or end-of-candidates.
 
@@ -905,6 +929,7 @@ class RTCPeerConnection(EventEmitter):
         self._transports.ice.add_remote_candidate(candidate)
 
     # -- ICE restart and negotiation-needed ------------------------------------------
+    @logs_as_self
     def restartIce(self) -> None:
         """Replace our ICE credentials at the next offer ([[LocalIceCredentialsToReplace]])."""
         if self._is_closed:
@@ -1082,6 +1107,7 @@ class RTCPeerConnection(EventEmitter):
             self.emit(name)
 
     # -- stats ----------------------------------------------------------------------
+    @logs_as_self_async
     async def getStats(self, selector: object | None = None) -> RTCStatsReport:
         """W3C stats: peer-connection, transport, candidate-pair, candidates,
         data-channel, and per sender/receiver outbound-rtp, inbound-rtp,
@@ -1109,6 +1135,7 @@ class RTCPeerConnection(EventEmitter):
         if self._is_closed:
             raise InvalidStateError("the RTCPeerConnection is closed")
 
+    @logs_as_self_async
     async def close(self) -> None:
         """Close channels, DTLS and ICE, releasing every socket and TURN allocation.
 
