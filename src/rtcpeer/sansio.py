@@ -23,6 +23,7 @@ every machine.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
 #: A transport address: host (IP literal) and port.
@@ -35,8 +36,8 @@ EventT_co = TypeVar("EventT_co", covariant=True)
 class ProtocolMachine(Protocol[OutputT_co, EventT_co]):
     """What every sans-IO machine offers its driver (inputs are machine-specific)."""
 
-    def datagrams_to_send(self) -> list[OutputT_co]:
-        """Everything queued for sending, removed from the machine."""
+    def datagrams_to_send(self) -> Sequence[OutputT_co]:
+        """Everything queued for sending, removed from the machine (a list in practice)."""
         ...
 
     def next_event(self) -> EventT_co | None:
