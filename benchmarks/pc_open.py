@@ -59,7 +59,7 @@ from tests.support.chromium import BrowserPage, chromium_page, trust_args
 from tests.support.coturn import Coturn, start_coturn
 from tests.support.signalling import Bridge, ChromiumSide, RtcpeerSide, Side
 
-from rtcpeer.pki import make_certificates
+from rtcpeer.testing.pki import make_certificates
 
 SCENARIOS = ("host", "udp", "tcp", "tls")
 STACKS = ("rtcpeer", "aiortc", "chromium")

@@ -13,8 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from rtcpeer.coturn import free_port, relay_range
-from rtcpeer.pki import CertificateFiles
+from rtcpeer.testing.coturn import free_port, relay_range
+from rtcpeer.testing.pki import CertificateFiles
 
 HOST = "127.0.0.1"
 

@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 from tests.support.coturn import free_port, start_coturn  # noqa: E402
 from turn_process_common import start_turn_server_process  # noqa: E402
 
-from rtcpeer.pki import make_certificates  # noqa: E402
+from rtcpeer.testing.pki import make_certificates  # noqa: E402
 from rtcpeer.turn.client import TurnClient, TurnServer  # noqa: E402
 
 HOST = "127.0.0.1"

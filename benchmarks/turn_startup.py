@@ -27,9 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from rtcpeer.coturn import free_port, turnserver_path
-from rtcpeer.pki import make_certificates
 from rtcpeer.stun import MessageClass, Method, StunMessage
+from rtcpeer.testing.coturn import free_port, turnserver_path
+from rtcpeer.testing.pki import make_certificates
 from rtcpeer.turn.server.config import TurnServerConfig
 from rtcpeer.turn.server.runtime import ListenSettings, TurnServer
 

@@ -27,10 +27,14 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
+import sys
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TextIO, TypeVar
+
+if TYPE_CHECKING:
+    import argparse
 
 #: The LogRecord attribute that names the peer connection.
 RECORD_ATTRIBUTE = "peer_connection"
@@ -123,9 +127,53 @@ def _install_record_factory() -> None:
 
 _install_record_factory()
 
+
+# -- ``-v`` for the command lines (``rtcpeer ...``, ``python -m rtcpeer.turn.server``) --
+
+#: The format of every line: time, level, peer connection, logger (the layer), message.
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(peer_connection)s %(name)s: %(message)s"
+#: Set on the handler configure_logging installs, so a second call replaces it.
+_MARK = "_rtcpeer_cli_handler"
+
+
+def add_verbose_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``-v``/``--verbose`` (repeatable) to a command's parser."""
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log rtcpeer's state changes, gathering, selected pairs, restarts and TURN "
+        "allocations to stderr; -vv adds checks and STUN/TURN transactions",
+    )
+
+
+def configure_logging(verbosity: int, stream: TextIO | None = None) -> None:
+    """Send log lines to ``stream`` (stderr): rtcpeer's INFO at verbosity 1,
+    rtcpeer's DEBUG (and other libraries' INFO) at 2 or more. At 0 nothing
+    is configured: Python's last-resort handler prints warnings and errors.
+    Called again, it replaces the handler it installed before."""
+    if verbosity <= 0:
+        return
+    rtcpeer_level = logging.INFO if verbosity == 1 else logging.DEBUG
+    other_level = logging.WARNING if verbosity == 1 else logging.INFO
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, _MARK, False)]:
+        root.removeHandler(old)
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    # The defaults cover records made by a record factory that replaced rtcpeer's.
+    handler.setFormatter(logging.Formatter(LOG_FORMAT, defaults={RECORD_ATTRIBUTE: UNNAMED}))
+    setattr(handler, _MARK, True)
+    root.addHandler(handler)
+    root.setLevel(other_level)
+    logging.getLogger("rtcpeer").setLevel(rtcpeer_level)
+
 __all__ = [
+    "LOG_FORMAT",
     "RECORD_ATTRIBUTE",
     "UNNAMED",
+    "add_verbose_argument",
+    "configure_logging",
     "current_peer_connection",
     "logs_as_self",
     "logs_as_self_async",

@@ -30,7 +30,7 @@ from rtcpeer.configuration import IceServerUrl, RTCIceServer, validate_ice_serve
 from rtcpeer.ice import Candidate
 from rtcpeer.ice.events import CandidateError
 from rtcpeer.ice.runtime import IceTransport
-from rtcpeer.pki import CertificateFiles, make_certificates
+from rtcpeer.testing.pki import CertificateFiles, make_certificates
 from rtcpeer.turn.server.config import TurnServerConfig
 from rtcpeer.turn.server.runtime import ListenSettings, TurnServer
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-import rtcpeer.coturn
+import rtcpeer.testing.coturn
 from rtcpeer import RTCPeerConnection
 from rtcpeer.cli import main
 from rtcpeer.demo import DemoOptions, Recorder, render_summary, run_demo
@@ -139,7 +139,7 @@ def test_coturn_regions() -> None:
 def test_coturn_missing_is_a_clear_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(rtcpeer.coturn, "TURNSERVER", "/nonexistent/turnserver")
+    monkeypatch.setattr(rtcpeer.testing.coturn, "TURNSERVER", "/nonexistent/turnserver")
     monkeypatch.setenv("PATH", "/nonexistent")
     assert main(["demo", "--turn", "coturn", "--quiet"]) == 2
     assert "apt-get install coturn" in capsys.readouterr().err

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 from tests.support.chromium import chromium_page
-
-from .support import ARTIFACTS, FAKE_MEDIA, load_example, wait_page
+from tests.support.examples import ARTIFACTS, FAKE_MEDIA, load_example, wait_page
 
 pytestmark = pytest.mark.interop
 SCREENSHOT = ARTIFACTS / "server-example.png"

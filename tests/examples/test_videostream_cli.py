@@ -12,10 +12,9 @@ from pathlib import Path
 
 import av
 import pytest
+from tests.support.examples import EXAMPLES
 
 from rtcpeer import ListenSettings, TurnServer, TurnServerConfig
-
-from .support import EXAMPLES
 
 CLI = EXAMPLES / "videostream-cli" / "cli.py"
 TIMEOUT = 30.0

@@ -11,11 +11,10 @@ import pytest
 import pytest_asyncio
 from tests.support.chromium import BrowserPage, chromium_page, trust_args
 from tests.support.coturn import Coturn, start_coturn
+from tests.support.interop import REGION_A, REGION_B
 from tests.support.netns import private_network
 
-from rtcpeer.pki import CertificateFiles, make_certificates
-
-from .helpers import REGION_A, REGION_B
+from rtcpeer.testing.pki import CertificateFiles, make_certificates
 
 
 @pytest.fixture(scope="session")

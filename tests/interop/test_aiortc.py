@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 from aiortc import RTCPeerConnection as AiortcPeerConnection
+from tests.support.interop import TIMEOUT, exchange_message, opened, rtcpeer, selected_local
 from tests.support.signalling import AiortcSide, Bridge, RtcpeerSide, candidate_fields
-
-from .helpers import TIMEOUT, exchange_message, opened, rtcpeer, selected_local
 
 pytestmark = [pytest.mark.interop, pytest.mark.usefixtures("aioice_on_loopback")]
 

@@ -10,13 +10,12 @@ from typing import Any
 
 import pytest
 from aiortc import RTCPeerConnection as AiortcPeerConnection
+from tests.support.interop import TIMEOUT, exchange_message, opened, rtcpeer
 from tests.support.media import FrameCollector, PatternVideoTrack
 from tests.support.signalling import AiortcSide, Bridge, RtcpeerSide
 
 from rtcpeer.peerconnection.rtp import RTCTrackEvent
 from rtcpeer.transport import AudioStreamTrack
-
-from .helpers import TIMEOUT, exchange_message, opened, rtcpeer
 
 pytestmark = [pytest.mark.interop, pytest.mark.usefixtures("aioice_on_loopback")]
 

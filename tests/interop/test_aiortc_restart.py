@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 from aiortc import RTCPeerConnection as AiortcPeerConnection
+from tests.support.interop import TIMEOUT, exchange_message, opened, rtcpeer
 from tests.support.signalling import AiortcSide, Bridge, RtcpeerSide
 
 from rtcpeer.sdp import parse_sdp
-
-from .helpers import TIMEOUT, exchange_message, opened, rtcpeer
 
 pytestmark = [pytest.mark.interop, pytest.mark.usefixtures("aioice_on_loopback")]
 

@@ -18,6 +18,7 @@ from aiortc import RTCIceCandidate as AiortcCandidate
 from aiortc import RTCPeerConnection as AiortcPeerConnection
 from aiortc import RTCSessionDescription as AiortcDescription
 from aiortc.contrib import signaling as aiortc_signaling
+from tests.support.interop import TIMEOUT, rtcpeer
 
 from rtcpeer import (
     RTCIceCandidate,
@@ -25,8 +26,6 @@ from rtcpeer import (
     RTCSessionDescription,
 )
 from rtcpeer import signaling as rtcpeer_signaling
-
-from .helpers import TIMEOUT, rtcpeer
 
 pytestmark = [pytest.mark.interop, pytest.mark.usefixtures("aioice_on_loopback")]
 

@@ -12,13 +12,9 @@ from typing import Any
 
 import pytest
 from tests.support.chromium import BrowserPage
+from tests.support.chromium_session import ChromiumPair, connect
 from tests.support.coturn import Coturn
-from tests.support.signalling import candidate_fields
-
-from rtcpeer.pki import CertificateFiles
-
-from .chromium_session import ChromiumPair, connect
-from .helpers import (
+from tests.support.interop import (
     REGION_A,
     REGION_B,
     TIMEOUT,
@@ -31,6 +27,9 @@ from .helpers import (
     selected_local,
     until,
 )
+from tests.support.signalling import candidate_fields
+
+from rtcpeer.testing.pki import CertificateFiles
 
 pytestmark = [pytest.mark.interop, pytest.mark.asyncio(loop_scope="module")]
 OFFERING = ["rtcpeer", "chromium"]

@@ -18,14 +18,13 @@ from typing import Any
 
 import pytest
 from tests.support.chromium import BrowserPage
+from tests.support.chromium_session import connect
 from tests.support.coturn import Coturn, start_coturn
+from tests.support.interop import PASSWORD, USER, in_range, selected_local
 from tests.support.netns import private_network
 from tests.support.signalling import candidate_fields
 
-from rtcpeer.pki import CertificateFiles
-
-from .chromium_session import connect
-from .helpers import PASSWORD, USER, in_range, selected_local
+from rtcpeer.testing.pki import CertificateFiles
 
 pytestmark = [pytest.mark.interop, pytest.mark.asyncio(loop_scope="module")]
 OFFERING = ["rtcpeer", "chromium"]

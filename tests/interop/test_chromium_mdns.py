@@ -19,11 +19,10 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 import pytest_asyncio
 from tests.support.chromium import BrowserPage, chromium_page
+from tests.support.chromium_session import connect
+from tests.support.interop import apoll, selected_local
 from tests.support.netns import LAN_ADDRESS, private_network
 from tests.support.signalling import CandidateInit, candidate_fields
-
-from .chromium_session import connect
-from .helpers import apoll, selected_local
 
 pytestmark = [pytest.mark.interop, pytest.mark.asyncio(loop_scope="module")]
 

@@ -11,13 +11,12 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from tests.support.chromium import BrowserPage, chromium_page
+from tests.support.interop import TIMEOUT, apoll, opened, rtcpeer
 from tests.support.media import FrameCollector, PatternVideoTrack
 from tests.support.signalling import Bridge, ChromiumSide, RtcpeerSide
 
 from rtcpeer.peerconnection.rtp import RTCTrackEvent
 from rtcpeer.transport import AudioStreamTrack
-
-from .helpers import TIMEOUT, apoll, opened, rtcpeer
 
 pytestmark = pytest.mark.interop
 

@@ -24,15 +24,7 @@ import pytest
 import pytest_asyncio
 from tests.support.chromium import BrowserPage, chromium_page, trust_args
 from tests.support.coturn import Coturn
-from tests.support.media import FrameCollector, PatternVideoTrack
-from tests.support.signalling import Bridge, ChromiumSide, RtcpeerSide, candidate_fields
-
-from rtcpeer import RTCPeerConnection
-from rtcpeer.peerconnection.rtp import RTCTrackEvent
-from rtcpeer.pki import CertificateFiles
-from rtcpeer.transport import AudioStreamTrack
-
-from .helpers import (
+from tests.support.interop import (
     REGION_A,
     REGION_B,
     TIMEOUT,
@@ -45,6 +37,13 @@ from .helpers import (
     selected_local,
     until,
 )
+from tests.support.media import FrameCollector, PatternVideoTrack
+from tests.support.signalling import Bridge, ChromiumSide, RtcpeerSide, candidate_fields
+
+from rtcpeer import RTCPeerConnection
+from rtcpeer.peerconnection.rtp import RTCTrackEvent
+from rtcpeer.testing.pki import CertificateFiles
+from rtcpeer.transport import AudioStreamTrack
 
 pytestmark = [pytest.mark.interop, pytest.mark.asyncio(loop_scope="module")]
 

@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 from aiortc.rtcsctptransport import DataChunk, parse_packet
 from tests.support.chromium import BrowserPage
-
-from .chromium_session import connect
-from .helpers import apoll
+from tests.support.chromium_session import connect
+from tests.support.interop import apoll
 
 pytestmark = [pytest.mark.interop, pytest.mark.asyncio(loop_scope="module")]
 MESSAGES = 1000

@@ -10,14 +10,7 @@ from typing import Any
 
 import pytest
 from tests.support.coturn import Coturn
-from tests.support.media import FrameCollector, PatternVideoTrack
-from tests.support.signalling import Bridge, RtcpeerSide, candidate_fields
-
-from rtcpeer.peerconnection.rtp import RTCTrackEvent
-from rtcpeer.pki import CertificateFiles
-from rtcpeer.transport import AudioStreamTrack
-
-from .helpers import (
+from tests.support.interop import (
     REGION_A,
     TIMEOUT,
     exchange_message,
@@ -27,6 +20,12 @@ from .helpers import (
     rtcpeer,
     selected_local,
 )
+from tests.support.media import FrameCollector, PatternVideoTrack
+from tests.support.signalling import Bridge, RtcpeerSide, candidate_fields
+
+from rtcpeer.peerconnection.rtp import RTCTrackEvent
+from rtcpeer.testing.pki import CertificateFiles
+from rtcpeer.transport import AudioStreamTrack
 
 pytestmark = pytest.mark.interop
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import pytest
 from tests.support.chromium import BrowserPage
+from tests.support.chromium_session import connect
 
 from rtcpeer import RTCSessionDescription
-
-from .chromium_session import connect
 
 pytestmark = [pytest.mark.interop, pytest.mark.asyncio(loop_scope="module")]
 

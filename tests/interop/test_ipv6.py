@@ -22,15 +22,24 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from tests.support.coturn import Coturn, start_coturn
+from tests.support.interop import (
+    PASSWORD,
+    TIMEOUT,
+    USER,
+    Stream,
+    in_range,
+    on_region,
+    opened,
+    poll,
+    until,
+)
 
 from rtcpeer import RTCPeerConnection
-from rtcpeer.pki import CertificateFiles
+from rtcpeer.testing.pki import CertificateFiles
 from rtcpeer.turn.client import AllocationFailed, TurnClientConnection, TurnServer
 from rtcpeer.turn.server.config import TurnServerConfig
 from rtcpeer.turn.server.runtime import ListenSettings
 from rtcpeer.turn.server.runtime import TurnServer as EmbeddedTurnServer
-
-from .helpers import PASSWORD, TIMEOUT, USER, Stream, in_range, on_region, opened, poll, until
 
 pytestmark = pytest.mark.interop
 
@@ -178,7 +187,7 @@ async def test_coturn_440_reason_has_no_padding_nuls(coturns: dict[str, Coturn])
         conn.allocate(loop.time())
         event = None
         while event is None:
-            for data in conn.datagrams_to_send(loop.time()):
+            for data in conn.datagrams_to_send():
                 await loop.sock_sendall(sock, data)
             conn.receive(await asyncio.wait_for(loop.sock_recv(sock, 2048), TIMEOUT), loop.time())
             event = conn.next_event()

@@ -23,12 +23,7 @@ from typing import Any
 
 import pytest
 from tests.support.coturn import Coturn, start_coturn
-from tests.support.signalling import Bridge, RtcpeerSide
-
-from rtcpeer import RTCPeerConnection
-from rtcpeer.pki import CertificateFiles
-
-from .helpers import (
+from tests.support.interop import (
     REGION_A,
     REGION_B,
     TIMEOUT,
@@ -41,6 +36,10 @@ from .helpers import (
     rtcpeer,
     until,
 )
+from tests.support.signalling import Bridge, RtcpeerSide
+
+from rtcpeer import RTCPeerConnection
+from rtcpeer.testing.pki import CertificateFiles
 
 pytestmark = pytest.mark.interop
 

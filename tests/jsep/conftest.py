@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tests.jsep.jsep_helpers import local_parameters
+from tests.support.jsep import local_parameters
 
 from rtcpeer.jsep import LocalParameters
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.jsep.jsep_helpers import read_sample
+from tests.support.jsep import read_sample
 
 from rtcpeer.jsep import RTCSdpType, add_candidate, locate_remote_candidate
 from rtcpeer.jsep.remote import parse_remote_description

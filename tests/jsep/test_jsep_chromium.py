@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.jsep.jsep_helpers import LOCAL_CREDENTIALS, local_parameters
 from tests.support.chromium import BrowserPage, chromium_page
+from tests.support.jsep import LOCAL_CREDENTIALS, local_parameters
 
 from rtcpeer.jsep import (
     RTCIceCandidate,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from aiortc import sdp as aiortc_sdp
-from tests.jsep.jsep_helpers import (
+from tests.support.jsep import (
     FINGERPRINT,
     LOCAL_CREDENTIALS,
     OFFER_SAMPLES,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tests.jsep.jsep_helpers import ANSWER_SAMPLES, OFFER_SAMPLES, read_sample
+from tests.support.jsep import ANSWER_SAMPLES, OFFER_SAMPLES, read_sample
 
 from rtcpeer.errors import InvalidAccessError, OperationError
 from rtcpeer.jsep import (

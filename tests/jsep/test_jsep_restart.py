@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 
-from tests.jsep.jsep_helpers import LOCAL_CREDENTIALS, local_parameters, read_sample
+from tests.support.jsep import LOCAL_CREDENTIALS, local_parameters, read_sample
 
 from rtcpeer.jsep import (
     IceCredentials,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tests.jsep.jsep_helpers import read_sample
+from tests.support.jsep import read_sample
 
 from rtcpeer.errors import OperationError
 from rtcpeer.jsep import RTCIceCandidate, add_candidate, locate_remote_candidate

@@ -9,7 +9,7 @@ import pytest
 from aiortc import sdp as aiortc_sdp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.jsep.jsep_helpers import LOCAL_CREDENTIALS, local_parameters, read_sample
+from tests.support.jsep import LOCAL_CREDENTIALS, local_parameters, read_sample
 
 from rtcpeer.jsep import RTCError, parse_remote_description
 from rtcpeer.jsep.codecs import Codec, HeaderExtension, MediaCapabilities

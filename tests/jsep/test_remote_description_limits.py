@@ -13,8 +13,8 @@ import time
 import pytest
 
 from rtcpeer import RTCPeerConnection, RTCSessionDescription
-from rtcpeer.ice.config import MAX_REMOTE_CANDIDATES
 from rtcpeer.jsep.remote import MAX_REMOTE_SDP_BYTES
+from rtcpeer.sdp.ice import MAX_REMOTE_CANDIDATES
 
 
 async def _offer_with(count: int, padding: int = 0) -> str:

@@ -4,11 +4,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from tests.support.peer_connections import Link, peer
 
 from rtcpeer import RTCPeerConnection
-from rtcpeer.pki import CertificateFiles, make_certificates
-
-from .support import Link, peer
+from rtcpeer.testing.pki import CertificateFiles, make_certificates
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,9 @@ import asyncio
 from typing import Any
 
 import pytest
+from tests.support.peer_connections import TIMEOUT, Link, negotiate, open_channels, peer
 
 from rtcpeer import InvalidStateError, OperationError
-
-from .support import TIMEOUT, Link, negotiate, open_channels, peer
 
 
 def _ice_lines(sdp: str) -> dict[str, str]:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from cryptography.hazmat.primitives.serialization import Encoding
+from tests.support.peer_connections import Link, open_channels, peer, until
 
 from rtcpeer import RTCCertificate, RTCPeerConnection
 from rtcpeer.sdp import parse_sdp
-
-from .support import Link, open_channels, peer, until
 
 
 def _fingerprints(sdp: str) -> list[str]:

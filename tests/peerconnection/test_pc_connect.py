@@ -8,11 +8,7 @@ import asyncio
 from typing import Any
 
 import pytest
-
-from rtcpeer import OperationError, RTCPeerConnection
-from rtcpeer.pki import CertificateFiles
-
-from .support import (
+from tests.support.peer_connections import (
     REGION_A,
     TIMEOUT,
     Link,
@@ -27,6 +23,9 @@ from .support import (
     start_region,
     until,
 )
+
+from rtcpeer import OperationError, RTCPeerConnection
+from rtcpeer.testing.pki import CertificateFiles
 
 
 async def _exchange(near: Any, far: Any) -> None:

@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 from aiortc.rtcsctptransport import USERDATA_MAX_LENGTH, DataChunk, RTCSctpTransport, parse_packet
 from OpenSSL import SSL
+from tests.support.peer_connections import TIMEOUT, Link, open_channels, peer, poll
 
 from rtcpeer.transport.sctp import MAX_BUNDLED_CHUNKS_LENGTH, SACK_DELAY
-
-from .support import TIMEOUT, Link, open_channels, peer, poll
 
 
 @dataclass

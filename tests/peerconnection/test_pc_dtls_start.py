@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from rtcpeer import RTCPeerConnection
+from tests.support.peer_connections import TIMEOUT, Link, negotiate, opened, peer
 
-from .support import TIMEOUT, Link, negotiate, opened, peer
+from rtcpeer import RTCPeerConnection
 
 
 def _record_ice_state_at_dtls_states(pc: RTCPeerConnection, log: list[tuple[str, str]]) -> None:

@@ -6,12 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from rtcpeer import RTCPeerConnection
-from rtcpeer.ice import ConsentPolicy, IceAgentConfig
-from rtcpeer.pki import CertificateFiles
-from rtcpeer.stun.transaction import RetransmissionPolicy
-
-from .support import (
+from tests.support.peer_connections import (
     REGION_A,
     REGION_B,
     TIMEOUT,
@@ -26,6 +21,11 @@ from .support import (
     start_region,
     until,
 )
+
+from rtcpeer import RTCPeerConnection
+from rtcpeer.ice import ConsentPolicy, IceAgentConfig
+from rtcpeer.stun.transaction import RetransmissionPolicy
+from rtcpeer.testing.pki import CertificateFiles
 
 #: Consent lost within about a second, so that the test sees "failed" quickly.
 QUICK_CONSENT = IceAgentConfig(

@@ -27,15 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-import rtcpeer.stun.message
-from rtcpeer.ice.runtime.sockets import open_udp
-from rtcpeer.logs import UNNAMED, current_peer_connection, peer_connection_context
-from rtcpeer.pki import CertificateFiles
-from rtcpeer.turn.server.config import TurnServerConfig
-from rtcpeer.turn.server.runtime import ListenSettings, TurnServer
-
-from .support import (
+from tests.support.peer_connections import (
     REGION_A,
     REGION_B,
     TIMEOUT,
@@ -47,6 +39,13 @@ from .support import (
     relay_config,
     start_region,
 )
+
+import rtcpeer.stun.message
+from rtcpeer.ice.runtime.sockets import open_udp
+from rtcpeer.logs import UNNAMED, current_peer_connection, peer_connection_context
+from rtcpeer.testing.pki import CertificateFiles
+from rtcpeer.turn.server.config import TurnServerConfig
+from rtcpeer.turn.server.runtime import ListenSettings, TurnServer
 
 USER = "logged-user"
 #: Distinctive, so that finding it in a log line cannot be a coincidence.

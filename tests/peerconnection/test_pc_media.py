@@ -8,12 +8,11 @@ from typing import Any
 
 import pytest
 from tests.support.media import FrameCollector, PatternVideoTrack
+from tests.support.peer_connections import TIMEOUT, Link, negotiate, opened, peer
 
 from rtcpeer import RTCPeerConnection
 from rtcpeer.peerconnection.rtp import MediaStream, RTCTrackEvent
 from rtcpeer.transport import AudioStreamTrack
-
-from .support import TIMEOUT, Link, negotiate, opened, peer
 
 
 class Tracks:

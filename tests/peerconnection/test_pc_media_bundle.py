@@ -11,13 +11,12 @@ from typing import Any
 
 import pytest
 from tests.support.media import FrameCollector, PatternVideoTrack
+from tests.support.peer_connections import TIMEOUT, Link, negotiate, opened, peer
 
 from rtcpeer import RTCPeerConnection
 from rtcpeer.peerconnection.rtp import RTCTrackEvent
 from rtcpeer.sdp import parse_sdp
 from rtcpeer.transport import AudioStreamTrack
-
-from .support import TIMEOUT, Link, negotiate, opened, peer
 
 
 def _transports(pc: RTCPeerConnection) -> set[int]:

@@ -8,12 +8,11 @@ import asyncio
 
 import pytest
 from tests.support.media import FrameCollector, PatternVideoTrack
+from tests.support.peer_connections import TIMEOUT, negotiate, poll
 
 from rtcpeer import RTCPeerConnection
 from rtcpeer.peerconnection.rtp import RTCRtpReceiver, RTCTrackEvent
 from rtcpeer.transport import AudioStreamTrack
-
-from .support import TIMEOUT, negotiate, poll
 
 
 @pytest.fixture

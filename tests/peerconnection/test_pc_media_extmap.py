@@ -12,11 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.support.media import PatternVideoTrack
+from tests.support.peer_connections import peer
 
 from rtcpeer import RTCPeerConnection, RTCSessionDescription
 from rtcpeer.transport import AudioStreamTrack
-
-from .support import peer
 
 SAMPLE = Path(__file__).parents[1] / "sdp" / "samples" / "chrome_av_data_offer.sdp"
 

@@ -9,14 +9,13 @@ from typing import Any
 
 import pytest
 from tests.support.media import FrameCollector, PatternVideoTrack
+from tests.support.peer_connections import TIMEOUT, negotiate, negotiation_needed_settled, opened
 
 from rtcpeer import RTCPeerConnection
 from rtcpeer.errors import InvalidAccessError, InvalidModificationError, InvalidStateError
 from rtcpeer.jsep import RTCError
 from rtcpeer.peerconnection.rtp import RTCRtpSender, RTCTrackEvent
 from rtcpeer.transport import AudioStreamTrack
-
-from .support import TIMEOUT, negotiate, negotiation_needed_settled, opened
 
 
 @pytest.fixture

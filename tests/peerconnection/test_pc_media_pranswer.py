@@ -9,12 +9,11 @@ import asyncio
 
 import pytest
 from tests.support.media import FrameCollector, PatternVideoTrack
+from tests.support.peer_connections import TIMEOUT
 
 from rtcpeer import RTCPeerConnection
 from rtcpeer.peerconnection.rtp import RTCTrackEvent
 from rtcpeer.transport import AudioStreamTrack
-
-from .support import TIMEOUT
 
 
 @pytest.fixture

@@ -9,12 +9,11 @@ import asyncio
 
 import pytest
 from tests.support.media import FrameCollector, PatternVideoTrack
+from tests.support.peer_connections import TIMEOUT, negotiate
 
 from rtcpeer import RTCPeerConnection
 from rtcpeer.peerconnection.rtp import MediaStream, MediaStreamTrackEvent, RTCTrackEvent
 from rtcpeer.transport import MediaStreamTrack
-
-from .support import TIMEOUT, negotiate
 
 
 @pytest.fixture

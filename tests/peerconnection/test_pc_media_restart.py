@@ -8,13 +8,7 @@ from typing import Any
 
 import pytest
 from tests.support.media import FrameCollector, PatternVideoTrack
-
-from rtcpeer import RTCPeerConnection
-from rtcpeer.peerconnection.rtp import RTCTrackEvent
-from rtcpeer.pki import CertificateFiles
-from rtcpeer.transport import AudioStreamTrack
-
-from .support import (
+from tests.support.peer_connections import (
     REGION_A,
     REGION_B,
     TIMEOUT,
@@ -28,6 +22,11 @@ from .support import (
     start_region,
     until,
 )
+
+from rtcpeer import RTCPeerConnection
+from rtcpeer.peerconnection.rtp import RTCTrackEvent
+from rtcpeer.testing.pki import CertificateFiles
+from rtcpeer.transport import AudioStreamTrack
 
 
 async def _ssrcs(pc: RTCPeerConnection) -> dict[str, set[int]]:

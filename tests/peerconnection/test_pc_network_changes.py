@@ -15,13 +15,14 @@ import time
 from typing import Any
 
 from tests.support.netns import private_network
-
-from rtcpeer import RTCPeerConnection
-from rtcpeer.ice import ConsentPolicy, IceAgentConfig
-from rtcpeer.peerconnection.network_monitor import NetworkChange
-from rtcpeer.stun.transaction import RetransmissionPolicy
-
-from .support import (
+from tests.support.network_changes import (
+    NEW_ADDRESS,
+    OLD_ADDRESS,
+    OTHER_SUBNET,
+    client_interface,
+    ip,
+)
+from tests.support.peer_connections import (
     FAST_ICE,
     TIMEOUT,
     Link,
@@ -32,21 +33,10 @@ from .support import (
     until,
 )
 
-OLD_ADDRESS = "10.1.0.2"
-NEW_ADDRESS = "10.1.0.77"
-OTHER_SUBNET = "10.2.0.7"
-
-
-def _ip(*args: str) -> None:
-    subprocess.run(["ip", *args], check=True, capture_output=True)
-
-
-def _client_interface(address: str) -> None:
-    """A veth interface carrying ``address`` (the client's only non-loopback address)."""
-    _ip("link", "add", "rtcpeer-d0", "type", "veth", "peer", "name", "rtcpeer-d1")
-    _ip("link", "set", "rtcpeer-d0", "up")
-    _ip("link", "set", "rtcpeer-d1", "up")
-    _ip("addr", "add", f"{address}/24", "dev", "rtcpeer-d0")
+from rtcpeer import RTCPeerConnection
+from rtcpeer.ice import ConsentPolicy, IceAgentConfig
+from rtcpeer.peerconnection.network_monitor import NetworkChange
+from rtcpeer.stun.transaction import RetransmissionPolicy
 
 
 def _client_and_server() -> tuple[RTCPeerConnection, RTCPeerConnection]:
@@ -67,7 +57,7 @@ async def test_restart_after_an_address_change_gathers_on_the_new_address() -> N
     """Outcome 1: restartIce() after 10.1.0.2 -> 10.1.0.77 offers the new address,
     connects over it and retires the socket on the vanished one."""
     with private_network():
-        _client_interface(OLD_ADDRESS)
+        client_interface(OLD_ADDRESS)
         client, server = _client_and_server()
         link = Link()
         link.connect(client, server)
@@ -75,8 +65,8 @@ async def test_restart_after_an_address_change_gathers_on_the_new_address() -> N
             channel, far = await open_channels(client, server, link, "moving")
             assert (await selected_local(client))["address"] == OLD_ADDRESS
 
-            _ip("addr", "del", f"{OLD_ADDRESS}/24", "dev", "rtcpeer-d0")
-            _ip("addr", "add", f"{NEW_ADDRESS}/24", "dev", "rtcpeer-d0")
+            ip("addr", "del", f"{OLD_ADDRESS}/24", "dev", "rtcpeer-d0")
+            ip("addr", "add", f"{NEW_ADDRESS}/24", "dev", "rtcpeer-d0")
             client.restartIce()
             await negotiate(client, server)
             ice = client._transports.ice  # type: ignore[union-attr]
@@ -155,7 +145,7 @@ async def test_backlog_after_failed_and_restart_arrives_within_half_a_second() -
     outage of 3 s after ``failed`` lined up with the 1 s cycle).
     """
     with private_network():
-        _client_interface(OLD_ADDRESS)
+        client_interface(OLD_ADDRESS)
         client = RTCPeerConnection(_include_loopback=False, _ice_config=QUICK_FAIL)
         server = RTCPeerConnection(_host_addresses=("127.0.0.1",), _ice_config=QUICK_FAIL)
         link = Link()
@@ -248,7 +238,7 @@ async def test_a_three_second_cut_is_reported_on_both_sides_and_recovered() -> N
     within 3 s of the cut, both return to ``connected`` once packets flow,
     and every message sent during the cut arrives."""
     with private_network():
-        _client_interface(OLD_ADDRESS)
+        client_interface(OLD_ADDRESS)
         client, server = _client_and_server()
         link = Link()
         link.connect(client, server)
@@ -297,7 +287,7 @@ async def test_network_monitor_trickles_new_addresses_and_advises_a_restart() ->
     gets a host candidate, trickled as ``icecandidate``, and a ``networkchange``
     event; removing the selected pair's address says a restart is advisable."""
     with private_network():
-        _client_interface(OLD_ADDRESS)
+        client_interface(OLD_ADDRESS)
         client = RTCPeerConnection(
             _include_loopback=False, _ice_config=FAST_ICE, network_monitor=True
         )
@@ -316,12 +306,12 @@ async def test_network_monitor_trickles_new_addresses_and_advises_a_restart() ->
             assert (await selected_local(client))["address"] == OLD_ADDRESS
 
             # Another subnet: deleting 10.1.0.2/24 would take its secondaries along.
-            _ip("addr", "add", f"{OTHER_SUBNET}/24", "dev", "rtcpeer-d0")
+            ip("addr", "add", f"{OTHER_SUBNET}/24", "dev", "rtcpeer-d0")
             change = await asyncio.wait_for(changes.get(), TIMEOUT)
             assert change == NetworkChange((OTHER_SUBNET,), (), restart_advisable=False)
             await poll(lambda: OTHER_SUBNET in trickled)
 
-            _ip("addr", "del", f"{OLD_ADDRESS}/24", "dev", "rtcpeer-d0")
+            ip("addr", "del", f"{OLD_ADDRESS}/24", "dev", "rtcpeer-d0")
             change = await asyncio.wait_for(changes.get(), TIMEOUT)
             assert change == NetworkChange((), (OLD_ADDRESS,), restart_advisable=True)
         finally:

@@ -15,13 +15,19 @@ from typing import Any
 
 import pytest
 from tests.support.netns import private_network
+from tests.support.network_changes import OLD_ADDRESS, OTHER_SUBNET, client_interface, ip
+from tests.support.peer_connections import (
+    FAST_ICE,
+    TIMEOUT,
+    Link,
+    open_channels,
+    poll,
+    selected_local,
+)
 
 from rtcpeer import RTCPeerConnection
 from rtcpeer.peerconnection import network_monitor
 from rtcpeer.peerconnection.network_monitor import NetworkChange, NetworkMonitor, open_netlink
-
-from .support import FAST_ICE, TIMEOUT, Link, open_channels, poll, selected_local
-from .test_pc_network_changes import OLD_ADDRESS, OTHER_SUBNET, _client_interface, _ip
 
 #: Longer than any test here runs: a change seen at all was announced, not polled.
 LONG_POLL = 60.0
@@ -51,7 +57,7 @@ async def test_netlink_announces_a_new_address_long_before_the_poll_interval(
     monkeypatch.setattr(network_monitor, "POLL_INTERVAL", LONG_POLL)
     monkeypatch.setattr(network_monitor, "NETLINK_POLL_INTERVAL", LONG_POLL)
     with private_network():
-        _client_interface(OLD_ADDRESS)
+        client_interface(OLD_ADDRESS)
         client, server = _monitored_client(), _server()
         link = Link()
         link.connect(client, server)
@@ -61,7 +67,7 @@ async def test_netlink_announces_a_new_address_long_before_the_poll_interval(
             assert monitor is not None and monitor.uses_netlink
             trickled = _trickled(client)
             added_at = time.monotonic()
-            _ip("addr", "add", f"{OTHER_SUBNET}/24", "dev", "rtcpeer-d0")
+            ip("addr", "add", f"{OTHER_SUBNET}/24", "dev", "rtcpeer-d0")
             await poll(lambda: OTHER_SUBNET in trickled, timeout=TIMEOUT)
             took = time.monotonic() - added_at
             assert took < 0.5, f"trickled {took:.2f} s after the address was added"
@@ -147,14 +153,14 @@ async def test_a_trickled_address_gets_pairs_that_are_checked_after_selection() 
     learnt it by trickle, after the client's end-of-candidates) -- and succeed,
     so a later switch or restart can use them. The selected pair stays."""
     with private_network():
-        _client_interface(OLD_ADDRESS)
+        client_interface(OLD_ADDRESS)
         client, server = _monitored_client(), _server()
         link = Link()
         link.connect(client, server)
         try:
             await open_channels(client, server, link, "checked")
             trickled = _trickled(client)
-            _ip("addr", "add", f"{OTHER_SUBNET}/24", "dev", "rtcpeer-d0")
+            ip("addr", "add", f"{OTHER_SUBNET}/24", "dev", "rtcpeer-d0")
             await poll(lambda: OTHER_SUBNET in trickled)
             await link.settle()  # the server took the candidate (no error)
 
@@ -179,7 +185,7 @@ async def test_gathering_state_follows_the_monitor() -> None:
     the new candidate is followed by an end-of-candidates (null) icecandidate
     -- as after a restart."""
     with private_network():
-        _client_interface(OLD_ADDRESS)
+        client_interface(OLD_ADDRESS)
         client, server = _monitored_client(), _server()
         link = Link()
         link.connect(client, server)
@@ -190,7 +196,7 @@ async def test_gathering_state_follows_the_monitor() -> None:
             client.on("icegatheringstatechange", lambda: states.append(client.iceGatheringState))
             events: list[Any] = []
             client.on("icecandidate", lambda event: events.append(event.candidate))
-            _ip("addr", "add", f"{OTHER_SUBNET}/24", "dev", "rtcpeer-d0")
+            ip("addr", "add", f"{OTHER_SUBNET}/24", "dev", "rtcpeer-d0")
             await poll(lambda: None in events)
             # The candidate, the section's end-of-candidates (an empty
             # candidate line) and the null candidate.

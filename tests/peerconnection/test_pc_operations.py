@@ -8,10 +8,9 @@ from collections.abc import Awaitable
 from typing import Any
 
 import pytest
+from tests.support.peer_connections import opened, peer, until
 
 from rtcpeer import InvalidStateError
-
-from .support import opened, peer, until
 
 
 async def test_concurrent_calls_complete_in_call_order() -> None:

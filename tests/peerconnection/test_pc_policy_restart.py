@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from tests.support.peer_connections import TIMEOUT, Link, negotiate, peer
 
 from rtcpeer import RTCPeerConnection
 from rtcpeer.sdp import parse_sdp
-
-from .support import TIMEOUT, Link, negotiate, peer
 
 
 def _ufrag(sdp: str) -> str | None:

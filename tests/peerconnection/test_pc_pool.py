@@ -6,9 +6,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from rtcpeer.pki import CertificateFiles
+from tests.support.peer_connections import (
+    REGION_A,
+    REGION_B,
+    TIMEOUT,
+    peer,
+    poll,
+    relay_config,
+    start_region,
+)
 
-from .support import REGION_A, REGION_B, TIMEOUT, peer, poll, relay_config, start_region
+from rtcpeer.testing.pki import CertificateFiles
 
 
 def _pooled(server: Any) -> dict[str, Any]:

@@ -8,11 +8,7 @@ import asyncio
 from typing import Any
 
 import pytest
-
-from rtcpeer import RTCPeerConnection
-from rtcpeer.pki import CertificateFiles
-
-from .support import (
+from tests.support.peer_connections import (
     REGION_A,
     REGION_B,
     TIMEOUT,
@@ -27,6 +23,9 @@ from .support import (
     start_region,
     until,
 )
+
+from rtcpeer import RTCPeerConnection
+from rtcpeer.testing.pki import CertificateFiles
 
 
 class Stream:

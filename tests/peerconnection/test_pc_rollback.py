@@ -10,11 +10,7 @@ import asyncio
 from typing import Any
 
 import pytest
-
-from rtcpeer import RTCPeerConnection
-from rtcpeer.pki import CertificateFiles
-
-from .support import (
+from tests.support.peer_connections import (
     REGION_A,
     TIMEOUT,
     Link,
@@ -27,6 +23,9 @@ from .support import (
     start_region,
     until,
 )
+
+from rtcpeer import RTCPeerConnection
+from rtcpeer.testing.pki import CertificateFiles
 
 
 def _candidate_lines(sdp: str) -> list[str]:

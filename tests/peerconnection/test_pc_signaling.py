@@ -8,11 +8,17 @@ import asyncio
 from typing import Any
 
 import pytest
+from tests.support.peer_connections import (
+    TIMEOUT,
+    Link,
+    negotiate,
+    negotiation_needed_settled,
+    opened,
+    peer,
+)
 
 from rtcpeer import InvalidModificationError, InvalidStateError, RTCPeerConnection
 from rtcpeer.jsep import RTCSessionDescription
-
-from .support import TIMEOUT, Link, negotiate, negotiation_needed_settled, opened, peer
 
 
 async def _remote_offer() -> RTCSessionDescription:

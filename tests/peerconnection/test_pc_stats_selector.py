@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import pytest
 from aiortc.mediastreams import AudioStreamTrack
+from tests.support.peer_connections import peer
 
 from rtcpeer import InvalidAccessError
-
-from .support import peer
 
 
 async def test_null_selector_is_the_whole_report() -> None:

@@ -9,11 +9,7 @@ from typing import Any
 
 import pytest
 from cryptography import x509
-
-from rtcpeer import RTCPeerConnection, TurnTls, spki_pin
-from rtcpeer.pki import CertificateFiles
-
-from .support import (
+from tests.support.peer_connections import (
     REGION_A,
     Link,
     in_region,
@@ -25,6 +21,9 @@ from .support import (
     start_region,
     until,
 )
+
+from rtcpeer import RTCPeerConnection, TurnTls, spki_pin
+from rtcpeer.testing.pki import CertificateFiles
 
 #: Far below the 39.5 s that RFC 8863's patience timer would take.
 AT_ONCE = 5.0

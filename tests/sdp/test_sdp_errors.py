@@ -3,24 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from tests.support.sdp import GOOD
 
 from rtcpeer.sdp import SdpParseError, parse_sdp
-
-GOOD = [
-    "v=0",
-    "o=- 1 1 IN IP4 0.0.0.0",
-    "s=-",
-    "t=0 0",
-    "a=group:BUNDLE 0",
-    "m=application 9 UDP/DTLS/SCTP webrtc-datachannel",
-    "c=IN IP4 0.0.0.0",
-    "a=ice-ufrag:abcd",
-    "a=ice-pwd:abcdefghijklmnopqrstuv",
-    "a=fingerprint:sha-256 AB:CD",
-    "a=setup:actpass",
-    "a=mid:0",
-    "a=sctp-port:5000",
-]
 
 
 def sdp_with(line_number: int, replacement: str | None) -> str:

@@ -4,7 +4,7 @@ which error is reported first, and on which line."""
 from __future__ import annotations
 
 import pytest
-from tests.sdp.test_sdp_errors import GOOD
+from tests.support.sdp import GOOD
 
 from rtcpeer.sdp import Fingerprint, Group, SdpParseError, SdpValueError, parse_sdp
 from rtcpeer.sdp.candidate import check_candidate_value, parse_candidate_value

@@ -12,11 +12,10 @@ from typing import Any
 
 from aiortc import RTCDataChannel, RTCDataChannelParameters, RTCSctpTransport
 from aiortc.rtcdtlstransport import RTCDtlsTransport
+from tests.support.waiting import TIMEOUT, opened
 
 from rtcpeer.configuration import RTCCertificate
 from rtcpeer.transport import create_dtls_transport, local_dtls_parameters
-
-from .waiting import TIMEOUT, opened
 
 
 async def connected_dtls(

@@ -1,11 +1,11 @@
-"""The coturn launcher for tests: it lives in :mod:`rtcpeer.coturn` (the demo uses it too).
+"""The coturn launcher for tests: it lives in :mod:`rtcpeer.testing.coturn` (the demo uses it too).
 
 Kept as a re-export so ``from tests.support.coturn import ...`` keeps working.
 """
 
 from __future__ import annotations
 
-from rtcpeer.coturn import (
+from rtcpeer.testing.coturn import (
     HOST,
     TURNSERVER,
     Coturn,

@@ -11,9 +11,9 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from rtcpeer.ice.runtime import IceTransport
+from tests.support.waiting import TIMEOUT, until
 
-from .waiting import TIMEOUT, until
+from rtcpeer.ice.runtime import IceTransport
 
 
 def loopback_transport(controlling: bool) -> IceTransport:

@@ -7,6 +7,7 @@ import contextlib
 from typing import Any
 
 from av import VideoFrame
+from tests.support.waiting import TIMEOUT
 
 from rtcpeer.transport import (
     MediaStreamTrack,
@@ -17,8 +18,6 @@ from rtcpeer.transport import (
     RtpSendSettings,
     VideoStreamTrack,
 )
-
-from .waiting import TIMEOUT
 
 VP8 = RtpCodec(
     payload_type=96,

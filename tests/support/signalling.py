@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rtcpeer import RTCPeerConnection
+from tests.support.chromium import BrowserPage, is_loopback_candidate
 
-from .chromium import BrowserPage, is_loopback_candidate
+from rtcpeer import RTCPeerConnection
 
 TIMEOUT = 10.0
 CandidateInit = dict[str, Any] | None

@@ -32,49 +32,12 @@ import pytest
 from aiortc import RTCDataChannel, RTCSctpTransport
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from tests.support.aiortc_stack import open_channel_over
+from tests.support.memory_path import MemoryPath, MemoryTransport
 
 from rtcpeer.configuration import RTCCertificate
 from rtcpeer.transport import AIORTC_ICE_SURFACE, create_dtls_transport
 
 TIMEOUT = 10.0
-
-
-class MemoryPath:
-    """A bidirectional in-memory datagram path that can be cut and restored."""
-
-    def __init__(self) -> None:
-        self.up = True
-        self.dropped = 0
-
-
-class MemoryTransport:
-    """A DatagramTransport whose datagrams travel over a MemoryPath."""
-
-    def __init__(self, role: str, path: MemoryPath) -> None:
-        self._role = role
-        self._path = path
-        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
-        self.peer: MemoryTransport | None = None
-
-    @property
-    def role(self) -> str:
-        return self._role
-
-    async def receive(self) -> bytes:
-        data = await self._queue.get()
-        if data is None:
-            raise ConnectionError("closed")
-        return data
-
-    def send(self, data: bytes) -> None:
-        assert self.peer is not None
-        if self._path.up:
-            self.peer._queue.put_nowait(data)
-        else:
-            self._path.dropped += 1
-
-    def close(self) -> None:
-        self._queue.put_nowait(None)
 
 
 def test_aiortc_reads_only_the_adapter_surface_from_its_ice_transport() -> None:

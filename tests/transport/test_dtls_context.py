@@ -20,7 +20,8 @@ import pytest
 from aiortc.rtcdtlstransport import RTCDtlsParameters, RTCDtlsTransport
 from cryptography.hazmat.primitives.serialization import Encoding
 from OpenSSL import SSL
-from tests.transport.test_aiortc_contract import TIMEOUT, MemoryPath, MemoryTransport
+from tests.support.memory_path import MemoryPath, MemoryTransport
+from tests.support.waiting import TIMEOUT
 
 from rtcpeer.configuration import RTCCertificate
 from rtcpeer.transport import create_dtls_transport, local_dtls_parameters

@@ -18,8 +18,8 @@ import pytest
 from av import AudioFrame
 from tests.support.aiortc_stack import connected_dtls
 from tests.support.media import audio_receive, audio_send
+from tests.support.memory_path import Wire
 from tests.support.waiting import TIMEOUT
-from tests.transport.test_media_path import Wire
 
 from rtcpeer.configuration import RTCCertificate
 from rtcpeer.demo.media import AUDIO_SAMPLES, CountingAudioTrack

@@ -24,8 +24,8 @@ from aiortc.rtp import RtpPacket
 from av import VideoFrame
 from tests.support.aiortc_stack import connected_dtls
 from tests.support.media import VP8, PatternVideoTrack, video_receive, video_send
+from tests.support.memory_path import Wire
 from tests.support.waiting import TIMEOUT
-from tests.transport.test_media_path import Wire
 
 from rtcpeer.configuration import RTCCertificate
 from rtcpeer.transport import MediaSender, VideoStreamTrack

@@ -23,15 +23,14 @@ from tests.support.media import (
     OPUS,
     VP8,
     VP8_RTX,
-    FrameCollector,
     PatternVideoTrack,
     audio_receive,
     audio_send,
     video_receive,
     video_send,
 )
+from tests.support.memory_path import Wire
 from tests.support.waiting import TIMEOUT
-from tests.transport.test_aiortc_contract import MemoryPath, MemoryTransport
 
 from rtcpeer.configuration import RTCCertificate
 from rtcpeer.errors import InvalidStateError
@@ -54,42 +53,6 @@ from rtcpeer.transport.media import receive_parameters, send_parameters
 @pytest.fixture(scope="module")
 def certificates() -> tuple[RTCCertificate, RTCCertificate]:
     return RTCCertificate.generate("ECDSA"), RTCCertificate.generate("ECDSA")
-
-
-class Wire:
-    """Two in-memory transports (``left`` is the DTLS client) and what runs over them."""
-
-    def __init__(self) -> None:
-        path = MemoryPath()
-        self.left = MemoryTransport("controlling", path)
-        self.right = MemoryTransport("controlled", path)
-        self.left.peer, self.right.peer = self.right, self.left
-        self.dtls: list[Any] = []
-        self.senders: list[MediaSender] = []
-        self.receivers: list[MediaReceiver] = []
-        self.collectors: list[FrameCollector] = []
-
-    def sender(self, *args: Any, **kwargs: Any) -> MediaSender:
-        sender = MediaSender(*args, **kwargs)
-        self.senders.append(sender)
-        return sender
-
-    def receiver(self, *args: Any, **kwargs: Any) -> tuple[MediaReceiver, FrameCollector]:
-        receiver = MediaReceiver(*args, **kwargs)
-        self.receivers.append(receiver)
-        collector = FrameCollector(receiver.track)
-        self.collectors.append(collector)
-        return receiver, collector
-
-    async def close(self) -> None:
-        for collector in self.collectors:
-            await collector.close()
-        for sender in self.senders:
-            await sender.stop()
-        for receiver in self.receivers:
-            await receiver.stop()
-        for dtls in self.dtls:
-            await dtls.stop()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from aiortc.rtp import RtpPacket
 from tests.support.aiortc_stack import connected_dtls
 from tests.support.media import PatternVideoTrack, video_receive, video_send
-from tests.transport.test_media_path import Wire
+from tests.support.memory_path import Wire
 
 from rtcpeer.configuration import RTCCertificate
 

@@ -9,7 +9,7 @@ from aiortc.rtcdtlstransport import RtpRouter
 from aiortc.rtp import AnyRtcpPacket, HeaderExtensionsMap, RtpPacket
 from tests.support.aiortc_stack import connected_dtls
 from tests.support.media import video_receive
-from tests.transport.test_aiortc_contract import MemoryPath, MemoryTransport
+from tests.support.memory_path import MemoryPath, MemoryTransport
 
 from rtcpeer.configuration import RTCCertificate
 from rtcpeer.transport import SrtpUnavailableError

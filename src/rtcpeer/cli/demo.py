@@ -37,7 +37,6 @@ from typing import Any
 
 from rtcpeer.cli.help import HelpFormatter, command_description
 from rtcpeer.cli.logs import add_verbose_argument, configure_logging
-from rtcpeer.coturn import CoturnMissingError
 from rtcpeer.demo import (
     DemoError,
     DemoOptions,
@@ -48,6 +47,7 @@ from rtcpeer.demo import (
     run_demo,
 )
 from rtcpeer.demo.timeline import Observer
+from rtcpeer.testing.coturn import CoturnMissingError
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -80,7 +80,7 @@ async def start_embedded_region(
 
 async def start_coturn_region(name: str, relay_ports: tuple[int, int], workdir: Path) -> Region:
     """A coturn process on free loopback ports (raises CoturnMissingError without coturn)."""
-    from rtcpeer.coturn import HOST, start_coturn
+    from rtcpeer.testing.coturn import HOST, start_coturn
 
     server = await asyncio.to_thread(
         start_coturn,

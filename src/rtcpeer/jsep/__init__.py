@@ -38,12 +38,12 @@ from rtcpeer.jsep.description import (
     RTCSessionDescription,
     local_description_init,
 )
+from rtcpeer.jsep.dtls_role import DtlsRole, answer_setup, dtls_role, setup_in_force
 from rtcpeer.jsep.errors import RTCError, sdp_syntax_error
 from rtcpeer.jsep.local import (
     GeneratedOffer,
     LocalParameters,
     LocalTransport,
-    answer_setup,
     create_answer,
     create_offer,
     default_candidate,
@@ -102,6 +102,7 @@ __all__ = [
     "Codec",
     "CredentialChange",
     "DescriptionInit",
+    "DtlsRole",
     "GeneratedOffer",
     "HeaderExtension",
     "IceCredentials",
@@ -143,6 +144,7 @@ __all__ = [
     "credentials_to_replace",
     "default_candidate",
     "detect_ice_restart",
+    "dtls_role",
     "generate_ice_credentials",
     "implicit_local_type",
     "local_description_init",
@@ -159,6 +161,7 @@ __all__ = [
     "remote_media_section",
     "sdp_fingerprints",
     "sdp_syntax_error",
+    "setup_in_force",
     "still_to_replace",
     "validate_remote_description",
 ]

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from rtcpeer.configuration import RTCBundlePolicy
-from rtcpeer.errors import InvalidAccessError, OperationError
 from rtcpeer.jsep.credentials import IceCredentials, generate_ice_credentials
+from rtcpeer.jsep.dtls_role import answer_setup
 from rtcpeer.sdp import (
     LEGACY_DATA_CHANNEL_PROTO,
     Attribute,
@@ -244,26 +244,6 @@ def create_offer(
     return GeneratedOffer(description, credentials, restarted)
 
 
-def answer_setup(offer_setup: str | None, existing: str | None = None) -> str:
-    """Our a=setup in an answer (RFC 5763 §5, JSEP §5.3.1).
-
-    ``existing`` is our current role ("active"/"passive") when a DTLS
-    connection continues; otherwise ``active`` unless the offer insists on
-    being active itself.
-    """
-    if offer_setup == "holdconn":
-        raise OperationError("a=setup:holdconn is not supported")
-    if existing is not None:
-        if existing not in ("active", "passive"):
-            raise ValueError(f"existing setup role must be active or passive, got {existing!r}")
-        if offer_setup in ("active", "passive") and offer_setup == existing:
-            raise InvalidAccessError(
-                f"the offer's a=setup:{offer_setup} conflicts with the established DTLS role"
-            )
-        return existing
-    return "passive" if offer_setup == "active" else "active"
-
-
 def _accept_data_section(offer: SessionDescription, index: int, policy: RTCBundlePolicy) -> bool:
     """JSEP §5.3.1's bundle-policy rules for accepting the data section at ``index``."""
     section = offer.media[index]
@@ -330,7 +310,6 @@ __all__ = [
     "GeneratedOffer",
     "LocalParameters",
     "LocalTransport",
-    "answer_setup",
     "create_answer",
     "create_offer",
     "default_candidate",

@@ -21,10 +21,10 @@ from dataclasses import dataclass, replace
 
 from rtcpeer.jsep.codecs import MediaCapabilities
 from rtcpeer.jsep.credentials import IceCredentials, generate_ice_credentials
+from rtcpeer.jsep.dtls_role import answer_setup
 from rtcpeer.jsep.local import (
     GeneratedOffer,
     LocalParameters,
-    answer_setup,
     create_answer,
     create_offer,
 )

@@ -20,7 +20,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rtcpeer.errors import InvalidAccessError, OperationError
-from rtcpeer.ice.config import MAX_REMOTE_CANDIDATES
 from rtcpeer.jsep.credentials import IceCredentials, credentials_problem
 from rtcpeer.jsep.description import RTCSdpType, RTCSessionDescription
 from rtcpeer.jsep.errors import sdp_syntax_error
@@ -32,6 +31,7 @@ from rtcpeer.sdp import (
     SessionDescription,
     parse_sdp,
 )
+from rtcpeer.sdp.ice import MAX_REMOTE_CANDIDATES
 
 #: RFC 8841: no a=sctp-port means 5000; no a=max-message-size means 64 KiB.
 DEFAULT_REMOTE_SCTP_PORT = 5000

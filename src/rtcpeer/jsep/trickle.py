@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rtcpeer.errors import OperationError
-from rtcpeer.ice.config import MAX_REMOTE_CANDIDATES
 from rtcpeer.jsep.candidate import RTCIceCandidate, RTCIceCandidateInit
 from rtcpeer.sdp import SdpValueError, SessionDescription, parse_candidate_value
+from rtcpeer.sdp.ice import MAX_REMOTE_CANDIDATES
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,9 @@
 
 ``from rtcpeer.peerconnection import RTCPeerConnection`` (or ``from rtcpeer
 import RTCPeerConnection``). The class lives in :mod:`.connection`; JSEP
-bookkeeping, the operations chain, transports (and their W3C views in
-:mod:`.w3c_transports`), data channels, states and stats each have their own
-module here.
+bookkeeping, the operations chain, the ICE/DTLS/SCTP stack
+(:mod:`.transport_stack`) and its W3C views (:mod:`.transport_views`), data
+channels, states and stats each have their own module here.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from rtcpeer.peerconnection.rtp import (
     RTCTrackEvent,
 )
 from rtcpeer.peerconnection.stats import RTCStatsReport
-from rtcpeer.peerconnection.w3c_transports import (
+from rtcpeer.peerconnection.transport_views import (
     RTCDtlsTransport,
     RTCIceCandidatePair,
     RTCIceParameters,

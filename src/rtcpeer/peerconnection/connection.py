@@ -46,6 +46,7 @@ from rtcpeer.jsep import (
 )
 from rtcpeer.jsep.codecs import MediaCapabilities
 from rtcpeer.jsep.description import DescriptionInit
+from rtcpeer.jsep.dtls_role import dtls_role
 from rtcpeer.jsep.media import RemoteMedia, remote_media
 from rtcpeer.jsep.remote import DEFAULT_REMOTE_MAX_MESSAGE_SIZE, RemoteTransport
 from rtcpeer.logs import logs_as_self, logs_as_self_async, next_log_name
@@ -81,8 +82,8 @@ from rtcpeer.peerconnection.stats import (
     select,
 )
 from rtcpeer.peerconnection.transceivers import Transceivers
-from rtcpeer.peerconnection.transports import DtlsStart, IceSettings, TransportStack
-from rtcpeer.peerconnection.w3c_transports import (
+from rtcpeer.peerconnection.transport_stack import DtlsStart, IceSettings, TransportStack
+from rtcpeer.peerconnection.transport_views import (
     RTCSctpTransport,
     TransportContext,
     W3CTransports,
@@ -882,10 +883,7 @@ class RTCPeerConnection(EventEmitter):
         remote_dtls = self._remote_dtls
         if stack is None or remote_dtls is None:
             return
-        if local_setup in ("active", "passive"):
-            role = "client" if local_setup == "active" else "server"
-        else:  # we offered actpass: the answer's setup decides
-            role = "server" if remote_setup == "active" else "client"
+        role = dtls_role(local_setup, remote_setup)
         fingerprints, sctp_port, max_message_size = remote_dtls
         stack.negotiated(DtlsStart(role, fingerprints, sctp_port, max_message_size))
 

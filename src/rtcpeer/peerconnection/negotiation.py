@@ -32,6 +32,7 @@ from rtcpeer.jsep import (
     still_to_replace,
 )
 from rtcpeer.jsep.codecs import MediaCapabilities
+from rtcpeer.jsep.dtls_role import setup_in_force
 from rtcpeer.jsep.media import AnsweredMedia, MediaSectionPlan
 from rtcpeer.jsep.media_session import create_media_answer, create_media_offer
 from rtcpeer.jsep.restart import section_credentials
@@ -262,14 +263,10 @@ class Negotiation:
         """
         remote = self.remote
         assert remote is not None
-        existing = self.current_local.setup() if self.current_local else None
-        if existing == "actpass" and self.current_remote is not None:
-            # We offered actpass last time: the role in force is the opposite
-            # of what the remote answered (RFC 8842 §5.5).
-            flipped = {"active": "passive", "passive": "active"}
-            existing = flipped.get(self.current_remote.setup() or "")
-        if existing not in ("active", "passive"):
-            existing = None
+        existing = setup_in_force(
+            self.current_local.setup() if self.current_local else None,
+            self.current_remote.setup() if self.current_remote else None,
+        )
         params = self._parameters(
             certificates, credentials, candidates, gathering_complete, bundle_policy
         )

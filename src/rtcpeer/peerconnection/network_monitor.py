@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from rtcpeer.ice.runtime.transport import IceTransport
+from rtcpeer.ice.runtime.driver import IceTransport
 
 logger = logging.getLogger(__name__)
 #: Seconds between two enumerations of the interfaces where there is no netlink.

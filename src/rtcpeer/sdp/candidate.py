@@ -8,14 +8,11 @@ expose its read-only fields ("parse a candidate attribute" in webrtc-pc).
 
 from __future__ import annotations
 
-import string
 from dataclasses import dataclass
 
 from rtcpeer.sdp.errors import SdpValueError
 from rtcpeer.sdp.grammar import is_token, uint
-
-#: ice-char (RFC 8839); a foundation is 1 to 32 of them.
-_ICE_CHARS = frozenset(string.ascii_letters + string.digits + "+/")
+from rtcpeer.sdp.ice import is_foundation
 
 
 @dataclass(frozen=True)
@@ -54,7 +51,7 @@ def _parse(text: str, *, build: bool) -> CandidateFields | None:
     if words[6] != "typ":
         raise SdpValueError("the 7th candidate field must be 'typ'")
     foundation, component, transport, priority, address, port, _, type_ = words[:8]
-    if not (1 <= len(foundation) <= 32 and _ICE_CHARS.issuperset(foundation)):
+    if not is_foundation(foundation):
         raise SdpValueError(f"invalid candidate foundation {foundation!r}")
     if not is_token(transport):
         raise SdpValueError(f"invalid candidate transport {transport!r}")

@@ -41,15 +41,27 @@ class _Outbox:
     def __init__(self) -> None:
         self._out: list[Transmit] = []
 
-    def transmits(self) -> list[Transmit]:
+    def datagrams_to_send(self) -> list[Transmit]:
         out, self._out = self._out, []
         return out
+
+    def next_event(self) -> object | None:
+        return None
 
     def get_timer(self) -> float | None:
         return None
 
     def handle_timer(self, now: float) -> None:
         return None
+
+    def socket_opened(self, socket_id: Any, local_address: Address, now: float) -> None:
+        pass  # these endpoints ask for no sockets
+
+    def socket_failed(self, socket_id: Any, reason: str, now: float) -> None:
+        pass
+
+    def socket_closed(self, socket_id: Any, reason: str, now: float) -> None:
+        pass
 
 
 class EchoEndpoint(_Outbox):

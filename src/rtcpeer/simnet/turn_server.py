@@ -162,7 +162,8 @@ class TurnServerNode:
     def _fire(self) -> None:
         self._timer = None
         self._timer_at = None
-        self._execute(self.core.handle_timer(self.network.now))
+        self.core.handle_timer(self.network.now)
+        self._execute(self.core.datagrams_to_send())
 
     # -- outputs ---------------------------------------------------------------------
     def _execute(self, outputs: list[Output]) -> None:

@@ -1,7 +1,7 @@
 """STUN (RFC 8489) with the ICE and TURN attributes: a pure codec, ChannelData
 framing, demultiplexing, and transactions on a caller-supplied clock."""
 
-from rtcpeer.stun.attributes import Address, StunDecodeError
+from rtcpeer.stun.attributes import Address
 from rtcpeer.stun.constants import (
     MAGIC_COOKIE,
     REASONS,
@@ -12,6 +12,7 @@ from rtcpeer.stun.constants import (
     MessageClass,
     Method,
 )
+from rtcpeer.stun.errors import StunDecodeError, StunError, StunValueError
 from rtcpeer.stun.framing import (
     PacketKind,
     StreamFramer,
@@ -40,7 +41,9 @@ __all__ = [
     "PacketKind",
     "StreamFramer",
     "StunDecodeError",
+    "StunError",
     "StunMessage",
+    "StunValueError",
     "classify",
     "decode_channel_data",
     "decode_message",

@@ -14,14 +14,11 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
+from rtcpeer.sansio import Address as Address  # re-exported (rtcpeer.stun.Address)
 from rtcpeer.stun.constants import FAMILY_IPV4, FAMILY_IPV6, MAGIC_COOKIE, Attr
+from rtcpeer.stun.errors import StunDecodeError as StunDecodeError  # re-exported
+from rtcpeer.stun.errors import StunValueError
 
-
-class StunDecodeError(ValueError):
-    """Bytes that are not a well-formed STUN message or ChannelData frame."""
-
-
-Address = tuple[str, int]
 Decoder = Callable[[bytes, bytes], Any]
 Encoder = Callable[[Any, bytes], bytes]
 
@@ -31,7 +28,7 @@ _COOKIE_BYTES = struct.pack("!I", MAGIC_COOKIE)
 def _xor(data: bytes, mask: bytes) -> bytes:
     size = len(data)
     if len(mask) < size:
-        raise ValueError("XOR mask shorter than the data")
+        raise StunValueError("XOR mask shorter than the data")
     # One big-integer XOR instead of a generator over every byte (per-packet path).
     value = int.from_bytes(data, "big") ^ int.from_bytes(mask[:size], "big")
     return value.to_bytes(size, "big")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import struct
 from enum import Enum
 
-from rtcpeer.stun.attributes import StunDecodeError
 from rtcpeer.stun.constants import HEADER_LENGTH
+from rtcpeer.stun.errors import StunDecodeError, StunValueError
 
 CHANNEL_MIN = 0x4000
 CHANNEL_MAX = 0x4FFF
@@ -46,7 +46,7 @@ def classify(data: bytes) -> PacketKind:
 def encode_channel_data(channel: int, data: bytes, *, pad: bool = False) -> bytes:
     """A ChannelData frame; ``pad`` to 4 bytes as required over TCP/TLS."""
     if not CHANNEL_MIN <= channel <= CHANNEL_MAX:
-        raise ValueError(f"channel number {channel:#x} outside 0x4000-0x4FFF")
+        raise StunValueError(f"channel number {channel:#x} outside 0x4000-0x4FFF")
     frame = struct.pack("!HH", channel, len(data)) + data
     if pad:
         frame += bytes((4 - len(data) % 4) % 4)

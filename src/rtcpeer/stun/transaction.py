@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from rtcpeer.stun.constants import Attr, MessageClass
+from rtcpeer.stun.errors import StunValueError
 from rtcpeer.stun.message import StunMessage
 
 logger = logging.getLogger(__name__)
@@ -197,7 +198,7 @@ class TransactionManager:
     ) -> StunTransaction:
         """Begin a transaction for ``request`` already encoded as ``data``."""
         if request.transaction_id in self._transactions:
-            raise ValueError("transaction id already in use")
+            raise StunValueError("transaction id already in use")
         transaction = StunTransaction(
             request,
             data,

@@ -4,6 +4,22 @@ runtime (:mod:`rtcpeer.turn.client`), the embedded server, DTLS over memory
 (:mod:`rtcpeer.turn.credentials`)."""
 
 from rtcpeer.turn.credentials import rest_api_credentials, rest_api_password
-from rtcpeer.turn.errors import UNREACHABLE, TurnError
+from rtcpeer.turn.errors import (
+    UNREACHABLE,
+    TurnBaseError,
+    TurnConnectionError,
+    TurnError,
+    TurnStateError,
+    TurnValueError,
+)
 
-__all__ = ["UNREACHABLE", "TurnError", "rest_api_credentials", "rest_api_password"]
+__all__ = [
+    "UNREACHABLE",
+    "TurnBaseError",
+    "TurnConnectionError",
+    "TurnError",
+    "TurnStateError",
+    "TurnValueError",
+    "rest_api_credentials",
+    "rest_api_password",
+]

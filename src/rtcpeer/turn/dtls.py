@@ -23,13 +23,14 @@ from pathlib import Path
 from cryptography import x509
 from OpenSSL import SSL
 
-Address = tuple[str, int]
+from rtcpeer.sansio import Address
+from rtcpeer.turn.errors import TurnBaseError
 
 _MAX_READ = 65536
 _DEFAULT_MTU = 1200
 
 
-class DtlsError(Exception):
+class DtlsError(TurnBaseError):
     """The DTLS handshake or record layer failed (alert, verification, ...)."""
 
 
@@ -184,10 +185,11 @@ class DtlsEndpoint:
         out, self._outgoing = self._outgoing, []
         return out
 
-    def get_timer(self, now: float | None = None) -> float | None:
+    def get_timer(self) -> float | None:
         """When :meth:`handle_timer` is due on the caller's clock (handshake
-        retransmission), or None. ``now`` defaults to the last time seen."""
-        self._tick(now)
+        retransmission), or None: OpenSSL's remaining time counted from the
+        last ``now`` passed in (to :meth:`start`, :meth:`feed` or
+        :meth:`handle_timer`, the calls after which a driver re-arms)."""
         if self._handshake_complete or self._listening or self._closed:
             return None
         remaining = self._conn.DTLSv1_get_timeout()

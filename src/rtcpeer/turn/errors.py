@@ -1,4 +1,12 @@
-"""The one error type every TURN failure is reported as."""
+"""The errors the TURN layer (:mod:`rtcpeer.turn`) raises, under one base.
+
+:class:`TurnBaseError` is the base: catch it for any of them. :class:`TurnError`
+is the one type every TURN *failure* is reported as (a STUN error code or
+701). The others say the caller asked for something impossible; each also
+derives from the builtin it stands for, so ``except ValueError`` (or
+``RuntimeError``, ``ConnectionError``) keeps catching what it did.
+:class:`~rtcpeer.turn.dtls.DtlsError` (TURN over DTLS) is one of them too.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +17,26 @@ from typing import Any
 UNREACHABLE = 701
 
 
-class TurnError(Exception):
+class TurnBaseError(Exception):
+    """The base of every error raised by :mod:`rtcpeer.turn`."""
+
+
+class TurnValueError(TurnBaseError, ValueError):
+    """An argument the TURN code cannot use (an address family, a transport,
+    a peer that is not an IP literal, a server setting, an SPKI pin, ...)."""
+
+
+class TurnStateError(TurnBaseError, RuntimeError):
+    """An operation the allocation cannot do now (wrong state, no channel
+    numbers left)."""
+
+
+class TurnConnectionError(TurnBaseError, ConnectionError):
+    """The transport to the TURN server failed (a DTLS handshake that did
+    not complete)."""
+
+
+class TurnError(TurnBaseError):
     """A TURN request failed: the STUN error ``code`` (or 701 when the server
     was unreachable), the server ``url`` and a human ``reason``.
 

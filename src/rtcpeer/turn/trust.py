@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from OpenSSL import SSL
 
 from rtcpeer.turn.dtls import client_context
+from rtcpeer.turn.errors import TurnValueError
 
 #: The HPKP-style prefix a pin may carry ("sha256/<base64>").
 _PIN_PREFIX = "sha256/"
@@ -53,9 +54,9 @@ def _normalise_pin(pin: str) -> str:
     try:
         digest = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise ValueError(f"SPKI pin {pin!r} is not base64") from None
+        raise TurnValueError(f"SPKI pin {pin!r} is not base64") from None
     if len(digest) != hashlib.sha256().digest_size:
-        raise ValueError(f"SPKI pin {pin!r} is not a base64 SHA-256 hash (32 bytes)")
+        raise TurnValueError(f"SPKI pin {pin!r} is not a base64 SHA-256 hash (32 bytes)")
     return base64.b64encode(digest).decode("ascii")
 
 

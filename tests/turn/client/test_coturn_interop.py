@@ -16,8 +16,8 @@ import pytest
 from tests.support.coturn import Coturn, start_coturn
 from tests.support.waiting import poll
 
-from rtcpeer.pki import make_certificates
 from rtcpeer.stun import Attr, decode_message
+from rtcpeer.testing.pki import make_certificates
 from rtcpeer.turn.client import TurnClient, TurnError, TurnServer
 from rtcpeer.turn.credentials import rest_api_credentials
 

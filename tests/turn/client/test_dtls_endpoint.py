@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rtcpeer.pki import CertificateFiles, make_certificates
+from rtcpeer.testing.pki import CertificateFiles, make_certificates
 from rtcpeer.turn.dtls import (
     DtlsEndpoint,
     DtlsError,

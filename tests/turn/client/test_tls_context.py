@@ -6,7 +6,7 @@ import os
 import ssl
 from pathlib import Path
 
-from rtcpeer.pki import make_certificates
+from rtcpeer.testing.pki import make_certificates
 from rtcpeer.turn.client.links import default_tls_context
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from tests.support.coturn import Coturn, start_coturn
 
-from rtcpeer.pki import CertificateFiles, make_certificates
+from rtcpeer.testing.pki import CertificateFiles, make_certificates
 from rtcpeer.turn.client import TurnServer
 from rtcpeer.turn.client.links import Link, open_link
 from rtcpeer.turn.server.config import TurnServerConfig

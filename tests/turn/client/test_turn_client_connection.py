@@ -24,7 +24,7 @@ from rtcpeer.turn.client import (
     AllocationSucceeded,
     ChannelBindFailed,
     ChannelBound,
-    DataReceived,
+    PeerDataReceived,
     PermissionCreated,
     PermissionFailed,
     Released,
@@ -45,7 +45,7 @@ PEER = ("203.0.113.9", 7000)
 
 # -- a scripted server ---------------------------------------------------------
 def sent(conn: TurnClientConnection, now: float) -> list[bytes]:
-    return conn.datagrams_to_send(now)
+    return conn.datagrams_to_send()
 
 
 def requests(conn: TurnClientConnection, now: float) -> list[StunMessage]:
@@ -424,7 +424,7 @@ def test_data_indication_and_channel_data_received() -> None:
     data = StunMessage(Method.DATA, MessageClass.INDICATION)
     data.add(Attr.XOR_PEER_ADDRESS, PEER).add(Attr.DATA, b"hello")
     conn.receive(data.encode(None), 1.0)
-    assert events(conn) == [DataReceived(PEER, b"hello")]
+    assert events(conn) == [PeerDataReceived(PEER, b"hello")]
 
     conn.receive(encode_channel_data(0x4000, b"unbound"), 1.0)
     assert events(conn) == []  # no such channel: dropped
@@ -432,7 +432,7 @@ def test_data_indication_and_channel_data_received() -> None:
     answer(conn, only_request(conn, 1.0, Method.CHANNEL_BIND), 1.0)
     events(conn)
     conn.receive(encode_channel_data(0x4000, b"via channel", pad=True), 1.0)
-    assert events(conn) == [DataReceived(PEER, b"via channel")]
+    assert events(conn) == [PeerDataReceived(PEER, b"via channel")]
     conn.receive(b"\x40\x00\x00\xff", 1.0)  # malformed: dropped, no exception
     conn.receive(b"\x00\x01garbage", 1.0)
     assert events(conn) == []

@@ -21,7 +21,7 @@ from rtcpeer.turn.client import (
     AllocationSucceeded,
     ChannelBindFailed,
     ChannelBound,
-    DataReceived,
+    PeerDataReceived,
     PermissionCreated,
     PermissionFailed,
     TurnClientConnection,
@@ -72,7 +72,7 @@ class Wire:
 
     def run(self, now: float = 0.0) -> list[TurnEvent]:
         for _ in range(20):
-            out = self.conn.datagrams_to_send(now)
+            out = self.conn.datagrams_to_send()
             if not out:
                 break
             for data in out:
@@ -160,7 +160,7 @@ def test_dual_stack_allocation_gives_two_relayed_addresses_from_one_allocate() -
     for output in wire.core.receive_on_relay(event.relayed_addresses[1], PEER6, b"back", 0.0):
         assert isinstance(output, SendToClient)
         conn.receive(output.data, 0.0)
-    assert wire.run() == [DataReceived(PEER6, b"back")]
+    assert wire.run() == [PeerDataReceived(PEER6, b"back")]
 
 
 def test_dual_stack_on_a_server_without_ipv6_reports_the_family_error_and_keeps_ipv4() -> None:
@@ -187,7 +187,7 @@ def test_coturn_dialect_draft_numbers_and_an_unspecified_relayed_address() -> No
     family that failed as 0.0.0.0:0 in an XOR-RELAYED-ADDRESS of its own."""
     conn = TurnClientConnection(SERVER, "user", "pass", dual_stack=True)
     conn.allocate(0.0)
-    (first,) = conn.datagrams_to_send(0.0)
+    (first,) = conn.datagrams_to_send()
     request = decode_message(first)
     assert request.get(Attr.ADDITIONAL_ADDRESS_FAMILY) == FAMILY_IPV6
     assert request.get(Attr.ADDITIONAL_ADDRESS_FAMILY_DRAFT) == FAMILY_IPV6
@@ -217,7 +217,7 @@ def test_an_unspecified_relayed_address_is_no_address_whatever_its_port() -> Non
     the canonical text, not ``ipaddress`` objects, on the gathering path)."""
     conn = TurnClientConnection(SERVER, "user", "pass", dual_stack=True)
     conn.allocate(0.0)
-    request = decode_message(conn.datagrams_to_send(0.0)[0])
+    request = decode_message(conn.datagrams_to_send()[0])
     reply = request.success()
     reply.add(Attr.XOR_RELAYED_ADDRESS, ("::", 50003))
     reply.add(Attr.XOR_RELAYED_ADDRESS, ("0.0.0.0", 50004))

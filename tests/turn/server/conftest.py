@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from turn_server_helpers import PASSWORD, REALM, USER, PeerProtocol
 
-from rtcpeer.pki import CertificateFiles, make_certificates
+from rtcpeer.testing.pki import CertificateFiles, make_certificates
 from rtcpeer.turn.server.config import TurnServerConfig
 from rtcpeer.turn.server.runtime import ListenSettings, TurnServer
 

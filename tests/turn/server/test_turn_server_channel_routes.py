@@ -23,8 +23,8 @@ from turn_server_helpers import (
     relayed,
 )
 
-from rtcpeer.pki import CertificateFiles
 from rtcpeer.stun import Attr, MessageClass, decode_channel_data, encode_channel_data
+from rtcpeer.testing.pki import CertificateFiles
 from rtcpeer.turn.client import TurnClient
 from rtcpeer.turn.client import TurnServer as Target
 from rtcpeer.turn.server import SendFromRelay, SendToClient, TurnServerCore

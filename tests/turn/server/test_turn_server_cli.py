@@ -4,8 +4,10 @@ they print their URLs, serve, and close cleanly on SIGINT/SIGTERM."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -14,9 +16,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from rtcpeer.cli import build_parser, main
-from rtcpeer.cli.turn_server import build
-from rtcpeer.pki import make_certificates
 from rtcpeer.stun import MessageClass, Method, StunMessage, decode_message
+from rtcpeer.testing.pki import make_certificates
+from rtcpeer.turn.server.command import build
 
 
 async def start(*args: str) -> tuple[asyncio.subprocess.Process, list[str]]:
@@ -175,3 +177,17 @@ def test_unusable_cert_or_key_is_one_line_naming_the_file(
         assert caught.value.code == 2, message
         err = capsys.readouterr().err
         assert err.startswith(f"turn-server: {message}") and err.count("\n") == 1, err
+
+
+def test_module_entry_point_is_the_command_without_the_cli_package() -> None:
+    """``python -m rtcpeer.turn.server --help`` prints what ``rtcpeer turn-server
+    --help`` prints, and imports nothing from rtcpeer.cli (the layer above)."""
+    run = functools.partial(subprocess.run, capture_output=True, text=True, timeout=30)
+    module = run([sys.executable, "-X", "importtime", "-m", "rtcpeer.turn.server", "--help"])
+    command = run([sys.executable, "-m", "rtcpeer", "turn-server", "--help"])
+    assert module.returncode == command.returncode == 0
+    assert module.stdout == command.stdout
+    assert module.stdout.startswith("usage: rtcpeer turn-server [-h] [--listen LISTEN]")
+    imported = [line.rsplit("|", 1)[-1].strip() for line in module.stderr.splitlines()]
+    assert "rtcpeer.turn.server.command" in imported
+    assert [name for name in imported if name.startswith("rtcpeer.cli")] == []

@@ -23,12 +23,12 @@ from turn_server_helpers import (
 )
 
 from rtcpeer.cli import build_parser
-from rtcpeer.cli.turn_server import build
 from rtcpeer.stun import Attr, ErrorCode, MessageClass
 from rtcpeer.stun.constants import FAMILY_IPV4, FAMILY_IPV6
 from rtcpeer.turn.client import TurnClient
 from rtcpeer.turn.client import TurnServer as Target
 from rtcpeer.turn.server import SendFromRelay, TurnServerConfig
+from rtcpeer.turn.server.command import build
 from rtcpeer.turn.server.runtime import ListenSettings, TurnServer
 
 PEER4, PEER6 = ("198.51.100.7", 40000), ("2001:db8:1::7", 40000)

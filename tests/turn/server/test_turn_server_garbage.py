@@ -11,7 +11,6 @@ from typing import Any
 
 from turn_server_helpers import PASSWORD, REALM, USER, PeerProtocol
 
-from rtcpeer.pki import CertificateFiles
 from rtcpeer.stun import (
     TRANSPORT_UDP,
     Attr,
@@ -23,6 +22,7 @@ from rtcpeer.stun import (
     encode_channel_data,
     long_term_key,
 )
+from rtcpeer.testing.pki import CertificateFiles
 from rtcpeer.turn.client import TurnClient
 from rtcpeer.turn.client import TurnServer as Target
 from rtcpeer.turn.server.runtime import TurnServer

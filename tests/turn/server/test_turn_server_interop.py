@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from turn_server_helpers import PASSWORD, REALM, USER, PeerProtocol
 
-from rtcpeer.pki import CertificateFiles
+from rtcpeer.testing.pki import CertificateFiles
 from rtcpeer.turn.server.config import TurnServerConfig
 from rtcpeer.turn.server.runtime import ListenSettings, TurnServer
 

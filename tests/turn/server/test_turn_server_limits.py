@@ -31,7 +31,6 @@ from turn_server_helpers import (
 )
 
 from rtcpeer.cli import build_parser
-from rtcpeer.cli.turn_server import build
 from rtcpeer.stun import (
     TRANSPORT_UDP,
     Address,
@@ -46,6 +45,7 @@ from rtcpeer.stun import (
 from rtcpeer.turn.client import TurnClient
 from rtcpeer.turn.client import TurnServer as Target
 from rtcpeer.turn.server import SendFromRelay, SendToClient, TurnServerConfig, TurnServerCore
+from rtcpeer.turn.server.command import build
 from rtcpeer.turn.server.config import TOTAL_QUOTA, USER_QUOTA
 from rtcpeer.turn.server.runtime import ListenSettings, TurnServer
 from rtcpeer.turn.server.stream_listener import StreamLimits

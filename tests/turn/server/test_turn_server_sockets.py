@@ -10,7 +10,7 @@ import time
 import pytest
 from turn_server_helpers import PASSWORD, REALM, USER, PeerProtocol
 
-from rtcpeer.pki import CertificateFiles
+from rtcpeer.testing.pki import CertificateFiles
 from rtcpeer.turn.client import TurnClient
 from rtcpeer.turn.client import TurnServer as Target
 from rtcpeer.turn.server.config import TurnServerConfig

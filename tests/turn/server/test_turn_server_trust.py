@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from turn_server_helpers import PASSWORD, USER
 
 from rtcpeer import TurnTls, spki_pin
-from rtcpeer.pki import CertificateFiles, make_certificates
+from rtcpeer.testing.pki import CertificateFiles, make_certificates
 from rtcpeer.turn.client import TurnClient
 from rtcpeer.turn.client import TurnServer as Target
 from rtcpeer.turn.errors import UNREACHABLE, TurnError

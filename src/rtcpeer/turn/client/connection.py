@@ -44,7 +44,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from rtcpeer.stun.attributes import Address, StunDecodeError
+from rtcpeer.sansio import Address
+from rtcpeer.stun.attributes import StunDecodeError
 from rtcpeer.stun.constants import (
     FAMILY_IPV4,
     FAMILY_IPV6,
@@ -77,14 +78,14 @@ from rtcpeer.turn.client.events import (
     AllocationSucceeded,
     ChannelBindFailed,
     ChannelBound,
-    DataReceived,
+    PeerDataReceived,
     PermissionCreated,
     PermissionFailed,
     Released,
     TurnEvent,
 )
 from rtcpeer.turn.client.target import TurnServerTarget, is_stream
-from rtcpeer.turn.errors import UNREACHABLE, TurnError
+from rtcpeer.turn.errors import UNREACHABLE, TurnError, TurnStateError, TurnValueError
 
 logger = logging.getLogger(__name__)
 
@@ -182,9 +183,9 @@ class TurnClientConnection:
         relayed address family asked for, ``dual_stack`` adds an IPv6 one to an
         IPv4 request, ``family_fallback`` retries the other family after 440."""
         if family not in _STUN_FAMILY:
-            raise ValueError(f"family must be 4 or 6, not {family!r}")
+            raise TurnValueError(f"family must be 4 or 6, not {family!r}")
         if dual_stack and family != 4:
-            raise ValueError("a dual-stack allocation asks for IPv4 plus an additional IPv6")
+            raise TurnValueError("a dual-stack allocation asks for IPv4 plus an additional IPv6")
         self.server = server
         self.state = AllocationState.NEW
         #: The first XOR-RELAYED-ADDRESS granted (the requested family's).
@@ -273,7 +274,7 @@ class TurnClientConnection:
             return number
         if channel is None:
             if self._next_channel > CHANNEL_MAX:
-                raise RuntimeError("no channel numbers left")
+                raise TurnStateError("no channel numbers left")
             channel = _Channel(self._next_channel)
             self._next_channel += 1
             self._channels[peer] = channel
@@ -352,9 +353,9 @@ class TurnClientConnection:
                 return
             peer = self._channel_peers.get(number)
             if peer is not None and self._relaying:
-                self._events.append(DataReceived(peer, payload))
+                self._events.append(PeerDataReceived(peer, payload))
 
-    def datagrams_to_send(self, now: float) -> list[bytes]:
+    def datagrams_to_send(self) -> list[bytes]:
         """Everything waiting to go to the server, in order."""
         out = self._transactions.datagrams_to_send() + self._outgoing
         self._outgoing = []
@@ -418,7 +419,7 @@ class TurnClientConnection:
 
     def _require(self, state: AllocationState, action: str) -> None:
         if self.state != state:
-            raise RuntimeError(f"cannot {action} in state {self.state.value}")
+            raise TurnStateError(f"cannot {action} in state {self.state.value}")
 
     def _send_permission(self, host: str, permission: _Permission, now: float) -> None:
         permission.in_flight = True
@@ -473,7 +474,7 @@ class TurnClientConnection:
             peer = message.get(Attr.XOR_PEER_ADDRESS)
             payload = message.get(Attr.DATA)
             if peer is not None and payload is not None:
-                self._events.append(DataReceived(peer, payload))
+                self._events.append(PeerDataReceived(peer, payload))
 
     def _drain_transactions(self, now: float) -> None:
         while (event := self._transactions.next_event()) is not None:
@@ -671,7 +672,7 @@ def normalise_host(host: str) -> str:
     """The canonical text of an IP literal (TURN peers are always IP addresses)."""
     canonical = _canonical_ip(host)
     if canonical is None:
-        raise ValueError(f"peer address must be an IP literal, not {host!r}")
+        raise TurnValueError(f"peer address must be an IP literal, not {host!r}")
     return canonical
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rtcpeer.stun.attributes import Address
+from rtcpeer.sansio import Address
 from rtcpeer.turn.errors import TurnError
 
 
@@ -92,7 +92,7 @@ class ChannelBindFailed:
 
 
 @dataclass(slots=True)  # not frozen: one per datagram, and frozen init costs 5x
-class DataReceived:
+class PeerDataReceived:
     """A peer sent data through the relay (Data indication or ChannelData; read-only)."""
 
     #: The peer transport address the data came from.
@@ -115,6 +115,6 @@ TurnEvent = (
     | PermissionFailed
     | ChannelBound
     | ChannelBindFailed
-    | DataReceived
+    | PeerDataReceived
     | Released
 )

@@ -19,12 +19,13 @@ from typing import Any, cast
 from cryptography import x509
 from OpenSSL import SSL
 
-from rtcpeer.stun.attributes import Address, StunDecodeError
+from rtcpeer.sansio import Address
+from rtcpeer.stun.attributes import StunDecodeError
 from rtcpeer.stun.framing import StreamFramer
 from rtcpeer.turn.client.target import TurnServerTarget, transport_name
 from rtcpeer.turn.client.tls_sessions import ResumingContext, opening, resuming_client_context
 from rtcpeer.turn.dtls import DtlsEndpoint, DtlsError, client_context
-from rtcpeer.turn.errors import UNREACHABLE, TurnError
+from rtcpeer.turn.errors import UNREACHABLE, TurnConnectionError, TurnError
 from rtcpeer.turn.trust import TurnTls
 
 FrameHandler = Callable[[bytes], None]
@@ -145,7 +146,7 @@ class _DtlsLink(_DatagramLink):
 
     def _lost(self, reason: str) -> None:
         if not self.handshake.done():
-            self.handshake.set_exception(ConnectionError(reason))
+            self.handshake.set_exception(TurnConnectionError(reason))
         super()._lost(reason)
 
     def _flush(self) -> None:
@@ -157,7 +158,7 @@ class _DtlsLink(_DatagramLink):
 
     def _arm_timer(self) -> None:
         self._cancel_timer()
-        when = self._dtls.get_timer(self._loop.time())
+        when = self._dtls.get_timer()
         if when is not None and not self._closed:
             self._timer = self._loop.call_at(when, self._on_timer)
 

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from OpenSSL import SSL
 
-from rtcpeer.stun.attributes import Address
+from rtcpeer.sansio import Address
 from rtcpeer.stun.transaction import RetransmissionPolicy
 from rtcpeer.turn.client.connection import (
     DEFAULT_LIFETIME,
@@ -30,7 +30,7 @@ from rtcpeer.turn.client.events import (
     AllocationSucceeded,
     ChannelBindFailed,
     ChannelBound,
-    DataReceived,
+    PeerDataReceived,
     PermissionCreated,
     PermissionFailed,
     Released,
@@ -263,8 +263,7 @@ class TurnClient:
         self._pump()
 
     def _pump(self) -> None:
-        now = self._loop.time()
-        for frame in self.connection.datagrams_to_send(now):
+        for frame in self.connection.datagrams_to_send():
             self._link.send(frame)
         self._drain_events()
         if self._timer is not None:
@@ -299,7 +298,7 @@ class TurnClient:
             elif isinstance(event, ChannelBindFailed):
                 for waiter in self._channel_waiters.pop(event.peer, []):
                     _reject(waiter, event.error)
-            elif isinstance(event, DataReceived):
+            elif isinstance(event, PeerDataReceived):
                 if self.on_data is not None:
                     self.on_data(event.peer, event.data)
                 else:

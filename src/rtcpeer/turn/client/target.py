@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from rtcpeer.turn.errors import TurnValueError
+
 
 class TurnServerTarget(Protocol):
     """A TURN server URL, already parsed (RFC 7065)."""
@@ -45,7 +47,7 @@ class TurnServer:
 
     def __post_init__(self) -> None:
         if self.transport not in ("udp", "tcp"):
-            raise ValueError(f"transport must be 'udp' or 'tcp', not {self.transport!r}")
+            raise TurnValueError(f"transport must be 'udp' or 'tcp', not {self.transport!r}")
         if not self.url:
             host = f"[{self.host}]" if ":" in self.host else self.host
             scheme = "turns" if self.secure else "turn"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from rtcpeer.cli import main
+from rtcpeer.turn.server.command import main
 
 if __name__ == "__main__":
-    sys.exit(main(["turn-server", *sys.argv[1:]]))
+    sys.exit(main())

@@ -8,7 +8,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rtcpeer.stun import Address
+from rtcpeer.sansio import Address
 from rtcpeer.stun.framing import CHANNEL_MAX
 from rtcpeer.turn.server.events import ClientKey
 

@@ -2,8 +2,11 @@
 
 Inputs are bytes with addresses and the current time; outputs are
 :class:`SendToClient` / :class:`SendFromRelay` orders returned from each
-call. The core never opens a socket or reads a clock, so the asyncio runtime
-and a simulated network on a virtual clock drive the very same code.
+input call. The timer follows the one shape of :mod:`rtcpeer.sansio`:
+:meth:`~TurnServerCore.handle_timer` queues what it produces and the driver
+collects it with :meth:`~TurnServerCore.datagrams_to_send`. The core never
+opens a socket or reads a clock, so the asyncio runtime and a simulated
+network on a virtual clock drive the very same code.
 
 The data path (RFC 8656 §12): besides the general inputs, the core keeps
 a :class:`~rtcpeer.turn.server.allocation.ChannelRoute` for every usable
@@ -59,10 +62,10 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Final
 
+from rtcpeer.sansio import Address
 from rtcpeer.stun import (
     REASONS,
     TRANSPORT_UDP,
-    Address,
     Attr,
     ErrorCode,
     MessageClass,
@@ -77,6 +80,7 @@ from rtcpeer.stun import (
 )
 from rtcpeer.stun.constants import FAMILY_IPV6
 from rtcpeer.stun.framing import CHANNEL_MAX, CHANNEL_MIN
+from rtcpeer.turn.errors import TurnBaseError
 from rtcpeer.turn.server.allocation import Allocation, ChannelRoute
 from rtcpeer.turn.server.auth import CredentialStore, NonceIssuer
 from rtcpeer.turn.server.config import (
@@ -106,7 +110,7 @@ _FAMILIES = {0x01: 4, 0x02: 6}
 LEGACY_CHANNEL_MAX = 0x7FFF
 
 
-class _Refusal(Exception):
+class _Refusal(TurnBaseError):
     """An error response to send, raised from deep inside a handler."""
 
     def __init__(self, code: int) -> None:
@@ -143,6 +147,7 @@ class TurnServerCore:
         self._per_user: dict[str, int] = {}
         self._deadlines: list[float] = []
         self._events: deque[Event] = deque()
+        self._outgoing: list[Output] = []
         self._channel_max = LEGACY_CHANNEL_MAX if config.legacy_channel_numbers else CHANNEL_MAX
         #: (transport, listening address) -> client address -> channel routes.
         self._routes_from: dict[tuple[str, Address], dict[Address, dict[int, ChannelRoute]]] = {}
@@ -220,8 +225,15 @@ class TurnServerCore:
         """When :meth:`handle_timer` should next be called (None: no need)."""
         return self._deadlines[0] if self._deadlines else None
 
-    def handle_timer(self, now: float) -> list[Output]:
-        """Expire allocations, permissions and channels due by ``now``."""
+    def datagrams_to_send(self) -> list[Output]:
+        """The outputs queued by :meth:`handle_timer`, taken out of the core.
+        (Input methods return their outputs directly.)"""
+        out, self._outgoing = self._outgoing, []
+        return out
+
+    def handle_timer(self, now: float) -> None:
+        """Expire allocations, permissions and channels due by ``now``; what
+        that sends (nothing today) is queued for :meth:`datagrams_to_send`."""
         while self._deadlines and self._deadlines[0] <= now:
             heapq.heappop(self._deadlines)
         for allocation in list(self._allocations.values()):
@@ -230,7 +242,6 @@ class TurnServerCore:
             else:
                 allocation.expire(now)
                 self._update_routes(allocation)
-        return []
 
     def _schedule(self, when: float) -> None:
         heapq.heappush(self._deadlines, when)

@@ -13,7 +13,7 @@ from typing import Any, cast
 
 from OpenSSL import SSL
 
-from rtcpeer.stun import Address
+from rtcpeer.sansio import Address
 from rtcpeer.turn.dtls import DtlsEndpoint, DtlsError
 from rtcpeer.turn.server.events import ClientKey
 from rtcpeer.turn.server.listeners import ClientSink
@@ -91,13 +91,12 @@ class DtlsListener(asyncio.DatagramProtocol):
             self.transport.sendto(datagram, remote)
 
     def _arm_timer(self, remote: Address, endpoint: DtlsEndpoint) -> None:
-        loop = asyncio.get_running_loop()
         old = self._timers.pop(remote, None)
         if old is not None:
             old.cancel()
-        when = endpoint.get_timer(loop.time())
+        when = endpoint.get_timer()
         if when is not None:
-            self._timers[remote] = loop.call_at(when, self._on_timer, remote)
+            self._timers[remote] = asyncio.get_running_loop().call_at(when, self._on_timer, remote)
 
     def _on_timer(self, remote: Address) -> None:
         self._timers.pop(remote, None)

@@ -1,6 +1,6 @@
 """What the TURN server core asks its runtime to do, and what it reports.
 
-Outputs (returned from every input method) are orders to move bytes; events
+Outputs (returned from every input method, queued by the timer) are orders to move bytes; events
 (from :meth:`TurnServerCore.next_event`) say what happened, for logs and tests.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rtcpeer.stun import Address
+from rtcpeer.sansio import Address
 
 
 @dataclass(frozen=True)

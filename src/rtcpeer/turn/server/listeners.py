@@ -10,7 +10,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, Protocol, cast
 
-from rtcpeer.stun import Address, StreamFramer, StunDecodeError
+from rtcpeer.sansio import Address
+from rtcpeer.stun import StreamFramer, StunDecodeError
 from rtcpeer.turn.server.events import ClientKey
 from rtcpeer.turn.server.stream_listener import StreamLimits
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from rtcpeer.stun import Address
+from rtcpeer.sansio import Address
 
 
 class RelayProvider(Protocol):

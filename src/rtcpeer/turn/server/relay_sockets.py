@@ -14,7 +14,8 @@ import random
 import socket
 from collections.abc import Callable, Sequence
 
-from rtcpeer.stun import Address
+from rtcpeer.sansio import Address
+from rtcpeer.turn.errors import TurnValueError
 
 #: Called with (relay address, peer address, payload) for each datagram.
 RelayReceiver = Callable[[Address, Address, bytes], None]
@@ -51,10 +52,10 @@ class UdpRelayPool:
         for ip in [relay_ip] if isinstance(relay_ip, str) else relay_ip:
             version = ipaddress.ip_address(ip).version
             if version in self._ips:
-                raise ValueError(f"one relay IP per address family: {self._ips[version]}, {ip}")
+                raise TurnValueError(f"one relay IP per address family: {self._ips[version]}, {ip}")
             self._ips[version] = ip
         if not self._ips:
-            raise ValueError("no relay IP")
+            raise TurnValueError("no relay IP")
         self._receiver = receiver
         self._ports = range(min_port, max_port + 1) if min_port and max_port else None
         self._sockets: dict[Address, socket.socket] = {}

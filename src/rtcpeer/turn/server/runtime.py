@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from rtcpeer.stun import Address
+from rtcpeer.sansio import Address
 from rtcpeer.turn.dtls import server_context
+from rtcpeer.turn.errors import TurnValueError
 from rtcpeer.turn.server.allocation import ChannelRoute
 from rtcpeer.turn.server.config import TurnServerConfig
 from rtcpeer.turn.server.core import TurnServerCore
@@ -108,7 +109,7 @@ class TurnServer:
         relay_ip = settings.relay_ip or settings.host
         relay_ips = (relay_ip,) if isinstance(relay_ip, str) else relay_ip
         if any(ipaddress.ip_address(ip).is_unspecified for ip in relay_ips):
-            raise ValueError("relay_ip must be a specific address when host is unspecified")
+            raise TurnValueError("relay_ip must be a specific address when host is unspecified")
         self._relays = UdpRelayPool(
             loop, relay_ips, self._from_peer, min_port=settings.min_port, max_port=settings.max_port
         )
@@ -120,7 +121,7 @@ class TurnServer:
                 await self._bind_pair(settings.port, secure=False)
             if settings.tls_port is not None and (settings.tls or settings.dtls):
                 if settings.cert is None or settings.key is None:
-                    raise ValueError("tls_port needs cert and key")
+                    raise TurnValueError("tls_port needs cert and key")
                 await self._bind_pair(settings.tls_port, secure=True)
         except BaseException:
             await self.close()
@@ -390,4 +391,5 @@ class TurnServer:
         self._timer = None
         self._timer_at = None
         if self.core is not None and self._loop is not None:
-            self._carry_out(self.core.handle_timer(self._loop.time()))
+            self.core.handle_timer(self._loop.time())
+            self._carry_out(self.core.datagrams_to_send())

@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rtcpeer.pki import CertificateFiles, make_certificates
+from rtcpeer.testing.pki import CertificateFiles, make_certificates
 from rtcpeer.turn.client import TurnServer
 
 TURNSERVER = "/usr/bin/turnserver"

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.support.chromium import BrowserPage, is_loopback_candidate
+from tests.support.interop import TIMEOUT, apoll, opened, rtcpeer
 from tests.support.signalling import Bridge, CandidateInit, ChromiumSide, RtcpeerSide
 
 from rtcpeer import RTCPeerConnection
-
-from .helpers import TIMEOUT, apoll, opened, rtcpeer
 
 _names = itertools.count()
 

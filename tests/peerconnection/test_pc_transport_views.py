@@ -10,16 +10,7 @@ import asyncio
 import hashlib
 from typing import Any
 
-from rtcpeer import (
-    RTCDtlsTransport,
-    RTCErrorEvent,
-    RTCIceTransport,
-    RTCPeerConnection,
-    RTCSctpTransport,
-)
-from rtcpeer.pki import CertificateFiles
-
-from .support import (
+from tests.support.peer_connections import (
     REGION_A,
     REGION_B,
     TIMEOUT,
@@ -34,6 +25,15 @@ from .support import (
     start_region,
     until,
 )
+
+from rtcpeer import (
+    RTCDtlsTransport,
+    RTCErrorEvent,
+    RTCIceTransport,
+    RTCPeerConnection,
+    RTCSctpTransport,
+)
+from rtcpeer.testing.pki import CertificateFiles
 
 
 def _attribute(sdp: str, name: str) -> str:

@@ -5,7 +5,7 @@
 -- the chain browsers expose, with their attributes, methods and events
 (pyee, no arguments for state changes, as on the peer connection).
 
-They are thin views over the :class:`~.transports.TransportStack`: every
+They are thin views over the :class:`~.transport_stack.TransportStack`: every
 attribute reads our IceTransport or aiortc's DTLS/SCTP objects when asked,
 so they hold no state of their own beyond what the spec makes
 ``[SameObject]``. The peer connection builds them the first time ``sctp``

@@ -15,7 +15,7 @@ from tests.support.waiting import until as until
 
 from rtcpeer import RTCPeerConnection
 from rtcpeer.ice import IceAgentConfig
-from rtcpeer.pki import CertificateFiles
+from rtcpeer.testing.pki import CertificateFiles
 from rtcpeer.turn.server.config import TurnServerConfig
 from rtcpeer.turn.server.runtime import ListenSettings, TurnServer
 
