@@ -7,7 +7,7 @@ import struct
 from typing import Any
 
 import pytest
-from tests.stun import rfc5769
+from tests.support import rfc5769
 
 from rtcpeer.stun import (
     MAGIC_COOKIE,

@@ -11,7 +11,7 @@ import struct
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.stun import rfc5769
+from tests.support import rfc5769
 
 from rtcpeer.stun import (
     Attr,

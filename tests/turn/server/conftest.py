@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from turn_server_helpers import PASSWORD, REALM, USER, PeerProtocol
+from tests.support.turn_server import PASSWORD, REALM, USER, PeerProtocol
 
 from rtcpeer.testing.pki import CertificateFiles, make_certificates
 from rtcpeer.turn.server.config import TurnServerConfig

@@ -11,7 +11,7 @@ import struct
 from typing import Any
 
 import pytest
-from turn_server_helpers import (
+from tests.support.turn_server import (
     PASSWORD,
     PEER,
     PEER2,

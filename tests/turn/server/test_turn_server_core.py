@@ -7,7 +7,7 @@ from typing import cast
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from turn_server_helpers import (
+from tests.support.turn_server import (
     PEER,
     PEER2,
     REALM,
@@ -161,7 +161,7 @@ def test_rest_api_credentials() -> None:
 
 
 def test_rest_expiry_uses_wall_offset_when_no_wall_time_is_given() -> None:
-    from turn_server_helpers import FakeRelays
+    from tests.support.turn_server import FakeRelays
 
     from rtcpeer.turn.server import TurnServerConfig, TurnServerCore
 

@@ -12,7 +12,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from turn_server_helpers import (
+from tests.support.turn_server import (
     PASSWORD,
     REALM,
     USER,

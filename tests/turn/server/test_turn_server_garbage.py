@@ -9,7 +9,7 @@ import random
 import ssl
 from typing import Any
 
-from turn_server_helpers import PASSWORD, REALM, USER, PeerProtocol
+from tests.support.turn_server import PASSWORD, REALM, USER, PeerProtocol
 
 from rtcpeer.stun import (
     TRANSPORT_UDP,

@@ -9,7 +9,7 @@ import shutil
 from collections.abc import AsyncIterator
 
 import pytest
-from turn_server_helpers import PASSWORD, REALM, USER, PeerProtocol
+from tests.support.turn_server import PASSWORD, REALM, USER, PeerProtocol
 
 from rtcpeer.testing.pki import CertificateFiles
 from rtcpeer.turn.server.config import TurnServerConfig

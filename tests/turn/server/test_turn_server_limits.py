@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from turn_server_helpers import (
+from tests.support.turn_server import (
     PASSWORD,
     PEER,
     REALM,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from turn_server_helpers import CoreClient, client_key, make_core
+from tests.support.turn_server import CoreClient, client_key, make_core
 
 from rtcpeer.stun import ErrorCode, MessageClass
 

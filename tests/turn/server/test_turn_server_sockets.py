@@ -8,7 +8,7 @@ import socket
 import time
 
 import pytest
-from turn_server_helpers import PASSWORD, REALM, USER, PeerProtocol
+from tests.support.turn_server import PASSWORD, REALM, USER, PeerProtocol
 
 from rtcpeer.testing.pki import CertificateFiles
 from rtcpeer.turn.client import TurnClient
@@ -151,7 +151,7 @@ async def test_relay_port_range_is_honoured(certificates: CertificateFiles) -> N
 
 
 async def test_runtime_timer_expires_an_unrefreshed_allocation() -> None:
-    from turn_server_helpers import PeerProtocol as Raw
+    from tests.support.turn_server import PeerProtocol as Raw
 
     from rtcpeer.stun import (
         TRANSPORT_UDP,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from turn_server_helpers import PASSWORD, USER
+from tests.support.turn_server import PASSWORD, USER
 
 from rtcpeer import TurnTls, spki_pin
 from rtcpeer.testing.pki import CertificateFiles, make_certificates
