@@ -176,7 +176,7 @@ class Net:
         while progress:
             progress = False
             for peer in self.peers:
-                for t in peer.agent.transmits():
+                for t in peer.agent.datagrams_to_send():
                     progress = True
                     source = next(
                         a for a, (p, s) in self.endpoints.items() if p is peer and s == t.socket_id

@@ -50,7 +50,7 @@ def test_send_without_selected_pair_is_dropped() -> None:
     a = net.peer("a", controlling=True)
     net.host(a, 1, ("192.0.2.1", 5000))
     assert a.agent.send(b"x", 0.0) is False
-    assert a.agent.transmits() == []
+    assert a.agent.datagrams_to_send() == []
 
 
 def test_checks_carry_the_rfc_8445_attributes() -> None:

@@ -1,4 +1,4 @@
-"""One agent driven by hand: the gatherer seam, errors, demultiplexing, determinism."""
+"""One agent driven by hand: what gathering reports, errors, demultiplexing, determinism."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from rtcpeer.ice import (
     local_preference,
 )
 from rtcpeer.ice.connectivity import build_check
+from rtcpeer.ice.gathering import Found
 from rtcpeer.stun import Attr, MessageClass, decode_message
 
 G = IceGatheringState
@@ -33,15 +34,24 @@ class RecordingSink:
         self.sent.append((data, destination))
 
 
-class SlowRelayGatherer:
-    """Stands in for a TURN gatherer: pending at start, a candidate later."""
+class SlowRelayGathering:
+    """Stands in for a TURN gathering: pending at start, a candidate later.
 
-    def __init__(self) -> None:
+    It wraps the agent's server gathering's ``start`` and reports through the
+    agent's :class:`~rtcpeer.ice.gathering.GatheringHost`, as that part does.
+    """
+
+    def __init__(self, agent: IceAgent) -> None:
         self.started: list[int] = []
+        self.host = agent._gathering._agent
+        start = agent._gathering.start
 
-    def start_gathering(self, agent: IceAgent, generation_id: int, now: float) -> None:
-        self.started.append(generation_id)
-        agent._gathering_pending(generation_id, self)
+        def start_gathering(generation_id: int, now: float) -> None:
+            start(generation_id, now)
+            self.started.append(generation_id)
+            self.host.gathering_pending(generation_id, self)
+
+        agent._gathering.start = start_gathering  # type: ignore[method-assign]
 
 
 def relay_candidate(port: int) -> Candidate:
@@ -60,18 +70,20 @@ def relay_candidate(port: int) -> Candidate:
 
 def test_gathering_waits_for_gatherers_and_relay_sockets_retire_with_their_generation() -> None:
     agent = IceAgent(True, rng=random.Random(1))
-    gatherer = SlowRelayGatherer()
-    agent.add_gatherer(gatherer)
+    gatherer = SlowRelayGathering(agent)
+    host = gatherer.host
     agent.add_socket(1, ("192.0.2.1", 5000))
     agent.gather(0.0)
     assert agent.gathering_state == G.GATHERING
     sink = RecordingSink()
-    added = agent._add_local_candidate(
-        relay_candidate(40000), 100, sink=sink, generation_id=0, now=0.1
+    found = Found(relay_candidate(40000), 100, sink, "turn:turn.example.test", "udp")
+    assert host.add_candidate(found, 0, 0.1)
+    [added] = [c for c in agent.local_candidates if c.type == "relay"]
+    assert added.ufrag == agent.local_ufrag and added.generation == 0
+    host.queue_event(
+        CandidateError("turn:turn.example.test", "192.0.2.1", 5000, 701, "unreachable")
     )
-    assert added is not None and added.ufrag == agent.local_ufrag and added.generation == 0
-    agent._report_candidate_error("turn:turn.example.test", "192.0.2.1", 5000, 701, "unreachable")
-    agent._gathering_done(0, gatherer, 0.2)
+    host.gathering_done(0, gatherer, 0.2)
     assert agent.gathering_state == G.COMPLETE  # type: ignore[comparison-overlap]
     events = []
     while (e := agent.next_event()) is not None:
@@ -81,13 +93,13 @@ def test_gathering_waits_for_gatherers_and_relay_sockets_retire_with_their_gener
         G.COMPLETE,
     ]
     assert CandidateError("turn:turn.example.test", "192.0.2.1", 5000, 701, "unreachable") in events
-    # Checks through the relay candidate go through its sink, not through transmits().
+    # Checks through the relay candidate go through its sink, not datagrams_to_send().
     agent.set_remote_credentials("peer", "peer-password-0123456789", 0.3)
     agent.add_remote_candidate(Candidate("x", 1, "udp", 100, "198.51.100.2", 6000, "host"), 0.3)
     for t in (0.3, 0.32, 0.34):
         agent.handle_timer(t)
     assert sink.sent and all(dest == ("198.51.100.2", 6000) for _, dest in sink.sent)
-    assert {t.socket_id for t in agent.transmits()} == {1}
+    assert {t.socket_id for t in agent.datagrams_to_send()} == {1}
     # A restart re-runs the gatherer; the old generation had no selected pair, so it
     # is retired at once and its relay socket named for release.
     agent.restart(1.0)
@@ -129,14 +141,15 @@ def test_requests_with_bad_credentials_get_errors_and_no_state() -> None:
         0.1,
     )
     agent.receive(1, ("198.51.100.2", 6000), _request(agent, agent.local_pwd, "unknown-ufrag"), 0.1)
-    codes = [decode_message(t.data).error_code for t in agent.transmits()]
+    codes = [decode_message(t.data).error_code for t in agent.datagrams_to_send()]
     assert codes == [401, 401]
     assert agent.generation.remote == []
     assert agent.state == IceTransportState.NEW
     # Garbage and non-STUN from unknown sources is dropped silently.
     agent.receive(1, ("198.51.100.2", 6000), b"\x00\x01garbage", 0.2)
     agent.receive(1, ("198.51.100.2", 6000), b"\x17\x03\x03 not validated", 0.2)
-    assert agent.transmits() == [] and agent.next_event() is not None  # only gathering events
+    # only gathering events:
+    assert agent.datagrams_to_send() == [] and agent.next_event() is not None
 
 
 def test_early_check_before_remote_credentials_makes_prflx_and_is_answered() -> None:
@@ -146,7 +159,7 @@ def test_early_check_before_remote_credentials_makes_prflx_and_is_answered() -> 
     agent.receive(
         1, ("198.51.100.2", 6000), _request(agent, agent.local_pwd, agent.local_ufrag), 0.1
     )
-    [reply] = agent.transmits()
+    [reply] = agent.datagrams_to_send()
     response = decode_message(reply.data)
     assert response.message_class == MessageClass.SUCCESS
     assert response.get(Attr.XOR_MAPPED_ADDRESS) == ("198.51.100.2", 6000)
@@ -156,10 +169,10 @@ def test_early_check_before_remote_credentials_makes_prflx_and_is_answered() -> 
     assert agent.state == IceTransportState.CHECKING
     # No check can go out without the peer's password; once known, the triggered check runs.
     agent.handle_timer(0.2)
-    assert agent.transmits() == []
+    assert agent.datagrams_to_send() == []
     agent.set_remote_credentials("peer", "peer-password-0123456789", 0.3)
     agent.handle_timer(0.3)
-    [check] = agent.transmits()
+    [check] = agent.datagrams_to_send()
     assert decode_message(check.data).get(Attr.USERNAME) == f"peer:{agent.local_ufrag}"
 
 
@@ -214,7 +227,7 @@ def test_checks_are_paced_every_ta() -> None:
     while (timer := agent.get_timer()) is not None and timer < 0.2:
         now = timer
         agent.handle_timer(now)
-        for t in agent.transmits():
+        for t in agent.datagrams_to_send():
             first_sent.setdefault(t.destination, now)
     times = sorted(first_sent.values())
     assert len(times) == 4

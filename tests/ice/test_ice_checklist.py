@@ -6,7 +6,8 @@ import pytest
 
 from rtcpeer.ice import Candidate, PairState, pair_priority
 from rtcpeer.ice.checklist import Checklist, can_pair
-from rtcpeer.ice.pair import TRANSITIONS, CandidatePair, PairStateError
+from rtcpeer.ice.errors import PairStateError
+from rtcpeer.ice.pair import TRANSITIONS, CandidatePair
 
 
 def cand(

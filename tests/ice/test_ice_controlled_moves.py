@@ -10,6 +10,8 @@ consent expiry.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from ice_harness import Net, Peer, connected, host_pair, state_is
 
@@ -20,6 +22,7 @@ from rtcpeer.ice import (
     SelectedPairChanged,
 )
 from rtcpeer.ice.generation import Generation
+from rtcpeer.ice.nomination import ControllingRole
 from rtcpeer.ice.pair import CandidatePair
 
 S = IceTransportState
@@ -28,14 +31,22 @@ A_NEW = ("192.0.2.21", 5002)  # its address in region B
 B_ADDR = ("198.51.100.2", 6000)
 
 
+class _NominatesOnlyFirst(ControllingRole):
+    """Controlling, but nominating only in the first generation."""
+
+    def maybe_nominate(self, gen: Generation, now: float) -> None:
+        if gen.id == 0:
+            super().maybe_nominate(gen, now)
+
+
 class NeverRenominates(IceAgent):
     """A controlling peer like werift after an ICE restart: it nominates only in
     its first generation and, once restarted, sends on its best valid pair of
     the new generation."""
 
-    def _maybe_nominate(self, gen: Generation, now: float) -> None:
-        if gen.id == 0:
-            super()._maybe_nominate(gen, now)
+    def __init__(self, controlling: bool, **kwargs: Any) -> None:
+        super().__init__(controlling, **kwargs)
+        self._role = _NominatesOnlyFirst(self)
 
     def _sending_pair(self) -> CandidatePair | None:
         valid = self.generation.checklist.valid_pairs

@@ -73,7 +73,7 @@ class Scenario:
         return self.agent._gathering
 
     def take(self) -> None:
-        for transmit in self.agent.transmits():
+        for transmit in self.agent.datagrams_to_send():
             self.sent.setdefault(transmit.socket_id, []).append(
                 (transmit.destination, transmit.data)
             )

@@ -63,7 +63,7 @@ def test_relay_queues_sends_until_the_permission_and_fails_after_budget() -> Non
                             policy=POLICY)
     relay.start(0.0)
     relay.send(b"dropped: no allocation yet", ("198.51.100.2", 5000), 0.0)
-    assert len(relay.datagrams_to_send(0.0)) == 1  # only the Allocate
+    assert len(relay.datagrams_to_send()) == 1  # only the Allocate
     now = 0.0
     while (event := relay.next_event()) is None:
         timer = relay.get_timer()
@@ -89,7 +89,7 @@ def test_agent_requests_sockets_and_reports_server_failures() -> None:
     assert request.socket_id >= 1 << 20
     assert CandidateError("stun:nowhere.test", None, None, 701, "no such host") in events
     # The turn: server also gets a Binding from the host socket (srflx).
-    assert [t.destination for t in agent.transmits()] == [("203.0.113.1", 3478)]
+    assert [t.destination for t in agent.datagrams_to_send()] == [("203.0.113.1", 3478)]
     assert agent.gathering_state == IceGatheringState.GATHERING
     agent.socket_failed(request.socket_id, "connection refused", 0.1)
     errors = [e for e in iter(agent.next_event, None) if isinstance(e, CandidateError)]
@@ -102,7 +102,7 @@ def test_relay_policy_sends_no_binding_and_signals_no_host() -> None:
     servers = [ResolvedServer(_url("stun:203.0.113.1:3478", "stun"), ("203.0.113.1", 3478))]
     agent.set_servers(servers, policy="relay", now=0.0)
     agent.gather(0.0)
-    assert agent.transmits() == []
+    assert agent.datagrams_to_send() == []
     events = list(iter(agent.next_event, None))
     assert not [e for e in events if isinstance(e, LocalCandidate)]
     assert agent.gathering_state == IceGatheringState.COMPLETE
@@ -116,7 +116,7 @@ def test_stuns_probes_over_a_tls_socket_and_times_out_when_it_never_opens() -> N
     agent.gather(0.0)
     [request] = [e for e in iter(agent.next_event, None) if isinstance(e, SocketRequested)]
     assert request.transport == "tls" and request.remote == ("203.0.113.1", 3478)
-    assert agent.transmits() == []  # nothing before the socket opens
+    assert agent.datagrams_to_send() == []  # nothing before the socket opens
     assert agent.get_timer() == 3.0
     agent.handle_timer(3.0)
     events = list(iter(agent.next_event, None))
@@ -128,7 +128,7 @@ def _allocate_bytes(rng: random.Random | None) -> bytes:
     relay = RelayAllocation(TurnServer("203.0.113.1"), "user", "pass", 0.0, budget=3.0,
                             policy=POLICY, rng=rng)
     relay.start(0.0)
-    [allocate] = relay.datagrams_to_send(0.0)
+    [allocate] = relay.datagrams_to_send()
     return allocate
 
 
@@ -149,7 +149,7 @@ def test_the_agent_hands_its_rng_to_its_turn_allocations() -> None:
         agent.gather(0.0)
         [request] = [e for e in iter(agent.next_event, None) if isinstance(e, SocketRequested)]
         agent.socket_opened(request.socket_id, ("192.0.2.1", 40000), 0.0)
-        [allocate] = [t.data for t in agent.transmits() if t.socket_id == request.socket_id]
+        [allocate] = [t.data for t in agent.datagrams_to_send() if t.socket_id == request.socket_id]
         assert decode_message(allocate).method == Method.ALLOCATE
         return allocate
 

@@ -35,7 +35,7 @@ def test_stun_shaped_garbage_is_dropped_without_raising(
     data = struct.pack("!HHI", message_type, len(body), MAGIC_COOKIE) + tid + body
     agent.receive(1, ("198.51.100.2", 6000), data, 0.1)
     agent.handle_timer(0.1)
-    for transmit in agent.transmits():
+    for transmit in agent.datagrams_to_send():
         assert transmit.socket_id == 1
 
 

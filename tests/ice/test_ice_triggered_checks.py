@@ -76,12 +76,12 @@ def test_lost_first_check_is_replaced_when_the_peer_checks_not_after_an_rto() ->
     assert sent.count(dropped[0]) == 1, "the cancelled check was retransmitted"
     assert len(set(sent)) >= 2, "no triggered check replaced the lost one"
     # The cancelled check only listens for a late answer (no retransmissions)...
-    listening = [c for c in b.agent._checks.values() if c.cancelled_until is not None]
+    listening = [c for c in b.agent._checks.in_flight.values() if c.cancelled_until is not None]
     assert [c.transaction.transaction_id for c in listening] == dropped
     assert all(c.transaction.transaction_id not in c.pair.transactions for c in listening)
     # ...and long after, it is gone without having failed anything.
     net.run_for(8.0)
-    assert not any(c.cancelled_until is not None for c in b.agent._checks.values())
+    assert not any(c.cancelled_until is not None for c in b.agent._checks.in_flight.values())
     assert b.agent.selected_pair is not None
     assert b.agent.selected_pair.state == PairState.SUCCEEDED
 

@@ -107,7 +107,7 @@ def test_unusable_remote_addresses_are_ignored_never_checked(address: tuple[str,
     destinations: set[tuple[str, int]] = set()
     for step in range(40):
         agent.handle_timer(step * 0.05)
-        destinations.update(t.destination for t in agent.transmits())
+        destinations.update(t.destination for t in agent.datagrams_to_send())
     assert destinations == {good.address}
 
 

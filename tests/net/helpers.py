@@ -31,7 +31,7 @@ def binding(net: Network, sock: UdpSocket, server: Address, timeout: float = 5.0
     raise AssertionError("unreachable")
 
 
-def stun_server(net: Network, name: str, ip: str, ports: tuple[int, ...] = (3478,)) -> Node:
+def stun_server(net: Network, name: str, ip: str, ports: tuple[int, ...] = (3478,)) -> Node[int]:
     """A host running a STUN Binding server on each of ``ports`` (socket id = port)."""
     node = Node(net.add_host(name, ip), StunBindingServer())
     for port in ports:
@@ -61,9 +61,21 @@ class Puncher:
         if data == b"punch":
             self._out.append(Transmit(socket_id, source, b"ack"))
 
-    def transmits(self) -> list[Transmit]:
+    def datagrams_to_send(self) -> list[Transmit]:
         out, self._out = self._out, []
         return out
+
+    def next_event(self) -> object | None:
+        return None
+
+    def socket_opened(self, socket_id: object, local_address: Address, now: float) -> None:
+        pass
+
+    def socket_failed(self, socket_id: object, reason: str, now: float) -> None:
+        pass
+
+    def socket_closed(self, socket_id: object, reason: str, now: float) -> None:
+        pass
 
     def get_timer(self) -> float | None:
         return self.next_send if self.remaining > 0 else None

@@ -14,7 +14,7 @@ from rtcpeer.simnet import (
 from rtcpeer.stun import Address
 
 
-def _ask(net: Network, client: StunBindingClient, node: Node) -> None:
+def _ask(net: Network, client: StunBindingClient, node: Node[str]) -> None:
     client.request("s", ("203.0.113.8", 3478), net.now)
     node.service()
 

@@ -23,7 +23,7 @@ from rtcpeer.ice import (
 from rtcpeer.simnet import MappingBehavior, Network, Node
 
 
-def _signal_to(net: Network, peer: Node) -> Callable[[object], None]:
+def _signal_to(net: Network, peer: Node[int]) -> Callable[[object], None]:
     """Trickle local candidates (and end-of-candidates) to ``peer``'s agent."""
     agent = peer.endpoint
     assert isinstance(agent, IceAgent)
@@ -42,7 +42,7 @@ def _signal_to(net: Network, peer: Node) -> Callable[[object], None]:
     return on_event
 
 
-def _connect(nat_alice: bool) -> tuple[Network, Node, Node]:
+def _connect(nat_alice: bool) -> tuple[Network, Node[int], Node[int]]:
     net = Network(seed=8)
     realm = None
     if nat_alice:

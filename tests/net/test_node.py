@@ -21,7 +21,7 @@ from .helpers import stun_server
 STUN = ("203.0.113.1", 3478)
 
 
-def _client(net: Network, *, loss: float = 0.0) -> tuple[Node, StunBindingClient]:
+def _client(net: Network, *, loss: float = 0.0) -> tuple[Node[str], StunBindingClient]:
     client = StunBindingClient(net.rng("client"))
     node = Node(net.add_host("client", "192.0.2.10", latency=0.01, loss=loss), client)
     node.bind_udp("s", 5000)
@@ -103,8 +103,20 @@ class _Spinner:
     def receive(self, socket_id: object, source: Address, data: bytes, now: float) -> None:
         pass
 
-    def transmits(self) -> list[Transmit]:
+    def datagrams_to_send(self) -> list[Transmit]:
         return []
+
+    def next_event(self) -> object | None:
+        return None
+
+    def socket_opened(self, socket_id: object, local_address: Address, now: float) -> None:
+        pass
+
+    def socket_failed(self, socket_id: object, reason: str, now: float) -> None:
+        pass
+
+    def socket_closed(self, socket_id: object, reason: str, now: float) -> None:
+        pass
 
     def get_timer(self) -> float | None:
         return 0.0

@@ -19,7 +19,7 @@ from rtcpeer.simnet.turn_server import TurnServerNode
 from rtcpeer.turn.client import (
     AllocationLost,
     AllocationSucceeded,
-    DataReceived,
+    PeerDataReceived,
     PermissionCreated,
     TurnClientConnection,
     TurnServer,
@@ -31,7 +31,7 @@ BOB_PUBLIC = "198.51.100.2"
 SYMMETRIC = MappingBehavior.ADDRESS_AND_PORT_DEPENDENT
 
 
-def _world(transport: str) -> tuple[Network, TurnServerNode, Node, TurnClientConnection,
+def _world(transport: str) -> tuple[Network, TurnServerNode, Node[str], TurnClientConnection,
                                      UdpSocket]:
     net = Network(seed=3)
     config = TurnServerConfig(realm="example.test", users={"user": "pass"},
@@ -68,8 +68,8 @@ def test_two_peers_behind_symmetric_nats_talk_through_the_relay(transport: str) 
     node.service()
     net.run_until(lambda: any(isinstance(e, PermissionCreated) for e in node.events), 5)
     bob.sendto(b"hello alice", relay)
-    net.run_until(lambda: any(isinstance(e, DataReceived) for e in node.events), 5)
-    data = next(e for e in node.events if isinstance(e, DataReceived))
+    net.run_until(lambda: any(isinstance(e, PeerDataReceived) for e in node.events), 5)
+    data = next(e for e in node.events if isinstance(e, PeerDataReceived))
     assert data.data == b"hello alice" and data.peer[0] == BOB_PUBLIC
 
     connection.send(b"hello bob", data.peer, net.now)

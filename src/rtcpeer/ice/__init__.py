@@ -1,14 +1,22 @@
 """The sans-IO ICE agent: candidates, checklist, checks, nomination, consent, restarts."""
 
-from rtcpeer.ice.agent import Gatherer, IceAgent, IceAgentConfig, TransportPolicy
+from rtcpeer.ice.agent import IceAgent, IceAgentConfig, TransportPolicy
 from rtcpeer.ice.candidate import (
     Candidate,
-    CandidateParseError,
     candidate_priority,
     compute_foundation,
     local_preference,
 )
 from rtcpeer.ice.consent import ConsentPolicy
+from rtcpeer.ice.errors import (
+    CandidateParseError,
+    IceArgumentError,
+    IceClosedError,
+    IceCredentialsError,
+    IceError,
+    IceLimitError,
+    PairStateError,
+)
 from rtcpeer.ice.events import (
     CandidateError,
     DataReceived,
@@ -21,8 +29,8 @@ from rtcpeer.ice.events import (
     StateChanged,
 )
 from rtcpeer.ice.pair import CandidatePair, PairState, pair_priority
+from rtcpeer.ice.send_path import PacketSink, Transmit
 from rtcpeer.ice.states import IceGatheringState, IceTransportState
-from rtcpeer.ice.transport import PacketSink, Transmit
 
 __all__ = [
     "Candidate",
@@ -31,17 +39,22 @@ __all__ = [
     "CandidateParseError",
     "ConsentPolicy",
     "DataReceived",
-    "Gatherer",
     "GatheringStateChanged",
     "GenerationRetired",
     "IceAgent",
     "IceAgentConfig",
+    "IceArgumentError",
+    "IceClosedError",
+    "IceCredentialsError",
+    "IceError",
     "IceEvent",
     "IceGatheringState",
+    "IceLimitError",
     "IceTransportState",
     "LocalCandidate",
     "PacketSink",
     "PairState",
+    "PairStateError",
     "RoleChanged",
     "SelectedPairChanged",
     "StateChanged",

@@ -16,6 +16,9 @@ import zlib
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from rtcpeer.ice.errors import CandidateParseError, IceArgumentError
+from rtcpeer.sansio import Address
+
 CandidateType = Literal["host", "prflx", "srflx", "relay"]
 RelayProtocol = Literal["udp", "tcp", "tls", "dtls"]
 
@@ -25,10 +28,6 @@ RELAY_PROTOCOL_PREFERENCES: dict[str, int] = {"udp": 3, "dtls": 2, "tcp": 1, "tl
 _CANDIDATE_TYPES = ("host", "prflx", "srflx", "relay")
 _MAX_INTERFACE_INDEX = 0x7FF
 _FOUNDATION = re.compile(r"[A-Za-z0-9+/]{1,32}")
-
-
-class CandidateParseError(ValueError):
-    """A ``candidate:`` attribute that does not follow RFC 8839 §5.1."""
 
 
 def local_preference(
@@ -61,11 +60,11 @@ def _family_rank(address: str) -> int:
 def candidate_priority(type_preference: int, local_pref: int, component: int = 1) -> int:
     """RFC 8445 §5.1.2.1 priority of a candidate."""
     if not 0 <= type_preference <= 126:
-        raise ValueError("type preference must be 0..126")
+        raise IceArgumentError("type preference must be 0..126")
     if not 0 <= local_pref <= 0xFFFF:
-        raise ValueError("local preference must be 0..65535")
+        raise IceArgumentError("local preference must be 0..65535")
     if not 1 <= component <= 256:
-        raise ValueError("component must be 1..256")
+        raise IceArgumentError("component must be 1..256")
     return (type_preference << 24) | (local_pref << 8) | (256 - component)
 
 
@@ -109,7 +108,7 @@ class Candidate:
     extensions: tuple[tuple[str, str], ...] = ()
 
     @property
-    def address(self) -> tuple[str, int]:
+    def address(self) -> Address:
         return (self.host, self.port)
 
     @property

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from rtcpeer.ice.candidate import Candidate
 from rtcpeer.ice.pair import CandidatePair, PairState
+from rtcpeer.sansio import Address
 
 DEFAULT_MAX_PAIRS = 100
 _ACTIVE = (PairState.WAITING, PairState.IN_PROGRESS)
@@ -40,7 +41,7 @@ class Checklist:
         return len(self.pairs)
 
     def find(
-        self, socket_id: int, local: tuple[str, int], remote: tuple[str, int]
+        self, socket_id: int, local: Address, remote: Address
     ) -> CandidatePair | None:
         key = (socket_id, local, remote)
         for pair in self.pairs:
@@ -55,20 +56,20 @@ class Checklist:
         socket_id: int,
         state: PairState | None = None,
     ) -> CandidatePair | None:
-        """Form a pair; None when it is redundant, unpairable or over the limit."""
+        """Form a pair (in ``state``, else Waiting or Frozen by its foundation);
+        None when it is redundant, unpairable or over the limit."""
         if not can_pair(local, remote):
             return None
         existing = self.find(socket_id, local.address, remote.address)
         if existing is not None:
             return None
-        pair = CandidatePair(local, remote, socket_id)
+        if state is None:
+            foundation = (local.foundation, remote.foundation)
+            busy = any(p.foundation == foundation and p.state in _ACTIVE for p in self.pairs)
+            state = PairState.FROZEN if busy else PairState.WAITING
+        # The state a pair is born in; every later move goes through the table.
+        pair = CandidatePair(local, remote, socket_id, state)
         pair.update_priority(self.controlling)
-        if state is not None:
-            pair.state = state
-        elif any(p.foundation == pair.foundation and p.state in _ACTIVE for p in self.pairs):
-            pair.state = PairState.FROZEN
-        else:
-            pair.state = PairState.WAITING
         self.pairs.append(pair)
         self._sort()
         if len(self.pairs) > self.max_pairs and not self._make_room(keep=pair):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from rtcpeer.ice.consent import ConsentPolicy
+from rtcpeer.ice.errors import IceArgumentError
 from rtcpeer.stun.transaction import RetransmissionPolicy
 
 TransportPolicy = Literal["all", "relay"]
@@ -16,6 +17,16 @@ TransportPolicy = Literal["all", "relay"]
 #: a hostile or broken one can make us hold and pair.
 MAX_REMOTE_CANDIDATES = 20_000
 MdnsResolver = Callable[[str], "str | None"]
+
+
+def transport_policy(policy: str) -> TransportPolicy:
+    """``policy`` as an iceTransportPolicy; :class:`IceArgumentError` (a ValueError) if
+    it is none (the one place this is checked: the agent and the runtime use it)."""
+    if policy == "all":
+        return "all"
+    if policy == "relay":
+        return "relay"
+    raise IceArgumentError(f"policy must be 'all' or 'relay', not {policy!r}")
 
 
 @dataclass(frozen=True)

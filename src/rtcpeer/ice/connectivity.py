@@ -1,24 +1,40 @@
-"""Connectivity-check messages (RFC 8445 §7): build, validate and answer Binding requests.
+"""Connectivity checks (RFC 8445 §6.1.4, §7): their messages, and the checks in flight.
 
-Pure functions over :class:`~rtcpeer.stun.StunMessage`; the agent decides when
-to call them. Checks carry USERNAME ``remote-ufrag:local-ufrag``, PRIORITY (the
+The message functions are pure, over :class:`~rtcpeer.stun.StunMessage`. Checks
+carry USERNAME ``remote-ufrag:local-ufrag``, PRIORITY (the
 peer-reflexive priority this side would have), ICE-CONTROLLING or
 ICE-CONTROLLED with the tie-breaker, USE-CANDIDATE when nominating, and are
 protected with the short-term key of the *receiver's* password plus FINGERPRINT.
+
+:class:`ConnectivityChecks` is the agent's part that owns the checks in
+flight (ordinary, triggered and consent checks alike, each a
+:class:`~rtcpeer.stun.transaction.StunTransaction`), their retransmissions,
+the pacing of ordinary checks (one per Ta) and the round trips they measure.
+The agent decides what to check and what an answer means.
 """
 
 from __future__ import annotations
 
+import logging
+import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
 from rtcpeer.ice.candidate import TYPE_PREFERENCES, Candidate, candidate_priority
-from rtcpeer.stun.attributes import Address
+from rtcpeer.ice.config import IceAgentConfig
+from rtcpeer.ice.errors import IceError
+from rtcpeer.ice.generation import Generation
+from rtcpeer.ice.pair import CandidatePair, PairState
+from rtcpeer.sansio import Address
 from rtcpeer.stun.constants import Attr, ErrorCode, MessageClass, Method
 from rtcpeer.stun.message import StunMessage, short_term_key
+from rtcpeer.stun.transaction import RetransmissionPolicy, StunTransaction
+
+logger = logging.getLogger(__name__)
 
 
-class CheckRejected(Exception):
+class CheckRejected(IceError):
     """An incoming Binding request to answer with an error (or to drop: code None)."""
 
     def __init__(self, code: int | None, reason: str = "") -> None:
@@ -139,3 +155,218 @@ def build_error(request: StunMessage, code: int, local_pwd: str | None) -> bytes
     """Error response; integrity-protected when we know the key (487 is)."""
     response = request.error(code)
     return response.encode(None if local_pwd is None else short_term_key(local_pwd))
+
+
+@dataclass(eq=False)
+class Check:
+    """A connectivity or consent check in flight."""
+
+    transaction: StunTransaction
+    generation: Generation
+    pair: CandidatePair
+    use_candidate: bool
+    consent: bool
+    #: Our role when it was sent (a 487 only switches that role).
+    controlling: bool
+    #: PRIORITY it carried (the priority of a prflx candidate it may discover).
+    priority: int
+    #: When it was first sent (a round-trip sample if answered without retransmission).
+    sent_at: float
+    #: When it was last (re)transmitted.
+    last_sent_at: float
+    #: Cancelled by a triggered check (RFC 8445 §7.3.1.4) and listening, until
+    #: this time, only for a late response: no retransmissions, one timer to
+    #: forget it, and no failure when it ends unanswered. None while live.
+    cancelled_until: float | None = None
+    #: A single-transmission consent check sent while the pair is unanswered:
+    #: its timeout changes nothing (the next one is already scheduled).
+    recheck: bool = False
+
+
+#: How the part sends a check's bytes: (socket id, destination, data, now).
+SendOn = Callable[[int, Address, bytes, float], None]
+
+
+class ConnectivityChecks:
+    """The agent's checks in flight, their pacing (one ordinary check per Ta) and RTTs."""
+
+    def __init__(self, config: IceAgentConfig, rng: random.Random, send_on: SendOn) -> None:
+        self._config = config
+        self._rng = rng
+        self._send_on = send_on
+        #: Checks in flight, by transaction id.
+        self.in_flight: dict[bytes, Check] = {}
+        #: When the next paced check is due (None: nothing to pace).
+        self.next_at: float | None = None
+        self._last_at: float | None = None
+        #: The latest check round trip measured (Karn: first transmissions only).
+        self.rtt: float | None = None
+
+    # -- pacing ---------------------------------------------------------------
+    def schedule(self, now: float) -> None:
+        """There is checking to do: the next paced check goes at once or one Ta
+        after the previous one (unless one is already scheduled)."""
+        if self.next_at is None:
+            last = self._last_at
+            self.next_at = now if last is None else max(now, last + self._config.check_interval)
+
+    def stop_pacing(self) -> None:
+        """No paced check is due until :meth:`schedule` is called again."""
+        self.next_at = None
+
+    def pace_due(self, now: float) -> bool:
+        """The paced check is due at ``now``."""
+        return self.next_at is not None and now >= self.next_at
+
+    def paced(self, now: float) -> None:
+        """The paced check went out at ``now``: the next one waits one Ta."""
+        self._last_at = now
+        self.next_at = now + self._config.check_interval
+
+    # -- checks ---------------------------------------------------------------
+    def send(
+        self,
+        gen: Generation,
+        pair: CandidatePair,
+        now: float,
+        *,
+        controlling: bool,
+        tie_breaker: int,
+        use_candidate: bool = False,
+        consent: bool = False,
+        recheck: bool = False,
+    ) -> Check:
+        """Send a check on ``pair``; ``recheck``: a consent check sent once."""
+        assert gen.remote_pwd is not None and gen.remote_ufrag is not None
+        priority = peer_reflexive_priority(pair.local)
+        request, data = build_check(
+            transaction_id=self._rng.randbytes(12),
+            local_ufrag=gen.local_ufrag,
+            remote_ufrag=gen.remote_ufrag,
+            remote_pwd=gen.remote_pwd,
+            priority=priority,
+            controlling=controlling,
+            tie_breaker=tie_breaker,
+            use_candidate=use_candidate,
+        )
+        transaction = StunTransaction(
+            request,
+            data,
+            now,
+            policy=self._policy(consent, recheck),
+            integrity_key=short_term_key(gen.remote_pwd),
+        )
+        check = Check(
+            transaction,
+            gen,
+            pair,
+            use_candidate,
+            consent or recheck,
+            controlling,
+            priority,
+            now,
+            now,
+            recheck=recheck,
+        )
+        self.in_flight[request.transaction_id] = check
+        pair.transactions.add(request.transaction_id)
+        pair.requests_sent += 1
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "ICE %s %r%s (generation %d)", "consent check" if consent else "check", pair,
+                " USE-CANDIDATE" if use_candidate else "", gen.id,
+            )
+        if pair.state == PairState.WAITING:
+            pair.set_state(PairState.IN_PROGRESS)
+        self._flush(check, now)
+        return check
+
+    def _policy(self, consent: bool, recheck: bool) -> RetransmissionPolicy:
+        policy = self._config.consent
+        if recheck:
+            return RetransmissionPolicy(rto=policy.recheck_timeout, rc=1, rm=1)
+        return policy.retransmission if consent else self._config.check_retransmission
+
+    def _flush(self, check: Check, now: float) -> None:
+        pair = check.pair
+        for data in check.transaction.datagrams_to_send():
+            check.last_sent_at = now
+            self._send_on(pair.socket_id, pair.remote.address, data, now)
+
+    def timers(self) -> list[float]:
+        """When the next paced check and each check's retransmission are due."""
+        timers: list[float] = []
+        if self.next_at is not None:
+            timers.append(self.next_at)
+        for check in self.in_flight.values():
+            deadline = check.cancelled_until or check.transaction.get_timer()
+            if deadline is not None:
+                timers.append(deadline)
+        return timers
+
+    def handle_timer(self, now: float) -> list[Check]:
+        """Retransmit what is due; the checks that timed out, taken out of flight."""
+        timed_out: list[Check] = []
+        for tid, check in list(self.in_flight.items()):
+            if check.cancelled_until is not None:
+                if now >= check.cancelled_until:
+                    del self.in_flight[tid]  # its answer never came: no failure
+                continue
+            check.transaction.handle_timer(now)
+            if check.transaction.done:
+                self.in_flight.pop(tid, None)
+                check.pair.transactions.discard(tid)
+                timed_out.append(check)
+            else:
+                self._flush(check, now)
+        return timed_out
+
+    def answered(self, response: StunMessage, now: float) -> Check | None:
+        """The check ``response`` answers, taken out of flight; None if it is none
+        of ours or does not authenticate. A success is counted on the check's
+        pair with its round trip (whatever the path it came back on)."""
+        check = self.in_flight.get(response.transaction_id)
+        if check is None or not check.transaction.receive(response):
+            return None
+        del self.in_flight[response.transaction_id]
+        pair = check.pair
+        pair.transactions.discard(response.transaction_id)
+        if response.message_class == MessageClass.SUCCESS:
+            rtt = now - check.last_sent_at
+            pair.responses_received += 1
+            pair.total_round_trip_time += rtt
+            if check.transaction.transmissions == 1:
+                pair.current_round_trip_time = rtt
+        return check
+
+    def succeeded(self, check: Check, now: float) -> None:
+        """``check`` was answered with success on its own path: a round-trip
+        sample unless it was retransmitted (Karn)."""
+        if check.transaction.transmissions == 1:
+            self.rtt = now - check.sent_at
+
+    def on_pair(self, pair: CandidatePair) -> list[Check]:
+        """The checks in flight on ``pair``."""
+        return [self.in_flight[t] for t in pair.transactions if t in self.in_flight]
+
+    def cancel_for_trigger(self, pair: CandidatePair, now: float) -> None:
+        """RFC 8445 §7.3.1.4: the pair's checks stop retransmitting and only listen,
+        as long as their whole retransmission schedule would have lasted."""
+        policy = self._config.check_retransmission
+        listen = policy.rto * (2 ** (policy.rc - 1) - 1) + policy.rm * policy.rto
+        for check in self.on_pair(pair):
+            check.cancelled_until = now + listen
+            pair.transactions.discard(check.transaction.transaction_id)
+
+    def cancel(self, gen: Generation, keep_consent: bool = False) -> None:
+        """Forget the generation's checks (but its consent checks if ``keep_consent``)."""
+        for tid, check in list(self.in_flight.items()):
+            if check.generation is gen and not (keep_consent and check.consent):
+                check.transaction.cancel()
+                del self.in_flight[tid]
+                check.pair.transactions.discard(tid)
+
+    def clear(self) -> None:
+        """The agent closed: nothing in flight, nothing paced."""
+        self.in_flight.clear()
+        self.next_at = None

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from rtcpeer.ice.candidate import Candidate
 from rtcpeer.ice.states import IceGatheringState, IceTransportState
+from rtcpeer.sansio import Address
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class DataReceived:
     #: The local socket it came in on.
     socket_id: int
     #: Where it came from.
-    source: tuple[str, int]
+    source: Address
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ class SocketRequested:
     #: "udp", "tcp", "tls" or "dtls".
     transport: str
     #: Where to connect (the server's resolved address); None for an unconnected socket.
-    remote: tuple[str, int] | None
+    remote: Address | None
     #: Host name for TLS/DTLS certificate checks (SNI); the URL's host.
     server_name: str
 

@@ -15,14 +15,16 @@ be handed to a generation later and replayed at once.
 servers, policy and pool, gives each generation a set, asks the driver for
 sockets (:class:`SocketRequested`), routes what arrives on them, installs
 TURN permissions as soon as pairs form, binds a channel on selection, and
-releases allocations when a generation retires or the agent closes.
+releases allocations when a generation retires or the agent closes. It
+reaches the agent only through :class:`GatheringHost`.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from rtcpeer.ice.candidate import (
     Candidate,
@@ -30,21 +32,21 @@ from rtcpeer.ice.candidate import (
     compute_foundation,
     local_preference,
 )
-from rtcpeer.ice.events import CandidateError, SocketReleased, SocketRequested
+from rtcpeer.ice.errors import IceArgumentError
+from rtcpeer.ice.events import CandidateError, IceEvent, SocketReleased, SocketRequested
 from rtcpeer.ice.pair import CandidatePair
 from rtcpeer.ice.relay import RelayAllocation, RelayData, RelayFailed, RelayReady, RelayReleased
+from rtcpeer.ice.send_path import LocalSocket, PacketSink
 from rtcpeer.ice.servers import ResolvedServer, ServerUrl, address_family, socket_transport
 from rtcpeer.ice.srflx import BindingProbe, ProbeFailed, ProbeSucceeded
-from rtcpeer.ice.transport import LocalSocket, PacketSink
+from rtcpeer.sansio import Address
 from rtcpeer.stun.attributes import StunDecodeError
 from rtcpeer.stun.constants import MessageClass
 from rtcpeer.stun.message import StunMessage, decode_message, is_stun
 from rtcpeer.turn.errors import UNREACHABLE
 
 if TYPE_CHECKING:
-    from rtcpeer.ice.agent import IceAgent, IceAgentConfig
-
-Address = tuple[str, int]
+    from rtcpeer.ice.config import IceAgentConfig
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,56 @@ class Found:
     sink: PacketSink | None
     url: str
     relay_protocol: str | None
+
+
+class GatheringHost(Protocol):
+    """What :class:`ServerGathering` needs from the agent that holds it."""
+
+    @property
+    def now(self) -> float:
+        """The latest time any input carried."""
+        ...
+
+    @property
+    def rng(self) -> random.Random:
+        """The agent's randomness (transaction ids, TURN)."""
+        ...
+
+    def host_sockets(self) -> list[LocalSocket]:
+        """The host sockets new gatherings use."""
+        ...
+
+    def gathering_pending(self, generation_id: int, token: object) -> None:
+        """Work the generation's gathering must wait for has started."""
+        ...
+
+    def gathering_done(self, generation_id: int, token: object, now: float) -> None:
+        """That work finished (with or without a candidate)."""
+        ...
+
+    def add_candidate(self, found: Found, generation_id: int, now: float) -> bool:
+        """Add a server-reflexive or relay candidate; False if the policy filtered it."""
+        ...
+
+    def pairs_on(self, generation_id: int, socket_id: int) -> list[CandidatePair]:
+        """The generation's pairs sending through ``socket_id``."""
+        ...
+
+    def queue_event(self, event: IceEvent) -> None:
+        """Tell the application (a candidate error, a socket requested or released)."""
+        ...
+
+    def queue_transmit(self, socket_id: int, destination: Address, data: bytes) -> None:
+        """Send from a socket the driver opened."""
+        ...
+
+    def relayed(self, socket_id: int, peer: Address, data: bytes, now: float) -> None:
+        """A datagram came through a TURN allocation, as if on its relay candidate."""
+        ...
+
+    def forget_socket(self, socket_id: int) -> None:
+        """A relay candidate's socket is gone."""
+        ...
 
 
 @dataclass(eq=False)
@@ -141,7 +193,7 @@ class ServerSet:
 class ServerGathering:
     """The agent's STUN/TURN gathering: servers, policy, pool, sets, requested sockets."""
 
-    def __init__(self, agent: IceAgent, config: IceAgentConfig) -> None:
+    def __init__(self, agent: GatheringHost, config: IceAgentConfig) -> None:
         self._agent = agent
         self._config = config
         self.servers: tuple[ResolvedServer, ...] = ()
@@ -173,7 +225,7 @@ class ServerGathering:
     ) -> None:
         """Store servers and policy; (re)gather the pool when it applies."""
         if not 0 <= pool_size <= 255:
-            raise ValueError("pool_size must be 0..255")
+            raise IceArgumentError("pool_size must be 0..255")
         changed = tuple(servers) != self.servers or policy != self.policy
         self.servers, self.policy, self.pool_size = tuple(servers), policy, pool_size
         if self._first_taken:
@@ -211,9 +263,9 @@ class ServerGathering:
         server_set.generation_id = generation_id
         self._by_generation[generation_id] = server_set
         for token in server_set.pending:
-            agent._gathering_pending(generation_id, token)
+            agent.gathering_pending(generation_id, token)
         for error in server_set.errors:
-            agent._queue_event(error)
+            agent.queue_event(error)
         for found in server_set.found:
             self._deliver(server_set, found, now)
 
@@ -221,7 +273,7 @@ class ServerGathering:
         server_set = ServerSet(self._next_set_id, self.policy)
         self._next_set_id += 1
         host_sockets = [
-            s for s in self._agent._host_sockets() if s.protocol == "udp" and s.kind == "host"
+            s for s in self._agent.host_sockets() if s.protocol == "udp" and s.kind == "host"
         ]
         probed: set[Address] = set()
         for index, server in enumerate(self.servers):
@@ -249,7 +301,7 @@ class ServerGathering:
     ) -> None:
         assert server.address is not None
         probe = BindingProbe(
-            self._agent._rng.randbytes(12), now,
+            self._agent.rng.randbytes(12), now,
             budget=self._config.gathering_budget, policy=self._config.gathering_retransmission,
         )
         task = _Probe(probe, sock.socket_id, server.url.url, server.address, sock.address,
@@ -261,7 +313,7 @@ class ServerGathering:
         assert server.address is not None
         socket_id = self._request_socket("tls", server.address, server.url.host)
         probe = BindingProbe(
-            self._agent._rng.randbytes(12), now, budget=self._config.gathering_budget,
+            self._agent.rng.randbytes(12), now, budget=self._config.gathering_budget,
             policy=self._config.gathering_retransmission, reliable=True,
         )
         task = _Probe(probe, socket_id, server.url.url, server.address, None, 0, own_socket=True)
@@ -285,7 +337,7 @@ class ServerGathering:
         allocation = RelayAllocation(
             url, url.username or "", url.credential or "", now,
             budget=self._config.gathering_budget, policy=self._config.turn_retransmission,
-            rng=self._agent._rng,  # a seeded agent repeats its TURN traffic byte for byte
+            rng=self._agent.rng,  # a seeded agent repeats its TURN traffic byte for byte
             family=family, dual_stack=family == 4 and self._config.turn_dual_stack,
         )
         relay = _Relay(allocation, socket_id, url, server.address, protocol, index)
@@ -298,7 +350,7 @@ class ServerGathering:
     def _request_socket(self, transport: str, remote: Address, server_name: str) -> int:
         socket_id = self._next_socket_id
         self._next_socket_id += 1
-        self._agent._queue_event(SocketRequested(socket_id, transport, remote, server_name))
+        self._agent.queue_event(SocketRequested(socket_id, transport, remote, server_name))
         return socket_id
 
     # -- driver inputs -----------------------------------------------------------
@@ -506,19 +558,19 @@ class ServerGathering:
     def _pending(self, server_set: ServerSet, token: object) -> None:
         server_set.pending.add(token)
         if server_set.generation_id is not None:
-            self._agent._gathering_pending(server_set.generation_id, token)
+            self._agent.gathering_pending(server_set.generation_id, token)
 
     def _done(self, server_set: ServerSet, token: object, now: float) -> None:
         if token not in server_set.pending:
             return
         server_set.pending.discard(token)
         if server_set.generation_id is not None:
-            self._agent._gathering_done(server_set.generation_id, token, now)
+            self._agent.gathering_done(server_set.generation_id, token, now)
 
     def _error(self, server_set: ServerSet, error: CandidateError) -> None:
         server_set.errors.append(error)
         if server_set.generation_id is not None:
-            self._agent._queue_event(error)
+            self._agent.queue_event(error)
 
     def _found(self, server_set: ServerSet, found: Found, now: float) -> None:
         server_set.found.append(found)
@@ -527,24 +579,16 @@ class ServerGathering:
 
     def _deliver(self, server_set: ServerSet, found: Found, now: float) -> None:
         assert server_set.generation_id is not None
-        added = self._agent._add_local_candidate(
-            found.candidate, found.socket_id, sink=found.sink,
-            generation_id=server_set.generation_id, now=now,
-            url=found.url, relay_protocol=found.relay_protocol,
-        )
-        if added is not None and found.candidate.type == "relay":
+        added = self._agent.add_candidate(found, server_set.generation_id, now)
+        if added and found.candidate.type == "relay":
             # Permissions for the remotes it was just paired with.
-            gen = self._agent._generation_by_id(server_set.generation_id)
-            if gen is not None:
-                self.pairs_formed(
-                    [p for p in gen.checklist.pairs if p.socket_id == found.socket_id], now
-                )
+            self.pairs_formed(self._agent.pairs_on(server_set.generation_id, found.socket_id), now)
 
     def _pump_probe(self, server_set: ServerSet, task: _Probe, now: float) -> None:
         self._touch(task)
         if task.local is not None:  # else its socket is not open yet
             for data in task.probe.datagrams_to_send():
-                self._agent._queue_transmit(task.socket_id, task.server, data)
+                self._agent.queue_transmit(task.socket_id, task.server, data)
         result = task.probe.result
         if result is None:
             return
@@ -575,11 +619,11 @@ class ServerGathering:
         self._untrack_timer(task)
         owned = task.own_socket and self._by_socket.pop(task.socket_id, None) is not None
         if owned and announce:
-            self._agent._queue_event(SocketReleased(task.socket_id))
+            self._agent.queue_event(SocketReleased(task.socket_id))
         if isinstance(result, ProbeFailed) and task.local is None and task.own_socket:
             self._error(server_set, CandidateError(task.url, None, None, result.code,
                                                    result.text))
-        self._done(server_set, task, self._agent._now if now is None else now)
+        self._done(server_set, task, self._agent.now if now is None else now)
 
     def _srflx(self, server_set: ServerSet, task: _Probe, mapped: Address, now: float) -> None:
         assert task.local is not None
@@ -618,7 +662,7 @@ class ServerGathering:
                 self._done(server_set, relay, now)
             elif isinstance(event, RelayData):
                 if server_set.generation_id is not None or server_set in self._retired:
-                    self._agent._relayed(relay.socket_for(event.peer), event.peer, event.data,
+                    self._agent.relayed(relay.socket_for(event.peer), event.peer, event.data,
                                          now)
             elif isinstance(event, RelayReleased):
                 self._finish_relay(server_set, relay)
@@ -629,8 +673,8 @@ class ServerGathering:
         if not relay.released:
             self._stale.add(relay)  # whatever ran before a flush may have moved its timer
         if relay.opened and not relay.released:
-            for data in relay.allocation.datagrams_to_send(now):
-                self._agent._queue_transmit(relay.socket_id, relay.server, data)
+            for data in relay.allocation.datagrams_to_send():
+                self._agent.queue_transmit(relay.socket_id, relay.server, data)
 
     def _relay_ready(
         self, server_set: ServerSet, relay: _Relay, event: RelayReady, now: float
@@ -692,9 +736,9 @@ class ServerGathering:
             relay.releasing = True
             relay.release_deadline = now + self._config.gathering_budget
             self._touch(relay)
-            self._agent._forget_socket(relay.socket_id)
+            self._agent.forget_socket(relay.socket_id)
             for virtual in relay.virtual_sockets:
-                self._agent._forget_socket(virtual)
+                self._agent.forget_socket(virtual)
             if relay.opened:
                 relay.allocation.release(now)
                 self._pump_relay(server_set, relay, now)
@@ -711,10 +755,10 @@ class ServerGathering:
     def _forget_relay(self, server_set: ServerSet, relay: _Relay, *, announce: bool) -> None:
         relay.released = True
         self._untrack_timer(relay)
-        self._agent._forget_socket(relay.socket_id)
+        self._agent.forget_socket(relay.socket_id)
         for virtual in relay.virtual_sockets:
-            self._agent._forget_socket(virtual)
+            self._agent.forget_socket(virtual)
             self._by_socket.pop(virtual, None)
         server_set.relays.pop(relay.socket_id, None)
         if self._by_socket.pop(relay.socket_id, None) is not None and announce:
-            self._agent._queue_event(SocketReleased(relay.socket_id))
+            self._agent.queue_event(SocketReleased(relay.socket_id))

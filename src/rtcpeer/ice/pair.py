@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from rtcpeer.ice.candidate import Candidate
+from rtcpeer.ice.errors import PairStateError
+from rtcpeer.sansio import Address
 
 
 class PairState(Enum):
@@ -39,10 +41,6 @@ TRANSITIONS: dict[PairState, frozenset[PairState]] = {
 }
 
 
-class PairStateError(RuntimeError):
-    """A pair was asked to move between states the table does not connect."""
-
-
 def pair_priority(controlling_priority: int, controlled_priority: int) -> int:
     """2^32·MIN(G,D) + 2·MAX(G,D) + (G>D ? 1 : 0), G from the controlling agent."""
     g, d = controlling_priority, controlled_priority
@@ -57,6 +55,7 @@ class CandidatePair:
     remote: Candidate
     #: The local socket (host socket or relay allocation) the pair sends through.
     socket_id: int
+    #: Changed only by :meth:`set_state`, through :data:`TRANSITIONS`.
     state: PairState = PairState.FROZEN
     priority: int = 0
     #: Nominated: both sides agree to use it (RFC 8445 §8).
@@ -69,13 +68,22 @@ class CandidatePair:
     nominated_at: float = -1.0
     #: Transaction ids of checks in flight on this pair.
     transactions: set[bytes] = field(default_factory=set)
+    #: Checks (connectivity and consent) sent on it, retransmissions not counted.
+    requests_sent: int = 0
+    #: Success responses to them.
+    responses_received: int = 0
+    #: Sum of their round trips; a retransmitted check is timed from its last
+    #: transmission (as libwebrtc does), so total / responses is the average.
+    total_round_trip_time: float = 0.0
+    #: The latest unambiguous round trip (Karn: none from retransmitted checks).
+    current_round_trip_time: float | None = None
 
     @property
     def foundation(self) -> tuple[str, str]:
         return (self.local.foundation, self.remote.foundation)
 
     @property
-    def key(self) -> tuple[int, tuple[str, int], tuple[str, int]]:
+    def key(self) -> tuple[int, Address, Address]:
         """Identity of the path: local socket, local address, remote address."""
         return (self.socket_id, self.local.address, self.remote.address)
 

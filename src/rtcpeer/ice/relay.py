@@ -25,6 +25,7 @@ import random
 from collections import deque
 from dataclasses import dataclass
 
+from rtcpeer.sansio import Address
 from rtcpeer.stun.transaction import RetransmissionPolicy
 from rtcpeer.turn.client.connection import AllocationState, TurnClientConnection, normalise_host
 from rtcpeer.turn.client.events import (
@@ -32,7 +33,7 @@ from rtcpeer.turn.client.events import (
     AllocationLost,
     AllocationSucceeded,
     ChannelBindFailed,
-    DataReceived,
+    PeerDataReceived,
     PermissionCreated,
     PermissionFailed,
     Released,
@@ -40,7 +41,6 @@ from rtcpeer.turn.client.events import (
 from rtcpeer.turn.client.target import TurnServerTarget
 from rtcpeer.turn.errors import UNREACHABLE
 
-Address = tuple[str, int]
 #: Packets held per peer IP while its permission is in flight.
 MAX_QUEUED_PER_PEER = 64
 
@@ -194,8 +194,8 @@ class RelayAllocation:
         self.connection.receive(data, now)
         self._drain(now)
 
-    def datagrams_to_send(self, now: float) -> list[bytes]:
-        return self.connection.datagrams_to_send(now)
+    def datagrams_to_send(self) -> list[bytes]:
+        return self.connection.datagrams_to_send()
 
     def get_timer(self) -> float | None:
         timer = self.connection.get_timer()
@@ -232,7 +232,7 @@ class RelayAllocation:
             elif isinstance(event, AllocationLost):
                 self._events.append(RelayFailed(event.error.code, event.error.reason, lost=True))
                 self._report_released()
-            elif isinstance(event, DataReceived):
+            elif isinstance(event, PeerDataReceived):
                 self._events.append(RelayData(event.peer, event.data))
             elif isinstance(event, PermissionCreated):
                 for data, destination in self._queued.pop(event.peer_host, []):

@@ -13,7 +13,8 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-Address = tuple[str, int]
+from rtcpeer.sansio import Address
+
 SocketTransport = Literal["udp", "tcp", "tls", "dtls"]
 
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rtcpeer.sansio import Address
 from rtcpeer.stun.constants import REASONS, Attr, MessageClass, Method
 from rtcpeer.stun.message import StunMessage
 from rtcpeer.stun.transaction import RetransmissionPolicy, StunTransaction
 from rtcpeer.turn.errors import UNREACHABLE
-
-Address = tuple[str, int]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from tests.support.coturn import relay_range
 
-from rtcpeer.pki import CertificateFiles, make_certificates
+from rtcpeer.testing.pki import CertificateFiles, make_certificates
 from rtcpeer.turn.server.runtime import TurnServer
 
 from .turn_support import start_turn_server

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from tests.support.coturn import Coturn, start_coturn
 
-from rtcpeer.pki import CertificateFiles
+from rtcpeer.testing.pki import CertificateFiles
 
 from .helpers import TIMEOUT, connect, transport, wait_for_event
 from .turn_support import ice_url

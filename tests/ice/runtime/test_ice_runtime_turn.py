@@ -11,7 +11,7 @@ import pytest
 from rtcpeer.ice import Candidate
 from rtcpeer.ice.events import CandidateError
 from rtcpeer.ice.runtime import IceTransport
-from rtcpeer.pki import CertificateFiles
+from rtcpeer.testing.pki import CertificateFiles
 from rtcpeer.turn.server.runtime import TurnServer
 
 from .helpers import TIMEOUT, connect, transport, wait_for_event, wait_until

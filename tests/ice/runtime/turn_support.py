@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rtcpeer.configuration.urls import IceServerUrl, parse_ice_server_url
 from rtcpeer.ice import Candidate
-from rtcpeer.pki import CertificateFiles
+from rtcpeer.testing.pki import CertificateFiles
 from rtcpeer.turn.server.config import TurnServerConfig
 from rtcpeer.turn.server.runtime import ListenSettings, TurnServer
 

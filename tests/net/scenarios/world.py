@@ -67,7 +67,7 @@ class Peer:
 
     name: str
     agent: IceAgent
-    node: Node
+    node: Node[int]
     host: Host
     other: Peer | None = None
     received: list[bytes] = field(default_factory=list)
@@ -93,7 +93,7 @@ class World:
         self._nat_count = 0
 
     # -- servers ---------------------------------------------------------------
-    def stun(self, ip: str = STUN_IP, latency: float = 0.01) -> Node:
+    def stun(self, ip: str = STUN_IP, latency: float = 0.01) -> Node[int]:
         node = Node(self.net.add_host(f"stun-{ip}", ip, latency=latency), StunBindingServer())
         node.bind_udp(3478, 3478)
         return node

@@ -4,9 +4,9 @@
 real UDP/TCP/TLS/DTLS sockets and is the transport aiortc's DTLS runs over.
 """
 
+from rtcpeer.ice.runtime.driver import IceTransport, IceTransportCallbacks
 from rtcpeer.ice.runtime.interfaces import host_addresses
 from rtcpeer.ice.runtime.resolver import MdnsResolver, resolve_server, resolve_servers
-from rtcpeer.ice.runtime.transport import IceTransport, IceTransportCallbacks
 from rtcpeer.ice.servers import ResolvedServer
 
 __all__ = [

@@ -16,12 +16,13 @@ import ssl
 from collections.abc import Callable
 from typing import Any, cast
 
+from rtcpeer.ice.errors import IceError
+from rtcpeer.sansio import Address
 from rtcpeer.turn.client.links import Link, open_link
 from rtcpeer.turn.client.target import TurnServer
 from rtcpeer.turn.errors import TurnError
 from rtcpeer.turn.trust import TurnTls
 
-Address = tuple[str, int]
 #: (socket id, source address, datagram or frame)
 ReceiveHandler = Callable[[int, Address, bytes], None]
 #: (socket id, reason) — the socket went away without being asked to.
@@ -30,7 +31,7 @@ ClosedHandler = Callable[[int, str], None]
 SOCKET_TRANSPORTS = ("udp", "tcp", "tls", "dtls")
 
 
-class SocketOpenError(Exception):
+class SocketOpenError(IceError):
     """A requested socket could not be opened (the reason is the message)."""
 
 

@@ -1,13 +1,14 @@
 """W3C-shaped statistics (RTCStatsReport entries) for the IceTransport.
 
-The agent counts nothing; the runtime sees every datagram, so it keeps the
-counters here: application bytes per path (a path is the local socket plus
-the remote address, which is what a candidate pair sends over), round-trip
-times of connectivity and consent checks (matched by STUN transaction id,
-whether they travel raw, as ChannelData or inside TURN Send/Data
-indications), and how often the selected pair changed. :func:`build_stats`
-turns them, with the agent's candidates and pairs, into ``candidate-pair``,
-``local-candidate``, ``remote-candidate`` and ``transport`` dictionaries.
+The agent records the facts where they happen: check round trips and
+request/response counts on each :class:`~rtcpeer.ice.pair.CandidatePair`,
+application datagrams per path in :attr:`IceAgent.path_counters` (a path is
+the local socket plus the remote address, which is what a candidate pair
+sends over). The runtime keeps only what it alone sees: how often the
+selected pair changed for the application, and the server URL and relay
+protocol of each gathered candidate (from the agent's events).
+:func:`build_stats` reads them into ``candidate-pair``, ``local-candidate``,
+``remote-candidate`` and ``transport`` dictionaries.
 """
 
 from __future__ import annotations
@@ -15,158 +16,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rtcpeer.ice.agent import IceAgent
+from rtcpeer.ice.agent import IceAgent, PathCounters
 from rtcpeer.ice.candidate import RELAY_PROTOCOL_PREFERENCES, Candidate
 from rtcpeer.ice.pair import CandidatePair, PairState
+from rtcpeer.sansio import Address
 
-Address = tuple[str, int]
-PathKey = tuple[int, Address]
 CandidateKey = tuple[str, str, Address]
 _RELAY_BY_RANK = {rank: name for name, rank in RELAY_PROTOCOL_PREFERENCES.items()}
-_BINDING_REQUEST = b"\x00\x01"
-_BINDING_SUCCESS = b"\x01\x01"
-#: TURN Send and Data indications (RFC 8656 §11): a relayed check travels in one
-#: of these until the selected pair's ChannelBind succeeds.
-_INDICATIONS = (b"\x00\x16", b"\x00\x17")
-_DATA_ATTRIBUTE = 0x0013
-
-
-@dataclass(slots=True)
-class PathCounters:
-    """Application payload counted on one path (checks excluded, as W3C says)."""
-
-    bytes_sent: int = 0
-    bytes_received: int = 0
-    packets_sent: int = 0
-    packets_received: int = 0
-    last_sent: float | None = None
-    last_received: float | None = None
-
-
-@dataclass(slots=True)
-class PairRoundTrips:
-    """Check round trips on one pair (webrtc-stats RTCIceCandidatePairStats members)."""
-
-    #: Latest unambiguous sample (Karn: retransmitted requests give none).
-    current: float | None = None
-    #: Sum over every response; a retransmitted request is timed from its last
-    #: transmission (as libwebrtc does), so total / responses is the average.
-    total: float = 0.0
-    responses: int = 0
-    #: Requests sent, retransmissions not counted.
-    requests: int = 0
-
-
-@dataclass(slots=True)
-class _Pending:
-    round_trips: PairRoundTrips
-    sent_at: float
-    retransmitted: bool = False
+_NO_TRAFFIC = PathCounters()
 
 
 @dataclass(slots=True)
 class TransportStats:
-    """Counters the runtime updates as data goes by."""
+    """What the runtime notes as the agent's events go by."""
 
-    paths: dict[PathKey, PathCounters] = field(default_factory=dict)
-    #: Round trips per pair key (socket, local address, remote address).
-    round_trips: dict[tuple[int, Address, Address], PairRoundTrips] = field(
-        default_factory=dict
-    )
     selected_pair_changes: int = 0
     #: Server URL and relay protocol of srflx/relay candidates, by (type, transport, address).
     candidate_urls: dict[CandidateKey, str] = field(default_factory=dict)
     relay_protocols: dict[CandidateKey, str] = field(default_factory=dict)
-    _pending: dict[bytes, _Pending] = field(default_factory=dict)
-
-    def path(self, socket_id: int, remote: Address) -> PathCounters:
-        key = (socket_id, remote)
-        counters = self.paths.get(key)
-        if counters is None:
-            counters = self.paths[key] = PathCounters()
-        return counters
-
-    def data_sent(self, socket_id: int, remote: Address, size: int, now: float) -> None:
-        counters = self.path(socket_id, remote)
-        counters.bytes_sent += size
-        counters.packets_sent += 1
-        counters.last_sent = now
-
-    def data_received(self, socket_id: int, remote: Address, size: int, now: float) -> None:
-        counters = self.path(socket_id, remote)
-        counters.bytes_received += size
-        counters.packets_received += 1
-        counters.last_received = now
-
-    # -- round-trip times ------------------------------------------------------
-    def check_sent(self, agent: IceAgent, data: bytes, now: float) -> None:
-        """Note a Binding request leaving (raw, in ChannelData or in a Send indication)."""
-        header = _stun_header(data)
-        if header is None or header[:2] != _BINDING_REQUEST:
-            return
-        tid = header[8:20]
-        pending = self._pending.get(tid)
-        if pending is not None:
-            pending.retransmitted = True
-            pending.sent_at = now
-            return
-        check = getattr(agent, "_checks", {}).get(tid)
-        if check is not None:
-            key = check.pair.key
-            round_trips = self.round_trips.get(key)
-            if round_trips is None:
-                round_trips = self.round_trips[key] = PairRoundTrips()
-            round_trips.requests += 1
-            self._pending[tid] = _Pending(round_trips, now)
-            if len(self._pending) > 1000:  # unanswered checks: forget the oldest
-                self._pending.pop(next(iter(self._pending)))
-
-    def response_received(self, data: bytes, now: float) -> None:
-        """A Binding success response arrived: one RTT sample if it matches."""
-        header = _stun_header(data)
-        if header is None or header[:2] != _BINDING_SUCCESS:
-            return
-        pending = self._pending.pop(header[8:20], None)
-        if pending is None:
-            return
-        rtt = now - pending.sent_at
-        round_trips = pending.round_trips
-        round_trips.total += rtt
-        round_trips.responses += 1
-        if not pending.retransmitted:
-            round_trips.current = rtt
-
-
-def _stun_header(data: bytes) -> bytes | None:
-    """The 20-byte header of the STUN message in a datagram, wherever it sits.
-
-    Itself, the payload of ChannelData, or the DATA attribute of a TURN Send
-    or Data indication: before the selected pair's channel is bound, every
-    relayed check and its response travel in indications.
-    """
-    if len(data) >= 20 and data[0] < 2:
-        if data[:2] in _INDICATIONS:
-            return _indication_payload_header(data)
-        return data[:20]
-    if len(data) >= 24 and 0x40 <= data[0] <= 0x4F and data[4] < 2:
-        return data[4:24]
-    return None
-
-
-def _indication_payload_header(data: bytes) -> bytes | None:
-    """The STUN header inside an indication's DATA attribute (None for other payloads)."""
-    end = min(len(data), 20 + int.from_bytes(data[2:4], "big"))
-    offset = 20
-    while offset + 4 <= end:
-        kind = int.from_bytes(data[offset : offset + 2], "big")
-        length = int.from_bytes(data[offset + 2 : offset + 4], "big")
-        start = offset + 4
-        if kind == _DATA_ATTRIBUTE:
-            if length < 20 or start + 20 > end or data[start] >= 2:
-                return None  # application data (DTLS, SRTP), not a check
-            return data[start : start + 20]
-        offset = start + ((length + 3) & ~3)
-    return None
 
 
 def _key(candidate: Candidate) -> CandidateKey:
@@ -244,8 +111,9 @@ def build_stats(
             )
         for remote in gen.remote:
             add(_candidate_stats("remote-candidate", remote, timestamp, None, None))
+        paths = agent.path_counters
         for pair in pairs:
-            path = counters.paths.get((pair.socket_id, pair.remote.address), PathCounters())
+            path = paths.get((pair.socket_id, pair.remote.address), _NO_TRAFFIC)
             is_selected = pair is selected
             entry: dict[str, Any] = {
                 "id": pair_id(pair),
@@ -263,16 +131,12 @@ def build_stats(
                 "packetsSent": path.packets_sent if is_selected or pair.valid else 0,
                 "packetsReceived": path.packets_received if is_selected or pair.valid else 0,
             }
-            round_trips = counters.round_trips.get(pair.key)
-            if round_trips is not None:
-                entry["requestsSent"] = round_trips.requests
-                entry["responsesReceived"] = round_trips.responses
-                entry["totalRoundTripTime"] = round_trips.total
-                if round_trips.current is not None and pair.state == PairState.SUCCEEDED:
-                    entry["currentRoundTripTime"] = round_trips.current
-            else:
-                entry["requestsSent"] = entry["responsesReceived"] = 0
-                entry["totalRoundTripTime"] = 0.0
+            entry["requestsSent"] = pair.requests_sent
+            entry["responsesReceived"] = pair.responses_received
+            entry["totalRoundTripTime"] = pair.total_round_trip_time
+            current = pair.current_round_trip_time
+            if current is not None and pair.state == PairState.SUCCEEDED:
+                entry["currentRoundTripTime"] = current
             add(entry)
     transport: dict[str, Any] = {
         "id": "T01",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-Address = tuple[str, int]
+from rtcpeer.sansio import Address
 
 
 @dataclass(slots=True)  # not frozen: one per datagram, and frozen init costs 5x

@@ -1,4 +1,4 @@
-"""IceTransport: the asyncio runtime around the sans-IO :class:`IceAgent`.
+"""The asyncio driver of the sans-IO :class:`IceAgent` (:class:`IceTransport`).
 
 It owns what the agent may not: sockets, name resolution and the clock.
 Every input (a datagram, a timer, an API call) is handed to the agent with
@@ -26,6 +26,8 @@ from rtcpeer.configuration.urls import IceServerUrl
 from rtcpeer.emitter import EventEmitter
 from rtcpeer.ice.agent import IceAgent, IceAgentConfig, TransportPolicy
 from rtcpeer.ice.candidate import Candidate
+from rtcpeer.ice.config import transport_policy
+from rtcpeer.ice.errors import IceClosedError, IceLimitError
 from rtcpeer.ice.events import (
     CandidateError,
     DataReceived,
@@ -47,7 +49,6 @@ from rtcpeer.ice.runtime.resolver import (
     resolve_servers,
 )
 from rtcpeer.ice.runtime.sockets import (
-    Address,
     RuntimeSocket,
     SocketOpenError,
     open_requested,
@@ -56,6 +57,7 @@ from rtcpeer.ice.runtime.sockets import (
 from rtcpeer.ice.runtime.stats import TransportStats, build_stats
 from rtcpeer.ice.servers import ResolvedServer
 from rtcpeer.ice.states import IceGatheringState, IceTransportState
+from rtcpeer.sansio import Address
 from rtcpeer.stun.framing import carries_stun
 from rtcpeer.turn.trust import TurnTls
 
@@ -141,11 +143,11 @@ class IceTransport(EventEmitter):
         turn_tls: TurnTls | None = None,
     ) -> None:
         super().__init__()
-        if policy not in ("all", "relay"):
-            raise ValueError(f"policy must be 'all' or 'relay', not {policy!r}")
-        self._agent = IceAgent(controlling, rng=rng, policy=_policy(policy), config=config)
+        self._agent = IceAgent(
+            controlling, rng=rng, policy=transport_policy(policy), config=config
+        )
         self._servers: tuple[IceServerUrl, ...] = tuple(servers)
-        self._policy = policy
+        self._policy: TransportPolicy = self._agent.policy
         self._pool_size = pool_size
         self._include_loopback = include_loopback
         self._addresses = None if addresses is None else tuple(addresses)
@@ -232,9 +234,8 @@ class IceTransport(EventEmitter):
 
         The agent uses them from the next gathering (at once for a candidate pool).
         """
-        if policy not in ("all", "relay"):
-            raise ValueError(f"policy must be 'all' or 'relay', not {policy!r}")
-        self._servers, self._policy, self._pool_size = tuple(servers), policy, pool_size
+        self._servers, self._policy = tuple(servers), transport_policy(policy)
+        self._pool_size = pool_size
         resolved = await resolve_servers(self._servers, timeout=self._dns_timeout)
         if self._closed:
             return
@@ -324,7 +325,7 @@ class IceTransport(EventEmitter):
 
     def _give_servers(self, resolved: list[ResolvedServer]) -> None:
         self._agent.set_servers(
-            resolved, policy=_policy(self._policy), pool_size=self._pool_size, now=self._now()
+            resolved, policy=self._policy, pool_size=self._pool_size, now=self._now()
         )
 
     async def _open_host_sockets(self) -> None:
@@ -413,11 +414,12 @@ class IceTransport(EventEmitter):
 
     # -- data ----------------------------------------------------------------------
     async def receive(self) -> bytes:
-        """The next application datagram; ConnectionError once closed for good."""
+        """The next application datagram; :class:`IceClosedError` (a ConnectionError)
+        once closed for good."""
         inbox = self._inbox
         while not inbox:
             if self._closed:
-                raise ConnectionError("ICE transport is closed")
+                raise IceClosedError("ICE transport is closed")
             waiter = self._bind_loop().create_future()
             self._readers.append(waiter)
             try:
@@ -427,7 +429,7 @@ class IceTransport(EventEmitter):
                     self._readers.remove(waiter)
         data = inbox[0]
         if data is None:
-            raise ConnectionError("ICE transport is closed")  # the marker stays for the others
+            raise IceClosedError("ICE transport is closed")  # the marker stays for the others
         del inbox[0]
         return data
 
@@ -456,11 +458,7 @@ class IceTransport(EventEmitter):
         logged, never dropped silently.
         """
         agent = self._agent
-        now = self._now()
-        if agent.send(data, now):
-            pair = agent.data_pair
-            if pair is not None:
-                self.stats.data_sent(pair.socket_id, pair.remote.address, len(data), now)
+        agent.send(data, self._now())  # counted (or held, or dropped) by the agent
         if self._closed:
             return
         # Holding a datagram or a first-flight resend sets a deadline: re-read the timer.
@@ -508,21 +506,18 @@ class IceTransport(EventEmitter):
 
     def _check_open(self) -> None:
         if self._closed:
-            raise ConnectionError("ICE transport is closed")
+            raise IceClosedError("ICE transport is closed")
 
     def _allocate_socket_id(self) -> int:
         """Host socket ids count up from 1, below the agent's own (``first_socket_id``)."""
         socket_id = self._next_socket_id
         if socket_id >= self._agent.config.first_socket_id:
-            raise RuntimeError("too many host sockets")
+            raise IceLimitError("too many host sockets")
         self._next_socket_id += 1
         return socket_id
 
     def _on_datagram(self, socket_id: int, source: Address, data: bytes) -> None:
-        now = self._now()
-        if data and (data[0] < 2 or 0x40 <= data[0] <= 0x4F):
-            self.stats.response_received(data, now)
-        self._agent.receive(socket_id, source, data, now)
+        self._agent.receive(socket_id, source, data, self._now())
         self._service(data_only=not carries_stun(data))
 
     def _on_socket_lost(self, socket_id: int, reason: str) -> None:
@@ -552,29 +547,26 @@ class IceTransport(EventEmitter):
         self._servicing = True
         rearm = not data_only
         try:
-            agent, stats, sockets = self._agent, self.stats, self._sockets
+            agent, sockets = self._agent, self._sockets
             while True:
-                transmits = agent.transmits()
+                transmits = agent.datagrams_to_send()
                 for transmit in transmits:
                     sock = sockets.get(transmit.socket_id)
                     if sock is not None:
                         data = transmit.data
                         if carries_stun(data):
                             rearm = True
-                            stats.check_sent(agent, data, self._now())
                         sock.send(data, transmit.destination)
-                events = agent.take_events()
-                for event in events:
-                    if type(event) is DataReceived:  # the per-packet case, inline
-                        stats.data_received(
-                            event.socket_id, event.source, len(event.data), self._now()
-                        )
+                event = agent.next_event()
+                if event is None and not transmits:
+                    break
+                while event is not None:
+                    if type(event) is DataReceived:  # the per-packet case
                         self._put(event.data)
                     else:
                         rearm = True
                         self._handle(event)
-                if not events and not transmits:
-                    break
+                    event = agent.next_event()
         finally:
             self._servicing = False
         if rearm or self._timer is None:
@@ -590,10 +582,8 @@ class IceTransport(EventEmitter):
         self._timer = None if when is None else self._bind_loop().call_at(when, self._on_timer)
 
     def _handle(self, event: IceEvent) -> None:
-        if isinstance(event, DataReceived):
-            self.stats.data_received(event.socket_id, event.source, len(event.data), self._now())
-            self._put(event.data)
-        elif isinstance(event, LocalCandidate):
+        """Act on an event other than :class:`DataReceived` (:meth:`_service` takes those)."""
+        if isinstance(event, LocalCandidate):
             self._note_candidate_source(event)
             if event.generation_id == self._agent.generation.id:
                 self._notify("icecandidate", event.candidate)
@@ -692,6 +682,3 @@ class IceTransport(EventEmitter):
         task.add_done_callback(self._tasks.discard)
         return task
 
-
-def _policy(policy: str) -> TransportPolicy:
-    return "relay" if policy == "relay" else "all"
