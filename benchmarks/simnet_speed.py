@@ -2,7 +2,7 @@
 
 The simulated network (:mod:`rtcpeer.simnet`) carries the ICE and NAT tests
 on a virtual clock; this times, in real time, the scenario of
-``tests/net/test_bulk_packets.py`` (which checks that every packet arrives
+``tests/simnet/test_bulk_packets.py`` (which checks that every packet arrives
 with a fixed amount of simulation work per packet): a host behind a NAT
 sends 10,000 100-byte datagrams, 0.1 ms apart in virtual time, with capture
 on, to a host with 10 ms of link latency. There is no other simulator to

@@ -34,7 +34,7 @@ def test_verbose_flag_is_counted(command: str, flags: list[str], verbosity: int)
 def _emit_all() -> None:
     logging.getLogger("rtcpeer.turn.server.core").info("allocation for user 'u'")
     with peer_connection_context("pc7"):  # as the ICE agent's work for a connection runs
-        logging.getLogger("rtcpeer.ice.checking").debug("ICE check <pair>")
+        logging.getLogger("rtcpeer.ice.agent").debug("ICE check <pair>")
     logging.getLogger("aiortc.rtcdtlstransport").info("DTLS state")
     logging.getLogger("aiortc.rtcsctptransport").debug("SCTP chunk")
 
@@ -56,7 +56,7 @@ def test_vv_adds_rtcpeer_debug_and_library_info() -> None:
     configure_logging(2, stream)
     _emit_all()
     out = stream.getvalue()
-    assert "DEBUG   pc7 rtcpeer.ice.checking: ICE check <pair>" in out
+    assert "DEBUG   pc7 rtcpeer.ice.agent: ICE check <pair>" in out
     assert "DTLS state" in out
     assert "SCTP chunk" not in out
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from ice_harness import Net, connected, host_pair
+from tests.support.ice_harness import Net, connected, host_pair
 
 from rtcpeer.ice import (
     IceAgentConfig,

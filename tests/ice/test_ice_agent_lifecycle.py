@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ice_harness import Net, connected, host_pair, state_is
+from tests.support.ice_harness import Net, connected, host_pair, state_is
 
 from rtcpeer.ice import (
     GenerationRetired,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ice_harness import Net, Peer, connected, host_pair, state_is
+from tests.support.ice_harness import Net, Peer, connected, host_pair, state_is
 
 from rtcpeer.ice import GenerationRetired, IceGatheringState, IceTransportState
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 
-from ice_harness import Net, connected, host_pair
+from tests.support.ice_harness import Net, connected, host_pair
 
 from rtcpeer.ice import (
     Candidate,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from ice_harness import Net, Peer, connected, host_pair, state_is
+from tests.support.ice_harness import Net, Peer, connected, host_pair, state_is
 
 from rtcpeer.ice import (
     GenerationRetired,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ice_harness import Net, Peer, connected
+from tests.support.ice_harness import Net, Peer, connected
 
 from rtcpeer.ice import (
     Candidate,

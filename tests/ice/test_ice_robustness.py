@@ -7,7 +7,7 @@ import struct
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ice_harness import connected, host_pair
+from tests.support.ice_harness import connected, host_pair
 
 from rtcpeer.ice import IceAgent
 from rtcpeer.stun import MAGIC_COOKIE

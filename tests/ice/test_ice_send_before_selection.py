@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from ice_harness import Net, Peer, connected, host_pair
+from tests.support.ice_harness import Net, Peer, connected, host_pair
 
 from rtcpeer.ice import IceAgentConfig, IceTransportState
 from rtcpeer.stun.message import is_stun

@@ -12,7 +12,7 @@ next retransmission of a consent check sent before the cut (sent 0.5, 1.5 and
 from __future__ import annotations
 
 import pytest
-from ice_harness import Net, Peer, connected, host_pair, state_is
+from tests.support.ice_harness import Net, Peer, connected, host_pair, state_is
 
 from rtcpeer.ice import IceTransportState
 

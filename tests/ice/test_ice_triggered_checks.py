@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ice_harness import Net, Packet, Peer, connected
+from tests.support.ice_harness import Net, Packet, Peer, connected
 
 from rtcpeer.ice import IceAgentConfig, PairState
 from rtcpeer.stun import decode_message, is_stun

@@ -76,7 +76,7 @@ def test_jsep_mints_with_the_shared_generator() -> None:
 
 
 def test_the_ice_agent_caps_remote_candidates_at_the_same_number() -> None:
-    """Until ice/config.py imports MAX_REMOTE_CANDIDATES from here, the two must agree."""
-    from rtcpeer.ice import config
+    """The agent's default cap is this one number (one home: sdp/ice.py)."""
+    from rtcpeer.ice import IceAgentConfig
 
-    assert config.MAX_REMOTE_CANDIDATES == MAX_REMOTE_CANDIDATES == 20_000
+    assert IceAgentConfig().max_remote_candidates == MAX_REMOTE_CANDIDATES == 20_000

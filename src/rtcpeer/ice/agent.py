@@ -85,13 +85,14 @@ from rtcpeer.ice.events import (
     StateChanged,
 )
 from rtcpeer.ice.gathering import Found, ServerGathering
-from rtcpeer.ice.generation import Generation, random_ice_string
+from rtcpeer.ice.generation import Generation
 from rtcpeer.ice.nomination import Role, controlled_choice, role_for
 from rtcpeer.ice.pair import CandidatePair, PairState
 from rtcpeer.ice.send_path import LocalSocket, OutboxSink, PacketSink, Transmit
 from rtcpeer.ice.servers import ResolvedServer
 from rtcpeer.ice.states import IceGatheringState, IceTransportState, StateFacts, transport_state
 from rtcpeer.sansio import Address
+from rtcpeer.sdp.ice import random_ice_string
 from rtcpeer.stun.attributes import StunDecodeError
 from rtcpeer.stun.constants import Attr, ErrorCode, MessageClass, Method
 from rtcpeer.stun.framing import carries_stun

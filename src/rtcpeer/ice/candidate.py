@@ -18,6 +18,7 @@ from typing import Literal
 
 from rtcpeer.ice.errors import CandidateParseError, IceArgumentError
 from rtcpeer.sansio import Address
+from rtcpeer.sdp import SdpValueError, parse_candidate_value
 
 CandidateType = Literal["host", "prflx", "srflx", "relay"]
 RelayProtocol = Literal["udp", "tcp", "tls", "dtls"]
@@ -27,7 +28,6 @@ TYPE_PREFERENCES: dict[str, int] = {"host": 126, "prflx": 110, "srflx": 100, "re
 RELAY_PROTOCOL_PREFERENCES: dict[str, int] = {"udp": 3, "dtls": 2, "tcp": 1, "tls": 0}
 _CANDIDATE_TYPES = ("host", "prflx", "srflx", "relay")
 _MAX_INTERFACE_INDEX = 0x7FF
-_FOUNDATION = re.compile(r"[A-Za-z0-9+/]{1,32}")
 
 
 def local_preference(
@@ -127,32 +127,23 @@ class Candidate:
             text = text[2:]
         if text.startswith("candidate:"):
             text = text[len("candidate:") :]
-        bits = text.split()
-        if len(bits) < 8 or bits[6] != "typ":
-            raise CandidateParseError(f"not a candidate attribute: {line!r}")
         try:
-            component = int(bits[1])
-            priority = int(bits[3])
-            port = int(bits[5])
-        except ValueError as exc:
-            raise CandidateParseError(f"bad number in candidate: {line!r}") from exc
-        if not 1 <= component <= 256 or not 0 <= port <= 0xFFFF or not 0 < priority < 2**32:
+            fields = parse_candidate_value(text)
+        except SdpValueError as exc:
+            raise CandidateParseError(f"{exc}: {line!r}") from None
+        # ICE's ranges on top of the grammar (RFC 8445 §5.1.2.1: component 1..256,
+        # a priority is a positive 32-bit number).
+        if not 1 <= fields.component <= 256 or not 0 < fields.priority < 2**32:
             raise CandidateParseError(f"candidate field out of range: {line!r}")
-        if not _FOUNDATION.fullmatch(bits[0]):
-            raise CandidateParseError("foundation must be 1-32 ice-chars")
-        related_address: str | None = None
-        related_port: int | None = None
+        related_address, related_port = fields.related_address, fields.related_port
         tcptype: str | None = None
         generation: int | None = None
         ufrag: str | None = None
         network_id: int | None = None
         extensions: list[tuple[str, str]] = []
-        rest = bits[8:]
-        if len(rest) % 2:
-            raise CandidateParseError(f"extension without a value: {line!r}")
-        for name, value in zip(rest[::2], rest[1::2], strict=True):
+        for name, value in fields.extensions:
             try:
-                if name == "raddr":
+                if name == "raddr":  # a repeated raddr/rport: the last one wins, as before
                     related_address = value
                 elif name == "rport":
                     related_port = int(value)
@@ -169,13 +160,13 @@ class Candidate:
             except ValueError as exc:
                 raise CandidateParseError(f"bad {name} value {value!r}") from exc
         return cls(
-            foundation=bits[0],
-            component=component,
-            transport=bits[2].lower(),
-            priority=priority,
-            host=bits[4],
-            port=port,
-            type=bits[7],
+            foundation=fields.foundation,
+            component=fields.component,
+            transport=fields.transport.lower(),
+            priority=fields.priority,
+            host=fields.address,
+            port=fields.port,
+            type=fields.type,
             related_address=related_address,
             related_port=related_port,
             tcptype=tcptype,

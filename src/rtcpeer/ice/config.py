@@ -8,14 +8,10 @@ from typing import Literal
 
 from rtcpeer.ice.consent import ConsentPolicy
 from rtcpeer.ice.errors import IceArgumentError
+from rtcpeer.sdp.ice import MAX_REMOTE_CANDIDATES
 from rtcpeer.stun.transaction import RetransmissionPolicy
 
 TransportPolicy = Literal["all", "relay"]
-#: Remote candidates one generation keeps (signalled in a description or
-#: trickled); a description with more is refused, a trickled one beyond is
-#: dropped and counted. Real peers send a few dozen; the cap only bounds what
-#: a hostile or broken one can make us hold and pair.
-MAX_REMOTE_CANDIDATES = 20_000
 MdnsResolver = Callable[[str], "str | None"]
 
 

@@ -8,8 +8,6 @@ during a restart, the previous one until the new one has selected a pair.
 
 from __future__ import annotations
 
-import os
-import random
 from dataclasses import dataclass, replace
 
 from rtcpeer.ice.candidate import Candidate
@@ -19,22 +17,9 @@ from rtcpeer.ice.pair import CandidatePair
 from rtcpeer.ice.states import IceGatheringState
 from rtcpeer.sansio import Address
 
-_ICE_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/"
-#: Byte b -> ice-char number (b & 63), for bytes.translate.
-_ICE_BYTE_TABLE = bytes(ord(_ICE_CHARS[b & 63]) for b in range(256))
 #: Local candidate types that form pairs; srflx pairs would duplicate their
 #: host base's (RFC 8445 §6.1.2.4), prflx ones only arise as valid pairs.
 PAIRED_LOCAL_TYPES = ("host", "relay")
-
-
-def random_ice_string(rng: random.Random, length: int) -> str:
-    """A ufrag or password: ``length`` ice-chars (RFC 8445 §5.3) drawn from ``rng``."""
-    if isinstance(rng, random.SystemRandom):
-        # One urandom read instead of one per character (choice() on a
-        # SystemRandom reads urandom each time); 64 symbols divide 256, so
-        # masking a byte keeps every character equally likely.
-        return os.urandom(length).translate(_ICE_BYTE_TABLE).decode("ascii")
-    return "".join(rng.choice(_ICE_CHARS) for _ in range(length))  # seeded: reproducible
 
 
 @dataclass(frozen=True, slots=True)

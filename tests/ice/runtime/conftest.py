@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 from tests.support.coturn import relay_range
+from tests.support.ice_turn import start_turn_server
 
 from rtcpeer.testing.pki import CertificateFiles, make_certificates
 from rtcpeer.turn.server.runtime import TurnServer
-
-from .turn_support import start_turn_server
 
 
 @pytest.fixture(scope="session")

@@ -13,11 +13,10 @@ import asyncio
 from aiortc import RTCDataChannel
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from tests.support.aiortc_stack import open_channel_over
+from tests.support.ice_runtime import TIMEOUT, connect, transport, wait_for_event
 
 from rtcpeer.configuration import RTCCertificate
 from rtcpeer.ice.runtime import IceTransport
-
-from .helpers import TIMEOUT, connect, transport, wait_for_event
 
 MESSAGES = 120
 

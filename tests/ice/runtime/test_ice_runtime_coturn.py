@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 from tests.support.coturn import Coturn, start_coturn
+from tests.support.ice_runtime import TIMEOUT, connect, transport, wait_for_event
+from tests.support.ice_turn import ice_url
 
 from rtcpeer.testing.pki import CertificateFiles
-
-from .helpers import TIMEOUT, connect, transport, wait_for_event
-from .turn_support import ice_url
 
 
 @pytest.fixture(scope="module")

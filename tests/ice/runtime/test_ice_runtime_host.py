@@ -5,11 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
-from rtcpeer.ice import Candidate
-from rtcpeer.ice.runtime import host_addresses
-
-from .helpers import (
+from tests.support.ice_runtime import (
     TIMEOUT,
     connect,
     exchange_credentials,
@@ -18,6 +14,9 @@ from .helpers import (
     wait_until,
     wire,
 )
+
+from rtcpeer.ice import Candidate
+from rtcpeer.ice.runtime import host_addresses
 
 
 async def test_two_transports_connect_and_exchange_datagrams_both_ways() -> None:

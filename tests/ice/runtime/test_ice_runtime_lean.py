@@ -7,10 +7,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from tests.support.ice_runtime import TIMEOUT, connect, transport
+
 from rtcpeer.ice import Candidate, IceAgent
 from rtcpeer.ice.runtime import IceTransport, IceTransportCallbacks
-
-from .helpers import TIMEOUT, connect, transport
 
 _ICE_CHARS = re.compile(r"[A-Za-z0-9+/]+")
 

@@ -7,10 +7,9 @@ import socket
 from typing import Any
 
 import pytest
+from tests.support.ice_turn import ice_url
 
 from rtcpeer.ice.runtime import resolve_servers
-
-from .turn_support import ice_url
 
 
 async def test_ip_literals_pass_through_and_names_resolve() -> None:

@@ -7,15 +7,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from tests.support.ice_runtime import TIMEOUT, connect, transport, wait_for_event, wait_until
+from tests.support.ice_turn import TRANSPORTS, ice_url, in_range, server_url
 
 from rtcpeer.ice import Candidate
 from rtcpeer.ice.events import CandidateError
 from rtcpeer.ice.runtime import IceTransport
 from rtcpeer.testing.pki import CertificateFiles
 from rtcpeer.turn.server.runtime import TurnServer
-
-from .helpers import TIMEOUT, connect, transport, wait_for_event, wait_until
-from .turn_support import TRANSPORTS, ice_url, in_range, server_url
 
 Region = tuple[TurnServer, tuple[int, int]]
 

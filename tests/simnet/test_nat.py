@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from tests.support.simnet import binding, stun_server
 
 from rtcpeer.simnet import (
     FilteringBehavior,
@@ -15,8 +16,6 @@ from rtcpeer.simnet import (
     StunBindingServer,
     UdpSocket,
 )
-
-from .helpers import binding, stun_server
 
 EIM = MappingBehavior.ENDPOINT_INDEPENDENT
 ADM = MappingBehavior.ADDRESS_DEPENDENT

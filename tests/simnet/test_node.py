@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from tests.support.simnet import stun_server
 
 from rtcpeer.simnet import (
     BindingSucceeded,
@@ -15,8 +16,6 @@ from rtcpeer.simnet import (
     Transmit,
 )
 from rtcpeer.stun import Address
-
-from .helpers import stun_server
 
 STUN = ("203.0.113.1", 3478)
 

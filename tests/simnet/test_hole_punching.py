@@ -8,10 +8,9 @@ moment, repeatedly; each answers what it hears to where it came from.
 from __future__ import annotations
 
 import pytest
+from tests.support.simnet import Puncher, binding, stun_server
 
 from rtcpeer.simnet import FilteringBehavior, MappingBehavior, Network, Node
-
-from .helpers import Puncher, binding, stun_server
 
 EIM = MappingBehavior.ENDPOINT_INDEPENDENT
 APDM = MappingBehavior.ADDRESS_AND_PORT_DEPENDENT
