@@ -141,8 +141,12 @@ class ChildServers:
     @classmethod
     async def start(cls, count: int) -> ChildServers:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, __file__, "--serve", str(count),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            sys.executable,
+            __file__,
+            "--serve",
+            str(count),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
         )
         assert process.stdout is not None
         line = await asyncio.wait_for(process.stdout.readline(), 30)

@@ -181,14 +181,24 @@ async def run(
                     workdir, realm="example.test", uvloop=uvloop, tls_port=tls_port, certs=certs
                 )
                 processes.append(process)
-                servers.append(Server(name, process.pid, {
-                    "udp": TurnServer(HOST, port),
-                    "tcp": TurnServer(HOST, port, transport="tcp"),
-                    "tls": TurnServer(HOST, tls_port, transport="tcp", secure=True),
-                }))
-            servers.append(Server("coturn", coturn.pid, {
-                kind: coturn.target(kind) for kind in ("udp", "tcp", "tls")
-            }))
+                servers.append(
+                    Server(
+                        name,
+                        process.pid,
+                        {
+                            "udp": TurnServer(HOST, port),
+                            "tcp": TurnServer(HOST, port, transport="tcp"),
+                            "tls": TurnServer(HOST, tls_port, transport="tcp", secure=True),
+                        },
+                    )
+                )
+            servers.append(
+                Server(
+                    "coturn",
+                    coturn.pid,
+                    {kind: coturn.target(kind) for kind in ("udp", "tcp", "tls")},
+                )
+            )
             results: dict[tuple[str, str], list[Result]] = {}
             for _ in range(rounds):
                 for transport in transports:
@@ -196,7 +206,11 @@ async def run(
                     rng.shuffle(order)  # drifting load falls on every server alike
                     for server in order:
                         result = await _measure(
-                            server.name, server.targets[transport], server.pid, pings, burst,
+                            server.name,
+                            server.targets[transport],
+                            server.pid,
+                            pings,
+                            burst,
                             certs.ca,
                         )
                         results.setdefault((transport, server.name), []).append(result)
@@ -208,9 +222,7 @@ async def run(
             coturn.stop()
 
 
-def report(
-    results: dict[tuple[str, str], list[Result]], command: str, rounds: int
-) -> str:
+def report(results: dict[tuple[str, str], list[Result]], command: str, rounds: int) -> str:
     def med(values: list[float]) -> float:
         return statistics.median(values)
 
@@ -232,8 +244,11 @@ def report(
         "",
         f"Command: `{command}` ({rounds} rounds, servers in shuffled order per round, medians).",
         "",
-        "| client ↔ server | measure | " + " | ".join(names) + " | "
-        + " | ".join(f"{name} / coturn" for name in ours) + " |",
+        "| client ↔ server | measure | "
+        + " | ".join(names)
+        + " | "
+        + " | ".join(f"{name} / coturn" for name in ours)
+        + " |",
         "|---" * (2 + len(names) + len(ours)) + "|",
     ]
     for transport in dict.fromkeys(t for t, _ in results):
@@ -244,12 +259,16 @@ def report(
             lines.append(
                 f"| {transport.upper()} | {label} | "
                 + " | ".join(fmt.format(cells[name]) for name in names)
-                + " | " + " | ".join(ratios) + " |"
+                + " | "
+                + " | ".join(ratios)
+                + " |"
             )
         lost = [str(sum(r.lost for r in results[(transport, name)])) for name in names]
         lines.append(
             f"| {transport.upper()} | packets lost in the window test | "
-            + " | ".join(lost) + " |" + " |" * len(ours)
+            + " | ".join(lost)
+            + " |"
+            + " |" * len(ours)
         )
     lines += ["", "Server CPU seconds per 10,000 relayed round trips, round by round:", ""]
     for transport in dict.fromkeys(t for t, _ in results):
@@ -259,9 +278,7 @@ def report(
             for name in names
         )
         lines.append(f"- {transport.upper()}: {per_round}")
-    udp_cpu = {
-        name: med([r.server_cpu_per_10k for r in results[("udp", name)]]) for name in names
-    }
+    udp_cpu = {name: med([r.server_cpu_per_10k for r in results[("udp", name)]]) for name in names}
     if ("udp", "coturn") in results and udp_cpu["coturn"]:
         ratio = udp_cpu["rtcpeer"] / udp_cpu["coturn"]
         verdict = "met" if ratio <= TARGET else "missed"

@@ -10,9 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_ROLE = re.compile(
-    r":(?:py:)?(?:class|func|meth|mod|attr|data|exc|obj|const):(<code>)(~?)([^<]*)"
-)
+_ROLE = re.compile(r":(?:py:)?(?:class|func|meth|mod|attr|data|exc|obj|const):(<code>)(~?)([^<]*)")
 
 
 def _replace(match: re.Match[str]) -> str:

@@ -104,9 +104,7 @@ def _imports(tree: ast.AST, package: str) -> Iterator[tuple[int, str]]:
 
 def _package_of(path: Path) -> str:
     parts = ("rtcpeer", *path.relative_to(PACKAGE).with_suffix("").parts)
-    return ".".join(parts if path.name == "__init__.py" else parts[:-1]).removesuffix(
-        ".__init__"
-    )
+    return ".".join(parts if path.name == "__init__.py" else parts[:-1]).removesuffix(".__init__")
 
 
 def _layer_violations(path: Path, layer: str, tree: ast.AST) -> list[str]:

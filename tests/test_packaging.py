@@ -59,9 +59,7 @@ def test_metadata_is_true(wheel: Path) -> None:
     assert "## Unreleased" in (ROOT / "CHANGELOG.md").read_text()
 
 
-def test_wheel_in_a_clean_venv_runs_the_quickstart(
-    wheel: Path, tmp_path: Path
-) -> None:
+def test_wheel_in_a_clean_venv_runs_the_quickstart(wheel: Path, tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     _run(sys.executable, "-m", "venv", venv)
     python = venv / "bin" / "python"

@@ -168,6 +168,7 @@ def configure_logging(verbosity: int, stream: TextIO | None = None) -> None:
     root.setLevel(other_level)
     logging.getLogger("rtcpeer").setLevel(rtcpeer_level)
 
+
 __all__ = [
     "LOG_FORMAT",
     "RECORD_ATTRIBUTE",

@@ -80,9 +80,7 @@ def test_a_closed_stdout_ends_quietly() -> None:
 
 
 @pytest.mark.parametrize("command", ["check-config", "ice-check", "demo"])
-def test_help_is_plain_text_with_defaults(
-    capsys: pytest.CaptureFixture[str], command: str
-) -> None:
+def test_help_is_plain_text_with_defaults(capsys: pytest.CaptureFixture[str], command: str) -> None:
     parser = build_parser()
     with pytest.raises(SystemExit):
         parser.parse_args([command, "--help"])

@@ -86,7 +86,10 @@ def test_urls_round_trip_in_the_form_given(make_pc: MakePc) -> None:
     pc.setConfiguration({"iceServers": given})
     assert pc.getConfiguration().to_dict()["iceServers"] == given
     assert [u.host for u in pc._ice_server_urls] == [
-        "stun1.example.net", "stun2.example.net", "a.example", "b.example"
+        "stun1.example.net",
+        "stun2.example.net",
+        "a.example",
+        "b.example",
     ]
 
 

@@ -97,9 +97,9 @@ def test_controlled_side_moves_to_the_working_pair_the_peer_never_nominated(
     restarted_at = net.now
     assert b.agent.selected_pair is not None
     assert b.agent.selected_pair.remote.address == A_OLD  # the old generation's, now dead
-    assert net.run_until(
-        lambda: b.selected is not None and b.selected[1] == A_NEW, 6.0
-    ), "b never left the dead pair"
+    assert net.run_until(lambda: b.selected is not None and b.selected[1] == A_NEW, 6.0), (
+        "b never left the dead pair"
+    )
     moved_after = net.now - restarted_at
     # b moves once nothing was heard on the old pair for ~2.5 s (an idle link
     # was quiet before the restart already), plus a probe's round trip.

@@ -17,10 +17,12 @@ from rtcpeer.turn.client import TurnServer
 POLICY = RetransmissionPolicy(rto=0.25, rc=7, rm=16)
 
 
-def _url(text: str, scheme: str, transport: str = "udp", secure: bool = False,
-         user: str | None = None) -> IceServerUrl:
-    return IceServerUrl(text, scheme, "203.0.113.1", 3478, transport, secure, user,
-                        "pass" if user else None)
+def _url(
+    text: str, scheme: str, transport: str = "udp", secure: bool = False, user: str | None = None
+) -> IceServerUrl:
+    return IceServerUrl(
+        text, scheme, "203.0.113.1", 3478, transport, secure, user, "pass" if user else None
+    )
 
 
 def test_probe_retransmits_then_gives_up_at_its_budget() -> None:
@@ -59,8 +61,9 @@ def test_socket_transport_of_each_scheme() -> None:
 
 
 def test_relay_queues_sends_until_the_permission_and_fails_after_budget() -> None:
-    relay = RelayAllocation(TurnServer("203.0.113.1"), "user", "pass", 0.0, budget=3.0,
-                            policy=POLICY)
+    relay = RelayAllocation(
+        TurnServer("203.0.113.1"), "user", "pass", 0.0, budget=3.0, policy=POLICY
+    )
     relay.start(0.0)
     relay.send(b"dropped: no allocation yet", ("198.51.100.2", 5000), 0.0)
     assert len(relay.datagrams_to_send()) == 1  # only the Allocate
@@ -84,8 +87,9 @@ def test_agent_requests_sockets_and_reports_server_failures() -> None:
     agent.gather(0.0)
     events = list(iter(agent.next_event, None))
     [request] = [e for e in events if isinstance(e, SocketRequested)]
-    assert request == SocketRequested(request.socket_id, "udp", ("203.0.113.1", 3478),
-                                      "203.0.113.1")
+    assert request == SocketRequested(
+        request.socket_id, "udp", ("203.0.113.1", 3478), "203.0.113.1"
+    )
     assert request.socket_id >= 1 << 20
     assert CandidateError("stun:nowhere.test", None, None, 701, "no such host") in events
     # The turn: server also gets a Binding from the host socket (srflx).
@@ -125,8 +129,9 @@ def test_stuns_probes_over_a_tls_socket_and_times_out_when_it_never_opens() -> N
 
 
 def _allocate_bytes(rng: random.Random | None) -> bytes:
-    relay = RelayAllocation(TurnServer("203.0.113.1"), "user", "pass", 0.0, budget=3.0,
-                            policy=POLICY, rng=rng)
+    relay = RelayAllocation(
+        TurnServer("203.0.113.1"), "user", "pass", 0.0, budget=3.0, policy=POLICY, rng=rng
+    )
     relay.start(0.0)
     [allocate] = relay.datagrams_to_send()
     return allocate

@@ -62,8 +62,10 @@ def test_without_end_of_candidates_all_pairs_failed_is_failed_after_tr() -> None
     # Every pair has failed long before Tr (6.7 s per check; b's two candidates
     # share a foundation, so the second pair waits frozen for the first)...
     assert net.run_until(
-        lambda: all(p.state == PairState.FAILED for p in a.agent.generation.checklist.pairs)
-        and len(a.agent.generation.checklist.pairs) > 0,
+        lambda: (
+            all(p.state == PairState.FAILED for p in a.agent.generation.checklist.pairs)
+            and len(a.agent.generation.checklist.pairs) > 0
+        ),
         20.0,
     )
     assert net.now < 20.0
@@ -185,9 +187,7 @@ def test_connecting_late_within_tr_is_not_failed_first() -> None:
     assert a.agent.state == S.CHECKING
     net.cut = False
     # b's withheld candidate is trickled late; the checks on it succeed.
-    late = next(
-        e.candidate for e in b.of_type(LocalCandidate) if e.candidate.port == 6002
-    )
+    late = next(e.candidate for e in b.of_type(LocalCandidate) if e.candidate.port == 6002)
     a.agent.add_remote_candidate(late, net.now)
     assert net.run_until(connected(a, b), 5.0)
     assert net.now < TR

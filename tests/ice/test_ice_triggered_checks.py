@@ -99,7 +99,7 @@ def test_late_answer_to_a_cancelled_check_still_makes_the_pair_valid() -> None:
     # a's check reached b while b's check was delayed: b's pair went back to
     # Waiting (cancelled, triggered), then the late answer made it succeed
     # before the triggered check left (the pacing slot is Ta = 20 ms away).
-    assert PairState.WAITING in pair_states[pair_states.index(PairState.IN_PROGRESS):]
+    assert PairState.WAITING in pair_states[pair_states.index(PairState.IN_PROGRESS) :]
     assert net.now < b.agent.config.check_interval
     assert _requests_from(net, B_ADDR) == delayed
     assert net.run_until(connected(a, b), 1.0)

@@ -24,8 +24,13 @@ PWD = "peer-password-0123456789"
 
 def _host(i: int, port: int | None = None) -> Candidate:
     return Candidate(
-        f"f{i}", 1, "udp", 2_000_000_000 - i,
-        f"198.51.{(i >> 8) & 255}.{i & 255}", port or 1024 + i % 60000, "host",
+        f"f{i}",
+        1,
+        "udp",
+        2_000_000_000 - i,
+        f"198.51.{(i >> 8) & 255}.{i & 255}",
+        port or 1024 + i % 60000,
+        "host",
     )
 
 

@@ -16,10 +16,6 @@ from tests.support.signalling import AiortcSide, Bridge, RtcpeerSide, candidate_
 pytestmark = [pytest.mark.interop, pytest.mark.usefixtures("aioice_on_loopback")]
 
 
-
-
-
-
 @pytest.mark.parametrize("offering", ["rtcpeer", "aiortc"])
 async def test_data_channel_with_aiortc(offering: str) -> None:
     ours_pc, theirs_pc = rtcpeer(), AiortcPeerConnection()

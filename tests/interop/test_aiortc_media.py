@@ -20,10 +20,6 @@ from rtcpeer.transport import AudioStreamTrack
 pytestmark = [pytest.mark.interop, pytest.mark.usefixtures("aioice_on_loopback")]
 
 
-
-
-
-
 @pytest.mark.parametrize("offering", ["rtcpeer", "aiortc"])
 async def test_audio_video_and_data_with_aiortc(offering: str) -> None:
     ours_pc, theirs_pc = rtcpeer(), AiortcPeerConnection()

@@ -17,10 +17,6 @@ from rtcpeer.sdp import parse_sdp
 pytestmark = [pytest.mark.interop, pytest.mark.usefixtures("aioice_on_loopback")]
 
 
-
-
-
-
 def _ufrag(sdp: str) -> str | None:
     return parse_sdp(sdp).media[0].ice_ufrag
 

@@ -30,8 +30,6 @@ from rtcpeer import signaling as rtcpeer_signaling
 pytestmark = [pytest.mark.interop, pytest.mark.usefixtures("aioice_on_loopback")]
 
 
-
-
 class Program:
     """What one program saw: the pong (offerer), the candidates it was sent."""
 

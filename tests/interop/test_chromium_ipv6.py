@@ -37,12 +37,18 @@ V6 = "fd00:21::1"
 def network() -> Iterator[None]:
     """A private namespace with ``lo`` and a veth carrying 198.18.0.1 and fd00:21::1."""
     with private_network(lan=True):
-        subprocess.run(["ip", "-6", "addr", "add", f"{V6}/64", "dev", "rtcpeer0", "nodad"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["ip", "-6", "addr", "add", f"{V6}/64", "dev", "rtcpeer0", "nodad"],
+            check=True,
+            capture_output=True,
+        )
         # Like the IPv4 default route private_network(lan=True) sets: the
         # veth peer end is in this namespace too, so nothing leaves it.
-        subprocess.run(["ip", "-6", "route", "add", "default", "via", "fd00:21::2",
-                        "dev", "rtcpeer0"], check=True, capture_output=True)
+        subprocess.run(
+            ["ip", "-6", "route", "add", "default", "via", "fd00:21::2", "dev", "rtcpeer0"],
+            check=True,
+            capture_output=True,
+        )
         yield
 
 
@@ -54,10 +60,21 @@ def _ipv6_only(candidate: dict[str, Any] | None) -> bool:
     return len(parts) > 5 and parts[4] == V6
 
 
-def _coturn(tmp: pytest.TempPathFactory, certs: CertificateFiles, name: str,
-            ports: tuple[int, int], *extra: str) -> Coturn:
-    return start_coturn(Path(tmp.mktemp(name)), relay_ports=ports, certs=certs,
-                        listen=(V6,), relay_ips=(V6,), extra_args=extra)
+def _coturn(
+    tmp: pytest.TempPathFactory,
+    certs: CertificateFiles,
+    name: str,
+    ports: tuple[int, int],
+    *extra: str,
+) -> Coturn:
+    return start_coturn(
+        Path(tmp.mktemp(name)),
+        relay_ports=ports,
+        certs=certs,
+        listen=(V6,),
+        relay_ips=(V6,),
+        extra_args=extra,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +88,13 @@ def coturns_v6(
     retry after 440, so that is the only way it gets an IPv6 relay here."""
     ours = _coturn(tmp_path_factory, interop_certificates, "coturn-v6", RELAY_PORTS)
     try:
-        theirs = _coturn(tmp_path_factory, interop_certificates, "coturn-v6-keep",
-                         CHROMIUM_RELAY_PORTS, "--allocation-default-address-family=keep")
+        theirs = _coturn(
+            tmp_path_factory,
+            interop_certificates,
+            "coturn-v6-keep",
+            CHROMIUM_RELAY_PORTS,
+            "--allocation-default-address-family=keep",
+        )
     except BaseException:
         ours.stop()
         raise
@@ -108,8 +130,13 @@ async def test_relay_only_over_ipv6(
 ) -> None:
     def config(server: Coturn) -> dict[str, Any]:
         return {
-            "iceServers": [{"urls": f"turn:[{V6}]:{server.port}?transport=udp",
-                            "username": USER, "credential": PASSWORD}],
+            "iceServers": [
+                {
+                    "urls": f"turn:[{V6}]:{server.port}?transport=udp",
+                    "username": USER,
+                    "credential": PASSWORD,
+                }
+            ],
             "iceTransportPolicy": "relay",
         }
 
@@ -119,9 +146,9 @@ async def test_relay_only_over_ipv6(
         await pair.exchange()
         for side in ("a", "b"):  # a: rtcpeer, b: Chromium
             relays = [c for c in map(candidate_fields, pair.bridge.produced[side]) if c]
-            assert relays and all(
-                c["type"] == "relay" and c["address"] == V6 for c in relays
-            ), relays
+            assert relays and all(c["type"] == "relay" and c["address"] == V6 for c in relays), (
+                relays
+            )
         chromium = await pair.chromium_selected()
         assert chromium["local"]["candidateType"] == "relay"
         assert chromium["local"]["address"] == V6

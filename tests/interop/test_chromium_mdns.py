@@ -42,9 +42,11 @@ async def browser(network: None) -> AsyncIterator[BrowserPage]:
 def _ours_or_mdns(candidate: CandidateInit) -> bool:
     """Loopback, our namespace's LAN address, or an mDNS name."""
     fields = candidate_fields(candidate)
-    return not fields or fields["address"] in ("127.0.0.1", LAN_ADDRESS) or fields[
-        "address"
-    ].endswith(".local")
+    return (
+        not fields
+        or fields["address"] in ("127.0.0.1", LAN_ADDRESS)
+        or fields["address"].endswith(".local")
+    )
 
 
 @pytest.mark.parametrize("offering", ["rtcpeer", "chromium"])

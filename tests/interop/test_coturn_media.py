@@ -30,8 +30,6 @@ from rtcpeer.transport import AudioStreamTrack
 pytestmark = pytest.mark.interop
 
 
-
-
 @pytest.mark.parametrize("transport", ["udp", "tcp", "tls"])
 async def test_audio_video_and_data_relay_only_through_coturn(
     regions: tuple[Coturn, Coturn], interop_certificates: CertificateFiles, transport: str

@@ -60,8 +60,11 @@ def coturns(
     try:
         for kind, relays in COTURN_RELAYS.items():
             started[kind] = start_coturn(
-                workdir / kind, relay_ports=COTURN_PORTS[kind], certs=interop_certificates,
-                listen=(V4, V6), relay_ips=relays,
+                workdir / kind,
+                relay_ports=COTURN_PORTS[kind],
+                certs=interop_certificates,
+                listen=(V4, V6),
+                relay_ips=relays,
             )
         yield started
     finally:
@@ -80,18 +83,23 @@ def _config(url: str, policy: str = "relay") -> dict[str, Any]:
     }
 
 
-def _peer(configuration: dict[str, Any] | None = None, hosts: tuple[str, ...] = (V4, V6),
-          **kwargs: Any) -> RTCPeerConnection:
-    return RTCPeerConnection(configuration, _include_loopback=True, _host_addresses=hosts,
-                             **kwargs)
+def _peer(
+    configuration: dict[str, Any] | None = None, hosts: tuple[str, ...] = (V4, V6), **kwargs: Any
+) -> RTCPeerConnection:
+    return RTCPeerConnection(configuration, _include_loopback=True, _host_addresses=hosts, **kwargs)
 
 
 async def _connect(a: RTCPeerConnection, b: RTCPeerConnection) -> tuple[Any, Any]:
     """Trickle both ways, negotiate, open a channel; (near, far)."""
     for source, target in ((a, b), (b, a)):
-        source.on("icecandidate", lambda event, target=target: asyncio.ensure_future(
-            target.addIceCandidate(None if event.candidate is None else event.candidate.toJSON())
-        ))
+        source.on(
+            "icecandidate",
+            lambda event, target=target: asyncio.ensure_future(
+                target.addIceCandidate(
+                    None if event.candidate is None else event.candidate.toJSON()
+                )
+            ),
+        )
     channel = a.createDataChannel("v6")
     far: asyncio.Queue[Any] = asyncio.Queue()
     b.on("datachannel", lambda event: far.put_nowait(event.channel))
@@ -152,8 +160,13 @@ async def test_host_connection(network: None, hosts: tuple[str, ...]) -> None:
         ("dual", V6, [V6]),
         ("v4", V6, [V4]),  # and back: IPv6 client, IPv4 relay (440, then IPv4)
     ],
-    ids=["v6-relay-over-v6", "v6-relay-over-v4", "dual-over-v4", "dual-over-v6",
-         "v4-relay-over-v6"],
+    ids=[
+        "v6-relay-over-v6",
+        "v6-relay-over-v4",
+        "dual-over-v4",
+        "dual-over-v6",
+        "v4-relay-over-v6",
+    ],
 )
 async def test_relay_only_through_coturn(
     coturns: dict[str, Coturn], kind: str, reach: str, relayed: list[str]
@@ -178,8 +191,9 @@ async def test_coturn_440_reason_has_no_padding_nuls(coturns: dict[str, Coturn])
     reason phrase arrives as text, without the NULs coturn counts in it."""
     loop = asyncio.get_running_loop()
     server = coturns["v4"]
-    conn = TurnClientConnection(TurnServer(V4, server.port), USER, PASSWORD, family=6,
-                                family_fallback=False)
+    conn = TurnClientConnection(
+        TurnServer(V4, server.port), USER, PASSWORD, family=6, family_fallback=False
+    )
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setblocking(False)
     try:
@@ -199,8 +213,9 @@ async def test_coturn_440_reason_has_no_padding_nuls(coturns: dict[str, Coturn])
 
 
 # -- relay through the embedded server -------------------------------------------------
-async def _embedded(host: str, relay: str | tuple[str, ...] | None,
-                    ports: tuple[int, int]) -> EmbeddedTurnServer:
+async def _embedded(
+    host: str, relay: str | tuple[str, ...] | None, ports: tuple[int, int]
+) -> EmbeddedTurnServer:
     server = EmbeddedTurnServer(
         TurnServerConfig(realm="example.test", users={USER: PASSWORD}, allow_loopback_peers=True),
         ListenSettings(host=host, port=0, relay_ip=relay, min_port=ports[0], max_port=ports[1]),

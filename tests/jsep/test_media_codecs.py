@@ -235,9 +235,7 @@ def test_reoffer_keeps_a_payload_type_the_peer_answered_with_other_fmtp() -> Non
     """Chromium answers our opus (96) with minptime/useinbandfec: the re-offer must
     still say 96 -- a new number made Chromium switch its audio to a PT our
     running receiver did not know (issue 14: audio lost after our own re-offer)."""
-    answered = Codec(
-        "audio/opus", 48000, 2, 96, (("minptime", "10"), ("useinbandfec", "1"))
-    )
+    answered = Codec("audio/opus", 48000, 2, 96, (("minptime", "10"), ("useinbandfec", "1")))
     in_use = (answered, Codec("audio/G722", 8000, 1, 9))
     codecs = offer_codecs(AUDIO, (), in_use)
     assert [(c.name, c.payload_type) for c in codecs][:2] == [("opus", 96), ("G722", 9)]

@@ -63,9 +63,7 @@ async def test_too_many_candidates_or_too_much_sdp_is_an_operation_error() -> No
         assert time.perf_counter() - began < 0.1  # refused before parsing
         assert pc.signalingState == "stable" and pc.remoteDescription is None
         # a normal offer still applies
-        await pc.setRemoteDescription(
-            RTCSessionDescription(sdp=await _offer_with(3), type="offer")
-        )
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=await _offer_with(3), type="offer"))
         assert pc.signalingState == "have-remote-offer"
     finally:
         await pc.close()

@@ -93,8 +93,13 @@ async def _server(certificates: CertificateFiles, relay_ports: tuple[int, int]) 
     server = TurnServer(
         TurnServerConfig(realm="example.test", users={USER: PASSWORD}, allow_loopback_peers=True),
         ListenSettings(
-            host="127.0.0.1", port=0, cert=Path(certificates.cert), key=Path(certificates.key),
-            min_port=relay_ports[0], max_port=relay_ports[1], dtls=False,
+            host="127.0.0.1",
+            port=0,
+            cert=Path(certificates.cert),
+            key=Path(certificates.key),
+            min_port=relay_ports[0],
+            max_port=relay_ports[1],
+            dtls=False,
         ),
     )
     await server.start()
@@ -104,9 +109,7 @@ async def _server(certificates: CertificateFiles, relay_ports: tuple[int, int]) 
 def _relay_only(server: TurnServer) -> dict[str, Any]:
     host, port = server.addresses["udp"]
     return {
-        "iceServers": [
-            {"urls": f"turn:{host}:{port}", "username": USER, "credential": PASSWORD}
-        ],
+        "iceServers": [{"urls": f"turn:{host}:{port}", "username": USER, "credential": PASSWORD}],
         "iceTransportPolicy": "relay",
     }
 
@@ -245,16 +248,17 @@ async def test_two_connections_every_record_names_its_own(
     ours = [r for r in records if r.name.startswith(("rtcpeer.", "aiortc."))]
     process_level = [r for r in ours if r.name.startswith(PROCESS_LEVEL_LOGGERS)]
     per_connection = [r for r in ours if not r.name.startswith(PROCESS_LEVEL_LOGGERS)]
-    unnamed = [
-        f"{r.name}: {r.getMessage()}" for r in per_connection if _pc(r) == UNNAMED
-    ]
+    unnamed = [f"{r.name}: {r.getMessage()}" for r in per_connection if _pc(r) == UNNAMED]
     assert not unnamed, unnamed
     assert {_pc(r) for r in per_connection} == {a.log_name, b.log_name}
     assert process_level and {_pc(r) for r in process_level} == {UNNAMED}
     for name in (a.log_name, b.log_name):
         layers = {r.name.rsplit(".", 1)[0] for r in per_connection if _pc(r) == name}
         assert {
-            "rtcpeer.ice", "rtcpeer.turn.client", "rtcpeer.jsep", "rtcpeer.peerconnection",
+            "rtcpeer.ice",
+            "rtcpeer.turn.client",
+            "rtcpeer.jsep",
+            "rtcpeer.peerconnection",
             "aiortc",
         } <= layers, (name, layers)
 

@@ -84,8 +84,10 @@ async def test_no_local_candidate_fails_at_once_after_end_of_candidates(
         a = peer(bad, turn_tls=trusted)
     else:
         a = peer(bad)  # nobody told it to trust the test CA
-    b = peer(bad, turn_tls=None if refused == "untrusted-certificate" else trusted) if both else (
-        peer(good, turn_tls=trusted)
+    b = (
+        peer(bad, turn_tls=None if refused == "untrusted-certificate" else trusted)
+        if both
+        else (peer(good, turn_tls=trusted))
     )
     errors: list[Any] = []
     a.on("icecandidateerror", errors.append)

@@ -29,8 +29,16 @@ def test_ice_chars_are_exactly_alpha_digit_plus_slash() -> None:
 
 @pytest.mark.parametrize(
     ("text", "ok"),
-    [("a", True), ("a+/Z9", True), ("f" * 32, True), ("f" * 33, False), ("", False),
-     ("f-1", False), ("f\u00f6o", False), ("\u0661", False)],
+    [
+        ("a", True),
+        ("a+/Z9", True),
+        ("f" * 32, True),
+        ("f" * 33, False),
+        ("", False),
+        ("f-1", False),
+        ("f\u00f6o", False),
+        ("\u0661", False),
+    ],
 )
 def test_foundation(text: str, ok: bool) -> None:
     assert is_foundation(text) is ok

@@ -28,11 +28,17 @@ def _run(seed: int) -> list[tuple[float, str, str, Address, Address, bytes, str]
     stun = net.add_host("stun", "203.0.113.8", latency=0.02)
     Node(stun, StunBindingServer()).bind_udp("u", 3478)
     for i in range(2):
-        nat = net.add_nat(f"nat{i}", external=f"198.51.100.{i + 1}", internal="10.0.0.1",
-                          mapping=MappingBehavior.ADDRESS_AND_PORT_DEPENDENT,
-                          port_allocation=PortAllocation.RANDOM, loss=0.05)
-        host = net.add_host(f"c{i}", "10.0.0.2", realm=nat.inside, latency=0.03,
-                            jitter=0.02, loss=0.1)
+        nat = net.add_nat(
+            f"nat{i}",
+            external=f"198.51.100.{i + 1}",
+            internal="10.0.0.1",
+            mapping=MappingBehavior.ADDRESS_AND_PORT_DEPENDENT,
+            port_allocation=PortAllocation.RANDOM,
+            loss=0.05,
+        )
+        host = net.add_host(
+            f"c{i}", "10.0.0.2", realm=nat.inside, latency=0.03, jitter=0.02, loss=0.1
+        )
         client = StunBindingClient(net.rng(f"client{i}"))
         node = Node(host, client)
         node.bind_udp("s")

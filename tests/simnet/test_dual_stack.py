@@ -21,11 +21,13 @@ TURN_V4, TURN_V6 = "203.0.113.10", "2001:db8::10"
 def _turn(world: World, relay: list[str], listen: str = TURN_V4) -> TurnServerNode:
     """A dual-homed TURN server listening on ``listen``, relaying from
     ``relay`` (one IP per family)."""
-    config = TurnServerConfig(realm="example.test", users={"user": "pass"},
-                              nonce_secret=b"fixed for tests")
+    config = TurnServerConfig(
+        realm="example.test", users={"user": "pass"}, nonce_secret=b"fixed for tests"
+    )
     host = world.net.add_host("turn", [TURN_V4, TURN_V6], latency=0.01)
-    return TurnServerNode(host, config, address=listen, relay_addresses=relay,
-                          relay_ports=(50000, 50999))
+    return TurnServerNode(
+        host, config, address=listen, relay_addresses=relay, relay_ports=(50000, 50999)
+    )
 
 
 def _turn_url(ip: str) -> list[ResolvedServer]:

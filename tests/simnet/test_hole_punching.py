@@ -26,10 +26,18 @@ def _punch(
     stun_server(net, "stun", "203.0.113.1")
     punchers = []
     socks = []
-    for name, public, (mapping, filtering) in (("a", "198.51.100.1", a_kind),
-                                               ("b", "198.51.100.2", b_kind)):
-        nat = net.add_nat(f"nat-{name}", external=public, internal="192.168.0.1",
-                          mapping=mapping, filtering=filtering, latency=0.01)
+    for name, public, (mapping, filtering) in (
+        ("a", "198.51.100.1", a_kind),
+        ("b", "198.51.100.2", b_kind),
+    ):
+        nat = net.add_nat(
+            f"nat-{name}",
+            external=public,
+            internal="192.168.0.1",
+            mapping=mapping,
+            filtering=filtering,
+            latency=0.01,
+        )
         host = net.add_host(name, "192.168.0.2", realm=nat.inside, latency=0.02)
         socks.append((host, host.udp_socket(7000)))
     reflexive = [binding(net, sock, ("203.0.113.1", 3478)) for _, sock in socks]
@@ -75,6 +83,7 @@ def test_symmetric_nats_map_each_peer_to_a_new_port() -> None:
     net, _a, _b = _punch((APDM, APDF), (APDM, APDF))
     # A's punches leave NAT A from a port other than the one the STUN server saw.
     stun_seen = {r.src for r in net.capture.select(dst=("203.0.113.1", 3478), realm="internet")}
-    punch_src = {r.src for r in net.capture.select(realm="internet", outcome="sent")
-                 if r.data == b"punch"}
+    punch_src = {
+        r.src for r in net.capture.select(realm="internet", outcome="sent") if r.data == b"punch"
+    }
     assert len(punch_src) == 2 and not punch_src & stun_seen

@@ -46,10 +46,15 @@ def _connect(nat_alice: bool) -> tuple[Network, Node[int], Node[int]]:
     net = Network(seed=8)
     realm = None
     if nat_alice:
-        realm = net.add_nat("nat", external="198.51.100.1", internal="10.0.0.1",
-                            mapping=MappingBehavior.ENDPOINT_INDEPENDENT).inside
-    alice_host = net.add_host("alice", "10.0.0.2" if nat_alice else "192.0.2.1",
-                              realm=realm, latency=0.02)
+        realm = net.add_nat(
+            "nat",
+            external="198.51.100.1",
+            internal="10.0.0.1",
+            mapping=MappingBehavior.ENDPOINT_INDEPENDENT,
+        ).inside
+    alice_host = net.add_host(
+        "alice", "10.0.0.2" if nat_alice else "192.0.2.1", realm=realm, latency=0.02
+    )
     bob_host = net.add_host("bob", "203.0.113.9", latency=0.03)
     alice = IceAgent(True, rng=random.Random(1))
     bob = IceAgent(False, rng=random.Random(2))
@@ -81,8 +86,10 @@ def test_two_ice_agents_connect_and_exchange_data(nat_alice: bool) -> None:
     a.service()
     b.service()
     net.run_until(
-        lambda: any(isinstance(e, DataReceived) for e in a.events)
-        and any(isinstance(e, DataReceived) for e in b.events),
+        lambda: (
+            any(isinstance(e, DataReceived) for e in a.events)
+            and any(isinstance(e, DataReceived) for e in b.events)
+        ),
         timeout=5,
     )
     got_b = next(e for e in b.events if isinstance(e, DataReceived))

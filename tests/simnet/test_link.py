@@ -7,8 +7,9 @@ import pytest
 from rtcpeer.simnet import Network, UdpSocket
 
 
-def _pair(net: Network, *, latency: float = 0.0, jitter: float = 0.0, loss: float = 0.0
-          ) -> tuple[UdpSocket, UdpSocket]:
+def _pair(
+    net: Network, *, latency: float = 0.0, jitter: float = 0.0, loss: float = 0.0
+) -> tuple[UdpSocket, UdpSocket]:
     alice = net.add_host("alice", "192.0.2.1", latency=latency, jitter=jitter, loss=loss)
     bob = net.add_host("bob", "192.0.2.2")
     return alice.udp_socket(5000), bob.udp_socket(6000)
@@ -20,8 +21,10 @@ def test_a_packet_over_a_100ms_link_arrives_exactly_100ms_later() -> None:
     a.sendto(b"first", b.local_address)
     net.at(0.25, a.sendto, b"second", b.local_address)
     net.run_for(1.0)
-    assert b.received == [(0.1, ("192.0.2.1", 5000), b"first"), (0.25 + 0.1, a.local_address,
-                                                                    b"second")]
+    assert b.received == [
+        (0.1, ("192.0.2.1", 5000), b"first"),
+        (0.25 + 0.1, a.local_address, b"second"),
+    ]
 
 
 def test_latency_adds_up_along_the_path_through_a_nat() -> None:
@@ -100,8 +103,11 @@ def test_unknown_destinations_and_unbound_ports_are_captured_drops() -> None:
     a.sendto(b"v6", ("2001:db8::1", 1))
     net.run_for(1)
     outcomes = {r.data: r.outcome for r in net.capture if r.outcome != "sent"}
-    assert outcomes == {b"nobody": "no-route", b"closed-port": "no-socket",
-                        b"v6": "family-mismatch"}
+    assert outcomes == {
+        b"nobody": "no-route",
+        b"closed-port": "no-socket",
+        b"v6": "family-mismatch",
+    }
 
 
 def test_a_dual_stack_host_talks_ipv6_and_ipv4_from_separate_links() -> None:

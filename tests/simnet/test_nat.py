@@ -30,16 +30,23 @@ THIRD = "203.0.113.30"
 NAT_PUBLIC = "198.51.100.1"
 
 
-def _world(mapping: MappingBehavior, filtering: FilteringBehavior, **nat: object
-           ) -> tuple[Network, UdpSocket]:
+def _world(
+    mapping: MappingBehavior, filtering: FilteringBehavior, **nat: object
+) -> tuple[Network, UdpSocket]:
     """STUN server S1 on ports 3478 and 3479, S2 on 3478, a third party, and a
     client behind the NAT under test (client link 5 ms, servers 10 ms)."""
     net = Network(seed=7)
     stun_server(net, "s1", S1, (3478, 3479))
     stun_server(net, "s2", S2)
     net.add_host("third", THIRD)
-    n = net.add_nat("nat", external=NAT_PUBLIC, internal="10.0.0.1", mapping=mapping,
-                    filtering=filtering, **nat)  # type: ignore[arg-type]
+    n = net.add_nat(
+        "nat",
+        external=NAT_PUBLIC,
+        internal="10.0.0.1",
+        mapping=mapping,
+        filtering=filtering,
+        **nat,  # type: ignore[arg-type]
+    )
     client = net.add_host("client", "10.0.0.2", realm=n.inside, latency=0.005)
     for name in ("s1", "s2", "third"):
         net.link(name).latency = 0.01
@@ -135,8 +142,7 @@ def test_inbound_refresh_keeps_a_mapping_alive_when_enabled() -> None:
 def test_port_preservation_keeps_the_local_port_and_random_allocation_does_not() -> None:
     net, sock = _world(EIM, EIF, port_allocation=PortAllocation.PRESERVE)
     assert binding(net, sock, (S1, 3478)) == (NAT_PUBLIC, 40000)
-    net, sock = _world(EIM, EIF, port_allocation=PortAllocation.RANDOM,
-                       port_range=(20000, 20099))
+    net, sock = _world(EIM, EIF, port_allocation=PortAllocation.RANDOM, port_range=(20000, 20099))
     mapped = binding(net, sock, (S1, 3478))
     assert mapped[0] == NAT_PUBLIC and 20000 <= mapped[1] <= 20099
 
@@ -171,13 +177,19 @@ def test_hairpinning_is_off_by_default_and_keeps_the_external_source_when_on(
 def test_two_nats_in_a_row_each_server_sees_its_own_side_of_the_chain() -> None:
     net = Network(seed=1)
     stun_server(net, "public-stun", S1)
-    cgn = net.add_nat("cgn", external=NAT_PUBLIC, internal="100.64.0.1",
-                      port_allocation=PortAllocation.RANDOM)
+    cgn = net.add_nat(
+        "cgn", external=NAT_PUBLIC, internal="100.64.0.1", port_allocation=PortAllocation.RANDOM
+    )
     isp = net.add_host("isp-stun", "100.64.0.50", realm=cgn.inside)
     Node(isp, StunBindingServer()).bind_udp(3478, 3478)
     homes = [
-        net.add_nat(f"home{i}", external=f"100.64.0.{i + 2}", internal="192.168.1.1",
-                    realm=cgn.inside, port_allocation=PortAllocation.RANDOM)
+        net.add_nat(
+            f"home{i}",
+            external=f"100.64.0.{i + 2}",
+            internal="192.168.1.1",
+            realm=cgn.inside,
+            port_allocation=PortAllocation.RANDOM,
+        )
         for i in range(2)
     ]
     # The same private address behind two different home NATs.

@@ -43,8 +43,11 @@ def test_a_stream_through_a_nat_delivers_every_message_in_order_despite_jitter()
     # The server sees the NAT's public address, with the client's port preserved.
     assert accepted[0].remote_address == ("198.51.100.1", stream.local_address[1])
     # Jitter really did reorder segments on the wire.
-    wire = [r.data for r in net.capture.select(realm="internet", outcome="delivered",
-                                               dst=SERVER) if r.data]
+    wire = [
+        r.data
+        for r in net.capture.select(realm="internet", outcome="delivered", dst=SERVER)
+        if r.data
+    ]
     assert sorted(wire) == sorted(messages) and wire != messages
 
 

@@ -31,15 +31,17 @@ BOB_PUBLIC = "198.51.100.2"
 SYMMETRIC = MappingBehavior.ADDRESS_AND_PORT_DEPENDENT
 
 
-def _world(transport: str) -> tuple[Network, TurnServerNode, Node[str], TurnClientConnection,
-                                     UdpSocket]:
+def _world(
+    transport: str,
+) -> tuple[Network, TurnServerNode, Node[str], TurnClientConnection, UdpSocket]:
     net = Network(seed=3)
-    config = TurnServerConfig(realm="example.test", users={"user": "pass"},
-                              nonce_secret=b"fixed for tests")
-    turn = TurnServerNode(net.add_host("turn", TURN_IP, latency=0.01), config,
-                          relay_ports=(50000, 50099))
-    nat_a = net.add_nat("nat-a", external="198.51.100.1", internal="10.0.0.1",
-                        mapping=SYMMETRIC)
+    config = TurnServerConfig(
+        realm="example.test", users={"user": "pass"}, nonce_secret=b"fixed for tests"
+    )
+    turn = TurnServerNode(
+        net.add_host("turn", TURN_IP, latency=0.01), config, relay_ports=(50000, 50099)
+    )
+    nat_a = net.add_nat("nat-a", external="198.51.100.1", internal="10.0.0.1", mapping=SYMMETRIC)
     nat_b = net.add_nat("nat-b", external=BOB_PUBLIC, internal="10.0.0.1", mapping=SYMMETRIC)
     alice = net.add_host("alice", "10.0.0.2", realm=nat_a.inside, latency=0.02)
     bob = net.add_host("bob", "10.0.0.2", realm=nat_b.inside, latency=0.03)
@@ -90,9 +92,7 @@ def test_a_turn_server_killed_mid_session_relays_nothing_and_the_client_notices(
     turn.host.kill()
     for k in range(10):
         net.at(killed_at + k, bob.sendto, b"into the void", relay)
-    lost_at = net.run_until(
-        lambda: any(isinstance(e, AllocationLost) for e in node.events), 900
-    )
+    lost_at = net.run_until(lambda: any(isinstance(e, AllocationLost) for e in node.events), 900)
     lost = next(e for e in node.events if isinstance(e, AllocationLost))
     # The first refresh (or permission refresh) after the death goes unanswered.
     assert lost.error.code == 701 and killed_at < lost_at < 700

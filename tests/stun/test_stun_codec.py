@@ -90,9 +90,7 @@ def test_any_bytes_like_decodes_as_its_bytes(wrap: Any) -> None:
     assert message.check_integrity(short_term_key(rfc5769.REQUEST_PASSWORD))
 
 
-@pytest.mark.parametrize(
-    "vector", [rfc5769.REQUEST, rfc5769.RESPONSE_IPV4, rfc5769.RESPONSE_IPV6]
-)
+@pytest.mark.parametrize("vector", [rfc5769.REQUEST, rfc5769.RESPONSE_IPV4, rfc5769.RESPONSE_IPV6])
 def test_rfc5769_fingerprint_mismatch_rejected(vector: bytes) -> None:
     corrupted = bytearray(vector)
     corrupted[-1] ^= 0x01
@@ -319,14 +317,22 @@ def test_stream_framer_waits_for_a_header() -> None:
 @pytest.mark.parametrize(
     ("first", "kind"),
     [
-        (0, PacketKind.STUN), (3, PacketKind.STUN),
-        (4, PacketKind.UNKNOWN), (15, PacketKind.UNKNOWN),
-        (16, PacketKind.ZRTP), (19, PacketKind.ZRTP),
-        (20, PacketKind.DTLS), (63, PacketKind.DTLS),
-        (64, PacketKind.CHANNEL_DATA), (79, PacketKind.CHANNEL_DATA),
-        (80, PacketKind.UNKNOWN), (127, PacketKind.UNKNOWN),
-        (128, PacketKind.RTP), (191, PacketKind.RTP),
-        (192, PacketKind.UNKNOWN), (255, PacketKind.UNKNOWN),
+        (0, PacketKind.STUN),
+        (3, PacketKind.STUN),
+        (4, PacketKind.UNKNOWN),
+        (15, PacketKind.UNKNOWN),
+        (16, PacketKind.ZRTP),
+        (19, PacketKind.ZRTP),
+        (20, PacketKind.DTLS),
+        (63, PacketKind.DTLS),
+        (64, PacketKind.CHANNEL_DATA),
+        (79, PacketKind.CHANNEL_DATA),
+        (80, PacketKind.UNKNOWN),
+        (127, PacketKind.UNKNOWN),
+        (128, PacketKind.RTP),
+        (191, PacketKind.RTP),
+        (192, PacketKind.UNKNOWN),
+        (255, PacketKind.UNKNOWN),
     ],
 )
 def test_classify(first: int, kind: PacketKind) -> None:

@@ -57,8 +57,12 @@ def _seeds() -> list[bytes]:
     send.add(Attr.XOR_PEER_ADDRESS, ("10.0.0.1", 1)).add(Attr.DATA, b"payload")
     send.add(Attr.REQUESTED_TRANSPORT, 17).add(Attr.REQUESTED_ADDRESS_FAMILY, 1)
     send.add(Attr.RESERVATION_TOKEN, b"12345678")
-    seeds = [rfc5769.REQUEST, rfc5769.RESPONSE_IPV4, rfc5769.RESPONSE_IPV6,
-             rfc5769.LONG_TERM_REQUEST]
+    seeds = [
+        rfc5769.REQUEST,
+        rfc5769.RESPONSE_IPV4,
+        rfc5769.RESPONSE_IPV6,
+        rfc5769.LONG_TERM_REQUEST,
+    ]
     for message in (allocate, error, bind, ice, send):
         seeds.append(message.encode(None, fingerprint=False))
         seeds.append(message.encode(b"key", sha256=True, fingerprint=True))

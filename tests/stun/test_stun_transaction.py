@@ -73,7 +73,10 @@ def test_reliable_sends_once_then_times_out_at_ti() -> None:
     assert _run(transaction) == [0.0]
     assert isinstance(transaction.result, TransactionTimeout)
     custom = StunTransaction(
-        _request(), b"req", 5.0, reliable=True,
+        _request(),
+        b"req",
+        5.0,
+        reliable=True,
         policy=RetransmissionPolicy(reliable_timeout=2.0),
     )
     assert custom.get_timer() == 7.0

@@ -45,10 +45,6 @@ def rtcpeer(
     return RTCPeerConnection(configuration, _include_loopback=True, _cafile=cafile)
 
 
-
-
-
-
 async def selected_local(pc: RTCPeerConnection) -> dict[str, Any]:
     """Our getStats: the local-candidate entry of the selected pair."""
     report = await pc.getStats()
@@ -94,8 +90,6 @@ class Stream:
         self._stop.set()
         await asyncio.wait_for(self._task, TIMEOUT)
         return self.sent
-
-
 
 
 async def apoll(predicate: Callable[[], Any], timeout: float = TIMEOUT, every: float = 0.02) -> Any:

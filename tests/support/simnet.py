@@ -43,8 +43,9 @@ class Puncher:
     """Hole punching: sends b"punch" to a target every ``interval`` and
     answers every punch with b"ack" to wherever it came from."""
 
-    def __init__(self, socket_id: Any, target: Address, *, interval: float = 0.1,
-                 count: int = 30) -> None:
+    def __init__(
+        self, socket_id: Any, target: Address, *, interval: float = 0.1, count: int = 30
+    ) -> None:
         self.socket_id = socket_id
         self.target = target
         self.interval = interval

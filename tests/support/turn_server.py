@@ -120,9 +120,7 @@ class CoreClient:
         message.add(Attr.NONCE, self.nonce)
         return message
 
-    def request(
-        self, method: int, attrs: list[tuple[int, Any]], now: float
-    ) -> StunMessage:
+    def request(self, method: int, attrs: list[tuple[int, Any]], now: float) -> StunMessage:
         """Send an authenticated request, learning the nonce on the way."""
         for _ in range(3):
             if self.nonce is None:

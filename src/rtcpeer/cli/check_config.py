@@ -105,8 +105,7 @@ def print_problems(problems: Sequence[Problem], *, as_json: bool) -> None:
         print(f"invalid configuration ({len(problems)} problem(s)):")
         for problem in problems:
             print(
-                "  "
-                + describe_problem(problem.error, problem.message, problem.where, problem.url)
+                "  " + describe_problem(problem.error, problem.message, problem.where, problem.url)
             )
 
 

@@ -524,13 +524,19 @@ class IceAgent:
             if gen.remote_dropped == 1:
                 logger.warning(
                     "ICE generation %d holds %d remote candidates: dropping more",
-                    gen.id, len(gen.remote),
+                    gen.id,
+                    len(gen.remote),
                 )
             return False
         pairs = gen.add_remote(candidate, paired)
         logger.debug(
-            "ICE remote candidate %s %s %s:%d (generation %d): %d pair(s)", candidate.type,
-            candidate.transport, candidate.host, candidate.port, gen.id, len(pairs),
+            "ICE remote candidate %s %s %s:%d (generation %d): %d pair(s)",
+            candidate.type,
+            candidate.transport,
+            candidate.host,
+            candidate.port,
+            gen.id,
+            len(pairs),
         )
         if pairs:
             self._gathering.pairs_formed(pairs, now)
@@ -618,7 +624,6 @@ class IceAgent:
         self._send_check(gen, pair, now, use_candidate=True)
         return True
 
-
     # ------------------------------------------------------------------
     # data
 
@@ -662,7 +667,6 @@ class IceAgent:
         if self._held:
             self._flush_held(now)
         self._update_state(now)
-
 
     # ------------------------------------------------------------------
     # outputs (rtcpeer.sansio.ProtocolMachine)
@@ -1122,8 +1126,9 @@ class IceAgent:
 
     def _handle_error_response(self, check: Check, response: StunMessage, now: float) -> None:
         pair, gen = check.pair, check.generation
-        logger.debug("ICE check %r answered %s %s", pair, response.error_code,
-                     response.error_reason)
+        logger.debug(
+            "ICE check %r answered %s %s", pair, response.error_code, response.error_reason
+        )
         if check.consent:
             return  # an error is no consent; the timeout rules decide
         if response.error_code == ErrorCode.ROLE_CONFLICT:
@@ -1455,8 +1460,12 @@ class IceAgent:
         if not any(e.candidate is candidate for e in gen.local):
             return None
         logger.debug(
-            "ICE local candidate %s %s %s:%d (generation %d%s)", candidate.type,
-            candidate.transport, candidate.host, candidate.port, gen.id,
+            "ICE local candidate %s %s %s:%d (generation %d%s)",
+            candidate.type,
+            candidate.transport,
+            candidate.host,
+            candidate.port,
+            gen.id,
             f", {url}" if url else "",
         )
         self._events.append(LocalCandidate(candidate, gen.id, url, relay_protocol))
@@ -1489,7 +1498,8 @@ class IceAgent:
                 kinds = [entry.candidate.type for entry in gen.local]
                 logger.info(
                     "ICE gathering complete (generation %d): %d candidate(s)%s",
-                    gen.id, len(kinds),
+                    gen.id,
+                    len(kinds),
                     "".join(f", {kinds.count(k)} {k}" for k in sorted(set(kinds))),
                 )
             else:
@@ -1523,9 +1533,7 @@ class IceAgent:
             closed=self._closed,
             has_remote_candidates=gen.has_remote_candidates or self._restarted,
             has_usable_pair=selected is not None,
-            consent_unanswered=(
-                consent is not None and full and self._unanswered(gen, now)
-            ),
+            consent_unanswered=(consent is not None and full and self._unanswered(gen, now)),
             consent_lost=gen.consent_lost,
             remote_end_of_candidates=gen.remote_end_of_candidates,
             gathering_complete=gen.gathering_complete,
@@ -1593,9 +1601,13 @@ class _GatheringPort:
 
     def add_candidate(self, found: Found, generation_id: int, now: float) -> bool:
         added = self._agent._add_local_candidate(
-            found.candidate, found.socket_id, sink=found.sink,
-            generation_id=generation_id, now=now,
-            url=found.url, relay_protocol=found.relay_protocol,
+            found.candidate,
+            found.socket_id,
+            sink=found.sink,
+            generation_id=generation_id,
+            now=now,
+            url=found.url,
+            relay_protocol=found.relay_protocol,
         )
         return added is not None
 

@@ -40,9 +40,7 @@ class Checklist:
     def __len__(self) -> int:
         return len(self.pairs)
 
-    def find(
-        self, socket_id: int, local: Address, remote: Address
-    ) -> CandidatePair | None:
+    def find(self, socket_id: int, local: Address, remote: Address) -> CandidatePair | None:
         key = (socket_id, local, remote)
         for pair in self.pairs:
             if pair.key == key:

@@ -273,8 +273,11 @@ class ConnectivityChecks:
         pair.requests_sent += 1
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
-                "ICE %s %r%s (generation %d)", "consent check" if consent else "check", pair,
-                " USE-CANDIDATE" if use_candidate else "", gen.id,
+                "ICE %s %r%s (generation %d)",
+                "consent check" if consent else "check",
+                pair,
+                " USE-CANDIDATE" if use_candidate else "",
+                gen.id,
             )
         if pair.state == PairState.WAITING:
             pair.set_state(PairState.IN_PROGRESS)

@@ -279,9 +279,12 @@ class ServerGathering:
         for index, server in enumerate(self.servers):
             url = server.url
             if server.address is None:
-                self._error(server_set, CandidateError(
-                    url.url, None, None, UNREACHABLE, server.error or "could not resolve host"
-                ))
+                self._error(
+                    server_set,
+                    CandidateError(
+                        url.url, None, None, UNREACHABLE, server.error or "could not resolve host"
+                    ),
+                )
                 continue
             if url.is_turn:
                 self._start_relay(server_set, server, index, now)
@@ -301,11 +304,14 @@ class ServerGathering:
     ) -> None:
         assert server.address is not None
         probe = BindingProbe(
-            self._agent.rng.randbytes(12), now,
-            budget=self._config.gathering_budget, policy=self._config.gathering_retransmission,
+            self._agent.rng.randbytes(12),
+            now,
+            budget=self._config.gathering_budget,
+            policy=self._config.gathering_retransmission,
         )
-        task = _Probe(probe, sock.socket_id, server.url.url, server.address, sock.address,
-                      sock.index)
+        task = _Probe(
+            probe, sock.socket_id, server.url.url, server.address, sock.address, sock.index
+        )
         self._track_probe(server_set, task)
         self._pump_probe(server_set, task, now)
 
@@ -313,8 +319,11 @@ class ServerGathering:
         assert server.address is not None
         socket_id = self._request_socket("tls", server.address, server.url.host)
         probe = BindingProbe(
-            self._agent.rng.randbytes(12), now, budget=self._config.gathering_budget,
-            policy=self._config.gathering_retransmission, reliable=True,
+            self._agent.rng.randbytes(12),
+            now,
+            budget=self._config.gathering_budget,
+            policy=self._config.gathering_retransmission,
+            reliable=True,
         )
         task = _Probe(probe, socket_id, server.url.url, server.address, None, 0, own_socket=True)
         self._track_probe(server_set, task)
@@ -335,10 +344,15 @@ class ServerGathering:
         socket_id = self._request_socket(protocol, server.address, url.host)
         family = 6 if server.family == 6 else 4
         allocation = RelayAllocation(
-            url, url.username or "", url.credential or "", now,
-            budget=self._config.gathering_budget, policy=self._config.turn_retransmission,
+            url,
+            url.username or "",
+            url.credential or "",
+            now,
+            budget=self._config.gathering_budget,
+            policy=self._config.turn_retransmission,
             rng=self._agent.rng,  # a seeded agent repeats its TURN traffic byte for byte
-            family=family, dual_stack=family == 4 and self._config.turn_dual_stack,
+            family=family,
+            dual_stack=family == 4 and self._config.turn_dual_stack,
         )
         relay = _Relay(allocation, socket_id, url, server.address, protocol, index)
         server_set.relays[socket_id] = relay
@@ -382,8 +396,7 @@ class ServerGathering:
             self._forget_relay(server_set, task, announce=False)
         else:
             task.probe.cancel()
-            self._probe_finished(server_set, task, ProbeFailed(UNREACHABLE, reason),
-                                 announce=False)
+            self._probe_finished(server_set, task, ProbeFailed(UNREACHABLE, reason), announce=False)
 
     def socket_closed(self, socket_id: int, reason: str, now: float) -> None:
         entry = self._by_socket.get(socket_id)
@@ -599,9 +612,10 @@ class ServerGathering:
             and task.local is not None
             and task.url not in server_set.relay_urls  # one error per URL: the relay's
         ):
-            self._error(server_set, CandidateError(
-                task.url, task.local[0], task.local[1], result.code, result.text
-            ))
+            self._error(
+                server_set,
+                CandidateError(task.url, task.local[0], task.local[1], result.code, result.text),
+            )
         self._probe_finished(server_set, task, result, now=now)
 
     def _probe_finished(
@@ -621,16 +635,14 @@ class ServerGathering:
         if owned and announce:
             self._agent.queue_event(SocketReleased(task.socket_id))
         if isinstance(result, ProbeFailed) and task.local is None and task.own_socket:
-            self._error(server_set, CandidateError(task.url, None, None, result.code,
-                                                   result.text))
+            self._error(server_set, CandidateError(task.url, None, None, result.code, result.text))
         self._done(server_set, task, self._agent.now if now is None else now)
 
     def _srflx(self, server_set: ServerSet, task: _Probe, mapped: Address, now: float) -> None:
         assert task.local is not None
         base = task.local
         if mapped == base or any(
-            f.candidate.type == "srflx" and f.candidate.address == mapped
-            for f in server_set.found
+            f.candidate.type == "srflx" and f.candidate.address == mapped for f in server_set.found
         ):
             return  # redundant with the host candidate, or already found
         candidate = Candidate(
@@ -655,15 +667,20 @@ class ServerGathering:
             elif isinstance(event, RelayFailed):
                 if not event.lost and not relay.releasing:
                     local = relay.local
-                    self._error(server_set, CandidateError(
-                        relay.url.url, local[0] if local else None, local[1] if local else None,
-                        event.code, event.text,
-                    ))
+                    self._error(
+                        server_set,
+                        CandidateError(
+                            relay.url.url,
+                            local[0] if local else None,
+                            local[1] if local else None,
+                            event.code,
+                            event.text,
+                        ),
+                    )
                 self._done(server_set, relay, now)
             elif isinstance(event, RelayData):
                 if server_set.generation_id is not None or server_set in self._retired:
-                    self._agent.relayed(relay.socket_for(event.peer), event.peer, event.data,
-                                         now)
+                    self._agent.relayed(relay.socket_for(event.peer), event.peer, event.data, now)
             elif isinstance(event, RelayReleased):
                 self._finish_relay(server_set, relay)
         self._flush_relay(relay, now)
@@ -706,9 +723,12 @@ class ServerGathering:
             foundation=compute_foundation("relay", relayed[0], "udp", relay.url.url),
             component=1,
             transport="udp",
-            priority=candidate_priority(0, local_preference(
-                relayed[0], relay_protocol=relay.protocol, interface_index=relay.index
-            )),
+            priority=candidate_priority(
+                0,
+                local_preference(
+                    relayed[0], relay_protocol=relay.protocol, interface_index=relay.index
+                ),
+            ),
             host=relayed[0],
             port=relayed[1],
             type="relay",

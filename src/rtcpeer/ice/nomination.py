@@ -315,7 +315,6 @@ class LiteRole(Role):
         self._agent._accept_nomination(gen, pair, now)
 
 
-
 def role_for(agent: IceAgent, *, controlling: bool, lite: bool) -> Role:
     """The strategy for an agent's role."""
     if lite:

@@ -104,8 +104,13 @@ class RelayAllocation:
         dual_stack: bool = False,
     ) -> None:
         self.connection = TurnClientConnection(
-            target, username, password, policy=policy, rng=rng,
-            family=family, dual_stack=dual_stack,
+            target,
+            username,
+            password,
+            policy=policy,
+            rng=rng,
+            family=family,
+            dual_stack=dual_stack,
         )
         self.deadline = now + budget
         self._events: deque[RelayEvent] = deque()
@@ -222,10 +227,13 @@ class RelayAllocation:
                 if self._release_when_allocated:
                     self.connection.release(now)
                     continue
-                self._events.append(RelayReady(
-                    event.relayed_address, event.mapped_address,
-                    event.relayed_addresses or (event.relayed_address,),
-                ))
+                self._events.append(
+                    RelayReady(
+                        event.relayed_address,
+                        event.mapped_address,
+                        event.relayed_addresses or (event.relayed_address,),
+                    )
+                )
             elif isinstance(event, AllocationFailed):
                 self._events.append(RelayFailed(event.error.code, event.error.reason))
                 self._report_released()

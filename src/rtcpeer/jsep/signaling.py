@@ -148,8 +148,12 @@ class SignalingStateMachine:
         """Make the transition (or raise InvalidStateError and stay put)."""
         transition = next_state(self._state, source, sdp_type)
         logger.debug(
-            "signaling %s: %s %s -> %s%s", self._state.value, source, sdp_type,
-            transition.state.value, " (implicit rollback)" if transition.implicit_rollback else "",
+            "signaling %s: %s %s -> %s%s",
+            self._state.value,
+            source,
+            sdp_type,
+            transition.state.value,
+            " (implicit rollback)" if transition.implicit_rollback else "",
         )
         self._state = transition.state
         return transition

@@ -363,7 +363,8 @@ class RTCPeerConnection(EventEmitter):
         self._store(applied)
         logger.info(  # the URLs' count and the policy: never a username or credential
             "setConfiguration(): %d ICE server URL(s), iceTransportPolicy %s",
-            len(applied.ice_server_urls), applied.configuration.iceTransportPolicy,
+            len(applied.ice_server_urls),
+            applied.configuration.iceTransportPolicy,
         )
         if applied.configuration.iceTransportPolicy != previous_policy:
             # As libwebrtc (WPT RTCConfiguration-iceTransportPolicy.html): a
@@ -789,9 +790,7 @@ class RTCPeerConnection(EventEmitter):
         try:
             if transition.implicit_rollback:
                 self._roll_back()
-            first_offer = (
-                self._negotiation.current_local is None and desc.type is RTCSdpType.OFFER
-            )
+            first_offer = self._negotiation.current_local is None and desc.type is RTCSdpType.OFFER
             applied = self._negotiation.apply_remote(remote)
             self._stable_clears_negotiation_needed()
             await self._apply_remote_to_transports(applied, first_offer=first_offer)

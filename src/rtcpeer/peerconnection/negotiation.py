@@ -159,9 +159,7 @@ class Negotiation:
         #: sections: AnsweredMedia; others None; empty for an offer without any).
         self.answered_media: tuple[AnsweredMedia | None, ...] = ()
         #: Our certificates and their a=fingerprint values, worked out once.
-        self._fingerprints: (
-            tuple[tuple[RTCCertificate, ...], tuple[Fingerprint, ...]] | None
-        ) = None
+        self._fingerprints: tuple[tuple[RTCCertificate, ...], tuple[Fingerprint, ...]] | None = None
 
     # -- reading -------------------------------------------------------------------
     @property

@@ -89,8 +89,7 @@ class Capture:
     def trace(self) -> list[tuple[float, str, str, Address, Address, bytes, str]]:
         """Plain tuples of every record, for comparing whole runs."""
         return [
-            (r.time, r.realm, r.transport, r.src, r.dst, r.data, r.outcome)
-            for r in self.records
+            (r.time, r.realm, r.transport, r.src, r.dst, r.data, r.outcome) for r in self.records
         ]
 
 

@@ -174,8 +174,9 @@ class StunBindingClient(_Outbox):
         del self._transactions[message.transaction_id]
         self.mapped[(transaction.socket_id, transaction.server)] = mapped
         self._events.append(
-            BindingSucceeded(transaction.socket_id, transaction.server, mapped,
-                             now - transaction.started)
+            BindingSucceeded(
+                transaction.socket_id, transaction.server, mapped, now - transaction.started
+            )
         )
 
     def get_timer(self) -> float | None:

@@ -105,8 +105,13 @@ class Host:
         ip = canonical_ip(ip)
         link_name = self.name if not self.interfaces else f"{self.name}/{ip}"
         interface = self.network.attach(
-            self, ip, realm or self.network.internet, link_name,
-            latency=latency, jitter=jitter, loss=loss,
+            self,
+            ip,
+            realm or self.network.internet,
+            link_name,
+            latency=latency,
+            jitter=jitter,
+            loss=loss,
         )
         self.interfaces[interface.ip] = interface
         return interface
@@ -147,8 +152,9 @@ class Host:
         self._listeners[listener.local_address] = listener
         return listener
 
-    def connect(self, remote: Address, *, address: str | None = None, port: int = 0
-                ) -> StreamSocket:
+    def connect(
+        self, remote: Address, *, address: str | None = None, port: int = 0
+    ) -> StreamSocket:
         """Open a simulated TCP connection to ``remote`` (``on_open`` fires when
         it is established; data sent before that is queued)."""
         self._check_alive()

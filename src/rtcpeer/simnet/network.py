@@ -128,8 +128,9 @@ class Network:
             raise ValueError(f"{ip} is already in use in realm {realm.name!r}")
         if link_name in self.links:
             raise ValueError(f"link {link_name!r} already exists")
-        link = Link(link_name, self.rng("link/" + link_name), latency=latency, jitter=jitter,
-                    loss=loss)
+        link = Link(
+            link_name, self.rng("link/" + link_name), latency=latency, jitter=jitter, loss=loss
+        )
         self.links[link_name] = link
         interface = Interface(ip, realm, link, owner)
         realm.interfaces[ip] = interface
@@ -267,8 +268,13 @@ class Network:
         if self.capture.enabled:
             self.capture.records.append(
                 CaptureRecord(
-                    self.scheduler.now, realm.name, packet.transport, packet.src, packet.dst,
-                    packet.data, outcome,
+                    self.scheduler.now,
+                    realm.name,
+                    packet.transport,
+                    packet.src,
+                    packet.dst,
+                    packet.data,
+                    outcome,
                 )
             )
 

@@ -42,12 +42,7 @@ _PADDING = (b"", b"\x00\x00\x00", b"\x00\x00", b"\x00")
 
 def _type_field(method: int, message_class: int) -> int:
     """Interleave the 12 method bits with the two class bits (RFC 8489 §5)."""
-    return (
-        (method & 0x000F)
-        | ((method & 0x0070) << 1)
-        | ((method & 0x0F80) << 2)
-        | message_class
-    )
+    return (method & 0x000F) | ((method & 0x0070) << 1) | ((method & 0x0F80) << 2) | message_class
 
 
 #: MessageClass by value: a dict look-up instead of an Enum call per message.

@@ -18,6 +18,7 @@ from rtcpeer.stun.message import StunMessage
 
 logger = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class RetransmissionPolicy:
     """Timer constants of RFC 8489 §6.2.1 (UDP) and §6.2.2 (TCP/TLS)."""
@@ -62,9 +63,7 @@ def response_is_acceptable(response: StunMessage, key: bytes | None) -> bool:
     """
     if key is None:
         return True
-    protected = response.has(Attr.MESSAGE_INTEGRITY) or response.has(
-        Attr.MESSAGE_INTEGRITY_SHA256
-    )
+    protected = response.has(Attr.MESSAGE_INTEGRITY) or response.has(Attr.MESSAGE_INTEGRITY_SHA256)
     if protected:
         return response.check_integrity(key)
     return response.message_class == MessageClass.ERROR
@@ -130,13 +129,19 @@ class StunTransaction:
         while not self.done and now >= self._deadline:
             if self._reliable or self._sent >= self._policy.rc:
                 if logger.isEnabledFor(logging.DEBUG):
-                    logger.debug("STUN transaction %s timed out after %d transmission(s)",
-                                 self.transaction_id.hex(), self._sent)
+                    logger.debug(
+                        "STUN transaction %s timed out after %d transmission(s)",
+                        self.transaction_id.hex(),
+                        self._sent,
+                    )
                 self._result = TransactionTimeout(self.transaction_id)
                 return
             if logger.isEnabledFor(logging.DEBUG):
-                logger.debug("STUN transaction %s: transmission %d",
-                             self.transaction_id.hex(), self._sent + 1)
+                logger.debug(
+                    "STUN transaction %s: transmission %d",
+                    self.transaction_id.hex(),
+                    self._sent + 1,
+                )
             self._interval *= 2
             self._schedule_after_send(self._deadline)
 

@@ -109,9 +109,7 @@ class Coturn:
         port = self.tls_port if secure else self.port
         scheme = "turns" if secure else "turn"
         url_host = f"[{host}]" if ":" in host else host
-        return TurnServer(
-            host, port, wire, secure, f"{scheme}:{url_host}:{port}?transport={wire}"
-        )
+        return TurnServer(host, port, wire, secure, f"{scheme}:{url_host}:{port}?transport={wire}")
 
     def log(self, last: int = 60) -> str:
         """The tail of coturn's log, for failure messages."""

@@ -19,9 +19,7 @@ def rest_api_password(secret: str | bytes, username: str) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
-def rest_api_credentials(
-    secret: str | bytes, user: str, *, expires_at: float
-) -> tuple[str, str]:
+def rest_api_credentials(secret: str | bytes, user: str, *, expires_at: float) -> tuple[str, str]:
     """``(username, password)`` valid until the unix time ``expires_at``."""
     username = f"{int(expires_at)}:{user}"
     return username, rest_api_password(secret, username)

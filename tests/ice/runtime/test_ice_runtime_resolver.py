@@ -92,6 +92,8 @@ async def test_ip_literals_resolve_without_a_task_or_a_wait() -> None:
     resolved = finished.value.value
     assert [r.url for r in resolved] == urls
     assert [r.address for r in resolved] == [
-        ("127.0.0.1", 3478), ("::1", 5349), ("192.0.2.7", 3478)
+        ("127.0.0.1", 3478),
+        ("::1", 5349),
+        ("192.0.2.7", 3478),
     ]
     assert all(r.error is None for r in resolved)

@@ -52,7 +52,9 @@ def test_an_answered_check_gives_a_sample() -> None:
     assert checks.answered(_answer(wire.sent[0][1]), 10.25) is not None
     assert pair.current_round_trip_time == 0.25
     assert (pair.total_round_trip_time, pair.responses_received, pair.requests_sent) == (
-        0.25, 1, 1,
+        0.25,
+        1,
+        1,
     )
 
 
@@ -65,8 +67,11 @@ def test_a_retransmitted_check_counts_but_sets_no_current_sample() -> None:
     assert len(wire.sent) == 2
     checks.answered(_answer(wire.sent[0][1]), 1.35)
     assert pair.current_round_trip_time is None
-    assert (round(pair.total_round_trip_time, 9), pair.responses_received,
-            pair.requests_sent) == (0.25, 1, 1)
+    assert (round(pair.total_round_trip_time, 9), pair.responses_received, pair.requests_sent) == (
+        0.25,
+        1,
+        1,
+    )
 
 
 def test_an_error_response_is_no_sample() -> None:

@@ -44,22 +44,32 @@ def test_many_servers_one_silent_complete_after_the_budget_not_the_sum() -> None
     world.net.add_host("silent", "203.0.113.99")  # nothing listens: never answers
     peer = world.peer("alice", "full-cone", controlling=True, public_ip="198.51.100.1")
     _timed(world, peer)
-    urls = [url("stun:203.0.113.60:3478"), url("stun:203.0.113.61:3478"),
-            url(f"turn:{TURN_IPS[0]}:3478", "user", "pass"), url("stun:203.0.113.99:3478")]
+    urls = [
+        url("stun:203.0.113.60:3478"),
+        url("stun:203.0.113.61:3478"),
+        url(f"turn:{TURN_IPS[0]}:3478", "user", "pass"),
+        url("stun:203.0.113.99:3478"),
+    ]
     peer.agent.set_servers(resolved(*urls), now=0.0)
     peer.agent.gather(0.0)
     peer.node.service()
     world.net.run_until(lambda: _complete_at(peer) is not None, 10)
     complete = _complete_at(peer)
     assert complete is not None and 2.0 <= complete < 2.1
-    found = [(t, e.candidate.type, e.url) for t, e in peer.timeline  # type: ignore[attr-defined]
-             if isinstance(e, LocalCandidate)]
+    found = [
+        (t, e.candidate.type, e.url)
+        for t, e in peer.timeline  # type: ignore[attr-defined]
+        if isinstance(e, LocalCandidate)
+    ]
     assert {kind for _, kind, _ in found} == {"host", "srflx", "relay"}
     # Every answering server's candidate came as soon as it was found, long before.
     assert all(t < 0.5 for t, _, _ in found)
     errors = peer.events(CandidateError)
-    assert errors == [CandidateError("stun:203.0.113.99:3478", "10.0.0.2", 5000, 701,
-                                     "STUN server did not answer")]
+    assert errors == [
+        CandidateError(
+            "stun:203.0.113.99:3478", "10.0.0.2", 5000, 701, "STUN server did not answer"
+        )
+    ]
 
 
 def test_wrong_turn_password_is_a_401_candidate_error() -> None:
@@ -118,14 +128,16 @@ def test_pool_gathers_ahead_is_taken_at_once_regathered_and_released() -> None:
     turn_1, turn_2 = world.turn(TURN_IPS[0]), world.turn(TURN_IPS[1], ports=(51000, 51999))
     world.stun()
     peer = world.peer("alice", "full-cone", controlling=True, public_ip="198.51.100.1")
-    servers_1 = resolved(url("stun:203.0.113.60:3478"),
-                         url(f"turn:{TURN_IPS[0]}:3478", "user", "pass"))
+    servers_1 = resolved(
+        url("stun:203.0.113.60:3478"), url(f"turn:{TURN_IPS[0]}:3478", "user", "pass")
+    )
     peer.agent.set_servers(servers_1, pool_size=1, now=0.0)
     peer.node.service()
     world.net.run_until(lambda: len(turn_1.core.allocations) == 1, 2)
     # New servers before the first gathering: the pool is released and gathered again.
-    servers_2 = resolved(url("stun:203.0.113.60:3478"),
-                         url(f"turn:{TURN_IPS[1]}:3478", "user", "pass"))
+    servers_2 = resolved(
+        url("stun:203.0.113.60:3478"), url(f"turn:{TURN_IPS[1]}:3478", "user", "pass")
+    )
     peer.agent.set_servers(servers_2, pool_size=1, now=world.net.now)
     peer.node.service()
     world.net.run_until(
@@ -172,7 +184,9 @@ def test_a_silent_turn_url_is_one_candidate_error_the_relays() -> None:
     [error] = peer.events(CandidateError)
     assert isinstance(error, CandidateError)
     assert (error.url, error.error_code, error.error_text) == (
-        silent.url, 701, "TURN server did not answer"
+        silent.url,
+        701,
+        "TURN server did not answer",
     )
     assert (error.address, error.port) != ("198.51.100.1", 5000)
     assert request.transport == "udp"  # type: ignore[attr-defined]

@@ -79,9 +79,7 @@ def test_symmetric_on_both_sides_fails_without_a_relay(end_of_candidates: bool) 
     assert a.agent.generation.checklist.all_failed()
     assert a.agent.state == b.agent.state == IceTransportState.CHECKING
     # ... and then fail, end-of-candidates or not (without it, the agent used to hang).
-    world.net.run_until(
-        lambda: a.agent.state == b.agent.state == IceTransportState.FAILED, 40
-    )
+    world.net.run_until(lambda: a.agent.state == b.agent.state == IceTransportState.FAILED, 40)
     for p in (a, b):
         assert p.agent.state == IceTransportState.FAILED
         assert 39.5 <= _failed_at(p) < 39.6, p.states

@@ -83,8 +83,10 @@ def test_restart_onto_a_second_turn_server_loses_nothing() -> None:
     assert len(turn_1.core.allocations) == 0
     assert len(turn_2.core.allocations) == 2
     for p, before in zip((a, b), states_before, strict=True):
-        assert all(s in (IceTransportState.CONNECTED, IceTransportState.COMPLETED)
-                   for _, s in p.states[before:]), p.states[before:]
+        assert all(
+            s in (IceTransportState.CONNECTED, IceTransportState.COMPLETED)
+            for _, s in p.states[before:]
+        ), p.states[before:]
 
 
 def test_turn_server_dies_then_restart_onto_a_new_one() -> None:
@@ -125,8 +127,8 @@ def test_connects_and_restarts_with_loss_and_200ms_rtt() -> None:
     first = a.agent.generation.id
     world.restart(a, b)
     world.net.run_until(
-        lambda: a.agent.generation.selected is not None
-        and b.agent.generation.selected is not None, 15
+        lambda: a.agent.generation.selected is not None and b.agent.generation.selected is not None,
+        15,
     )
     assert a.agent.generation.id == first + 1
     assert a.connected and b.connected

@@ -51,10 +51,12 @@ def url(text: str, username: str | None = None, credential: str | None = None) -
     scheme, rest = text.split(":", 1)
     rest, _, query = rest.partition("?")
     host, _, port = rest.rpartition(":")
-    transport = "tcp" if query == "transport=tcp" or (scheme in ("stuns", "turns") and not query)\
-        else "udp"
-    return IceServerUrl(text, scheme, host, int(port), transport, scheme.endswith("s"),
-                        username, credential)
+    transport = (
+        "tcp" if query == "transport=tcp" or (scheme in ("stuns", "turns") and not query) else "udp"
+    )
+    return IceServerUrl(
+        text, scheme, host, int(port), transport, scheme.endswith("s"), username, credential
+    )
 
 
 def resolved(*urls: IceServerUrl) -> list[ResolvedServer]:
@@ -98,26 +100,50 @@ class World:
         node.bind_udp(3478, 3478)
         return node
 
-    def turn(self, ip: str = TURN_IPS[0], *, latency: float = 0.01, user_quota: int = 0,
-             ports: tuple[int, int] = (50000, 50999)) -> TurnServerNode:
-        config = TurnServerConfig(realm="example.test", users={"user": "pass"},
-                                  nonce_secret=b"fixed for tests", user_quota=user_quota)
-        server = TurnServerNode(self.net.add_host(f"turn-{ip}", ip, latency=latency), config,
-                                relay_ports=ports)
+    def turn(
+        self,
+        ip: str = TURN_IPS[0],
+        *,
+        latency: float = 0.01,
+        user_quota: int = 0,
+        ports: tuple[int, int] = (50000, 50999),
+    ) -> TurnServerNode:
+        config = TurnServerConfig(
+            realm="example.test",
+            users={"user": "pass"},
+            nonce_secret=b"fixed for tests",
+            user_quota=user_quota,
+        )
+        server = TurnServerNode(
+            self.net.add_host(f"turn-{ip}", ip, latency=latency), config, relay_ports=ports
+        )
         self.turns[ip] = server
         return server
 
     # -- peers -----------------------------------------------------------------
-    def peer(self, name: str, nat: str = "open", *, controlling: bool, public_ip: str,
-             latency: float = 0.01, loss: float = 0.0) -> Peer:
+    def peer(
+        self,
+        name: str,
+        nat: str = "open",
+        *,
+        controlling: bool,
+        public_ip: str,
+        latency: float = 0.01,
+        loss: float = 0.0,
+    ) -> Peer:
         kind = NAT_KINDS[nat]
         realm = None
         ip = public_ip
         if kind is not None:
             self._nat_count += 1
             mapping, filtering = kind
-            nat_box = self.net.add_nat(f"nat-{name}", external=public_ip, internal="10.0.0.1",
-                                       mapping=mapping, filtering=filtering)
+            nat_box = self.net.add_nat(
+                f"nat-{name}",
+                external=public_ip,
+                internal="10.0.0.1",
+                mapping=mapping,
+                filtering=filtering,
+            )
             realm = nat_box.inside
             ip = "10.0.0.2"
         host = self.net.add_host(name, ip, realm=realm, latency=latency, loss=loss)

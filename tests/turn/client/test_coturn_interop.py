@@ -61,9 +61,7 @@ class _Echo(asyncio.DatagramProtocol):
 @pytest.fixture
 async def echo() -> AsyncIterator[tuple[tuple[str, int], _Echo]]:
     loop = asyncio.get_running_loop()
-    transport, protocol = await loop.create_datagram_endpoint(
-        _Echo, local_addr=("127.0.0.1", 0)
-    )
+    transport, protocol = await loop.create_datagram_endpoint(_Echo, local_addr=("127.0.0.1", 0))
     yield transport.get_extra_info("sockname")[:2], protocol
     transport.close()
 
@@ -110,7 +108,10 @@ async def test_static_credentials(
     server = static_coturn
     try:
         client = await TurnClient.connect(
-            server.target(transport), "alice", "wonder", timeout=WAIT,
+            server.target(transport),
+            "alice",
+            "wonder",
+            timeout=WAIT,
             **_context_for(server, transport),
         )
         await _exercise(client, server, echo)
@@ -129,7 +130,10 @@ async def test_rest_api_credentials(
     username, password = rest_api_credentials(SECRET, "bob", expires_at=time.time() + 3600)
     try:
         client = await TurnClient.connect(
-            server.target(transport), username, password, timeout=WAIT,
+            server.target(transport),
+            username,
+            password,
+            timeout=WAIT,
             **_context_for(server, transport),
         )
         await _exercise(client, server, echo)
@@ -264,7 +268,10 @@ async def test_on_data_callback_and_release_seen_by_coturn(
 ) -> None:
     received: asyncio.Queue[tuple[tuple[str, int], bytes]] = asyncio.Queue()
     client = await TurnClient.connect(
-        static_coturn.target("udp"), "alice", "wonder", timeout=WAIT,
+        static_coturn.target("udp"),
+        "alice",
+        "wonder",
+        timeout=WAIT,
         on_data=lambda peer, data: received.put_nowait((peer, data)),
     )
     peer, _ = echo

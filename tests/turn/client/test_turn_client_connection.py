@@ -99,7 +99,9 @@ def allocated(
     conn.allocate(now)
     retry = challenge(conn, now)
     answer(
-        conn, retry, now,
+        conn,
+        retry,
+        now,
         attrs=[
             (Attr.XOR_RELAYED_ADDRESS, RELAYED),
             (Attr.XOR_MAPPED_ADDRESS, MAPPED),
@@ -122,9 +124,14 @@ def test_allocate_401_then_authenticated_success() -> None:
     assert retry.check_integrity(KEY)
     assert not retry.check_integrity(long_term_key(USER, REALM, "other"))
     answer(
-        conn, retry, 0.1,
-        attrs=[(Attr.XOR_RELAYED_ADDRESS, RELAYED), (Attr.XOR_MAPPED_ADDRESS, MAPPED),
-               (Attr.LIFETIME, 600)],
+        conn,
+        retry,
+        0.1,
+        attrs=[
+            (Attr.XOR_RELAYED_ADDRESS, RELAYED),
+            (Attr.XOR_MAPPED_ADDRESS, MAPPED),
+            (Attr.LIFETIME, 600),
+        ],
     )
     assert events(conn) == [AllocationSucceeded(RELAYED, MAPPED, 600, (RELAYED,))]
     assert conn.state == AllocationState.ALLOCATED  # type: ignore[comparison-overlap]
@@ -136,8 +143,9 @@ def test_stale_nonce_retries_with_the_new_nonce() -> None:
     conn = TurnClientConnection(SERVER, USER, PASSWORD)
     conn.allocate(0.0)
     retry = challenge(conn, 0.0)
-    answer(conn, retry, 0.0, error=438, attrs=[(Attr.REALM, REALM), (Attr.NONCE, "nonce-2")],
-           key=None)
+    answer(
+        conn, retry, 0.0, error=438, attrs=[(Attr.REALM, REALM), (Attr.NONCE, "nonce-2")], key=None
+    )
     again = only_request(conn, 0.0, Method.ALLOCATE)
     assert again.get(Attr.NONCE) == "nonce-2"
     assert again.transaction_id != retry.transaction_id
@@ -163,8 +171,7 @@ def test_wrong_password_fails_with_401() -> None:
     conn = TurnClientConnection(SERVER, USER, "wrong")
     conn.allocate(0.0)
     retry = challenge(conn, 0.0)
-    answer(conn, retry, 0.0, error=401, attrs=[(Attr.REALM, REALM), (Attr.NONCE, "n2")],
-           key=None)
+    answer(conn, retry, 0.0, error=401, attrs=[(Attr.REALM, REALM), (Attr.NONCE, "n2")], key=None)
     assert events(conn) == [AllocationFailed(TurnError(401, SERVER.url, "Unauthenticated"))]
     assert conn.get_timer() is None
     assert sent(conn, 0.0) == []
@@ -183,8 +190,9 @@ def test_try_alternate_reports_the_alternate_server() -> None:
     conn = TurnClientConnection(SERVER, USER, PASSWORD)
     conn.allocate(0.0)
     first = only_request(conn, 0.0, Method.ALLOCATE)
-    answer(conn, first, 0.0, error=300, attrs=[(Attr.ALTERNATE_SERVER, ("192.0.2.2", 3479))],
-           key=None)
+    answer(
+        conn, first, 0.0, error=300, attrs=[(Attr.ALTERNATE_SERVER, ("192.0.2.2", 3479))], key=None
+    )
     (event,) = events(conn)
     assert isinstance(event, AllocationFailed)
     assert event.error.code == 300

@@ -63,8 +63,9 @@ class Wire:
     """One client and one server core, exchanging everything at ``now``."""
 
     def __init__(self, *families: int, **client: object) -> None:
-        config = TurnServerConfig(realm="example.test", users={"user": "pass"},
-                                  nonce_secret=b"k" * 16)
+        config = TurnServerConfig(
+            realm="example.test", users={"user": "pass"}, nonce_secret=b"k" * 16
+        )
         self.core = TurnServerCore(config, Relays(*families))
         self.conn = TurnClientConnection(SERVER, "user", "pass", **client)  # type: ignore[arg-type]
         self.requests: list[StunMessage] = []
@@ -143,13 +144,15 @@ def test_dual_stack_allocation_gives_two_relayed_addresses_from_one_allocate() -
     conn.create_permission(PEER4[0], 0.0)
     conn.create_permission(PEER6[0], 0.0)
     assert {e.peer_host for e in wire.run() if isinstance(e, PermissionCreated)} == {
-        PEER4[0], PEER6[0]
+        PEER4[0],
+        PEER6[0],
     }
     conn.send(b"to v4", PEER4, 0.0)
     conn.send(b"to v6", PEER6, 0.0)
     wire.run()
     assert [(o.relay[0], o.peer, o.data) for o in wire.from_relay] == [
-        ("192.0.2.200", PEER4, b"to v4"), ("2001:db8::200", PEER6, b"to v6"),
+        ("192.0.2.200", PEER4, b"to v4"),
+        ("2001:db8::200", PEER6, b"to v6"),
     ]
     assert conn.relayed_address_for(PEER6[0]) == event.relayed_addresses[1]
     conn.bind_channel(PEER6, 0.0)

@@ -201,9 +201,7 @@ def test_routes_follow_a_dropped_address_family() -> None:
         SendFromRelay(relay6, peer6, b"6")
     )
     assert fast_to_client(core, relay6, peer6, b"6", 1.0) is not None
-    dropped = alice.request(
-        0x004, [(Attr.REQUESTED_ADDRESS_FAMILY, 0x02), (Attr.LIFETIME, 0)], 1.0
-    )
+    dropped = alice.request(0x004, [(Attr.REQUESTED_ADDRESS_FAMILY, 0x02), (Attr.LIFETIME, 0)], 1.0)
     assert dropped.message_class is MessageClass.SUCCESS
     assert fast_to_peer(core, alice.client, encode_channel_data(0x4001, b"6"), 2.0) is None
     frame6 = encode_channel_data(0x4001, b"6")
@@ -289,7 +287,9 @@ async def test_data_path_relays_identical_bytes_without_the_general_path(
     core.receive_on_relay = spy_relay  # type: ignore[method-assign, assignment]
     host, port = turn_server.addresses[kind]
     server = Target(
-        host, port, transport="tcp" if kind in ("tcp", "tls") else "udp",
+        host,
+        port,
+        transport="tcp" if kind in ("tcp", "tls") else "udp",
         secure=kind in ("tls", "dtls"),
     )
     client = await TurnClient.connect(server, USER, PASSWORD, cafile=certificates.ca, timeout=5.0)
@@ -313,9 +313,7 @@ async def test_data_path_relays_identical_bytes_without_the_general_path(
             client.send_to(payload, peer.address)
             assert await peer.next() == (payload, relay)
             peer.transport.sendto(payload[::-1], relay)
-            assert await asyncio.wait_for(client.recv_from(), 3.0) == (
-                payload[::-1], peer.address
-            )
+            assert await asyncio.wait_for(client.recv_from(), 3.0) == (payload[::-1], peer.address)
         assert seen == [] and sink_calls == []
         # the allocation ends behind the client's back; its next frame on the
         # channel reaches the general path, which drops it

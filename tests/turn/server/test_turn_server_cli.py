@@ -23,8 +23,10 @@ from rtcpeer.turn.server.command import build
 
 async def start(*args: str) -> tuple[asyncio.subprocess.Process, list[str]]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     assert process.stdout is not None
     lines: list[str] = []
@@ -68,13 +70,25 @@ async def test_serves_prints_urls_and_stops_on_signal(
     command: list[str], signum: signal.Signals
 ) -> None:
     process, lines = await start(
-        *command, "--port", "0", "--tls-port", "0", "--self-signed",
-        "--user", "u:p", "--auth-secret", "s", "--allow-loopback-peers",
+        *command,
+        "--port",
+        "0",
+        "--tls-port",
+        "0",
+        "--self-signed",
+        "--user",
+        "u:p",
+        "--auth-secret",
+        "s",
+        "--allow-loopback-peers",
     )
     try:
         urls = [line.strip() for line in lines if line.startswith("turn")]
         assert [u.split("?")[1] for u in urls] == [
-            "transport=udp", "transport=tcp", "transport=tcp", "transport=udp"
+            "transport=udp",
+            "transport=tcp",
+            "transport=tcp",
+            "transport=udp",
         ]
         assert urls[0].startswith("turn:127.0.0.1:") and urls[2].startswith("turns:127.0.0.1:")
         ready = next(line for line in lines if line.startswith("TURN server ready"))
@@ -104,8 +118,21 @@ def test_argument_errors() -> None:
     with pytest.raises(SystemExit):
         parser.parse_args(["turn-server", "--user", "no-colon"])
     args = parser.parse_args(
-        ["turn-server", "--user", "a:b:c", "--user", "d:e", "--quota", "3",
-         "--lifetime-max", "1200", "--min-port", "50000", "--max-port", "50100"]
+        [
+            "turn-server",
+            "--user",
+            "a:b:c",
+            "--user",
+            "d:e",
+            "--quota",
+            "3",
+            "--lifetime-max",
+            "1200",
+            "--min-port",
+            "50000",
+            "--max-port",
+            "50100",
+        ]
     )
     assert args.user == [("a", "b:c"), ("d", "e")] and args.quota == 3
     assert args.lifetime_max == 1200 and (args.min_port, args.max_port) == (50000, 50100)
@@ -123,7 +150,10 @@ def test_self_signed_certifies_every_cert_name(tmp_path: Path) -> None:
     names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert names.get_values_for_type(x509.DNSName) == ["turn.example.test", "localhost"]
     assert [str(ip) for ip in names.get_values_for_type(x509.IPAddress)] == [
-        "192.0.2.7", "2001:db8::1", "127.0.0.1", "::1"
+        "192.0.2.7",
+        "2001:db8::1",
+        "127.0.0.1",
+        "::1",
     ]
     assert cert.subject.rfc4514_string() == "CN=turn.example.test"
 

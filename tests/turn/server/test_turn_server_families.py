@@ -88,9 +88,7 @@ def test_additional_family_without_ipv6_succeeds_with_an_address_error_code() ->
     client = CoreClient(core, client_key())
     reply = client.allocate(0.0, (Attr.ADDITIONAL_ADDRESS_FAMILY, FAMILY_IPV6))
     assert _relayed(reply) == ["192.0.2.200"]
-    assert reply.get(Attr.ADDRESS_ERROR_CODE) == (
-        FAMILY_IPV6, 440, "Address Family not Supported"
-    )
+    assert reply.get(Attr.ADDRESS_ERROR_CODE) == (FAMILY_IPV6, 440, "Address Family not Supported")
     assert client.permit(0.0, PEER6).error_code == ErrorCode.PEER_ADDRESS_FAMILY_MISMATCH
 
 
@@ -132,9 +130,7 @@ async def test_ipv6_listener_with_its_defaults_serves_a_client_that_asks_for_no_
         client = await TurnClient.connect(
             Target("::1", port), USER, PASSWORD, family=4, family_fallback=False
         )
-        transport, peer = await loop.create_datagram_endpoint(
-            PeerProtocol, local_addr=("::1", 0)
-        )
+        transport, peer = await loop.create_datagram_endpoint(PeerProtocol, local_addr=("::1", 0))
         try:
             assert client.relayed_address[0] == "::1"
             await client.create_permission("::1")
@@ -151,8 +147,9 @@ async def test_dual_stack_relay_ips_give_both_families_to_one_client() -> None:
     settings = ListenSettings(host="127.0.0.1", port=0, relay_ip=("127.0.0.1", "::1"))
     async with TurnServer(_config(), settings) as server:
         port = server.addresses["udp"][1]
-        client = await TurnClient.connect(Target("127.0.0.1", port), USER, PASSWORD,
-                                          dual_stack=True)
+        client = await TurnClient.connect(
+            Target("127.0.0.1", port), USER, PASSWORD, dual_stack=True
+        )
         peers = []
         try:
             assert [a[0] for a in client.relayed_addresses] == ["127.0.0.1", "::1"]
@@ -168,7 +165,8 @@ async def test_dual_stack_relay_ips_give_both_families_to_one_client() -> None:
                 assert peer.transport is not None
                 peer.transport.sendto(b"reply " + data, source)
                 assert await asyncio.wait_for(client.recv_from(), 3.0) == (
-                    b"reply " + data, peer.address
+                    b"reply " + data,
+                    peer.address,
                 )
         finally:
             for transport in peers:

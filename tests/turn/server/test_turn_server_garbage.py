@@ -162,9 +162,15 @@ async def test_garbage_and_a_flood_leave_the_server_relaying(
         writer.close()
         for kind in ("tls", "dtls"):
             secure = await TurnClient.connect(
-                Target(*turn_server.addresses[kind], transport="tcp" if kind == "tls" else "udp",
-                       secure=True),
-                USER, PASSWORD, cafile=certificates.ca, timeout=5.0,
+                Target(
+                    *turn_server.addresses[kind],
+                    transport="tcp" if kind == "tls" else "udp",
+                    secure=True,
+                ),
+                USER,
+                PASSWORD,
+                cafile=certificates.ca,
+                timeout=5.0,
             )
             await secure.close()
     finally:

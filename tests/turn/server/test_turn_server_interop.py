@@ -41,8 +41,10 @@ async def interop_server(certificates: CertificateFiles) -> AsyncIterator[TurnSe
 async def run_uclient(args: list[str], timeout: float = 25.0) -> tuple[int, str]:
     """Run turnutils_uclient; on timeout kill it by its PID."""
     process = await asyncio.create_subprocess_exec(
-        UCLIENT, *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        UCLIENT,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     try:
         output, _ = await asyncio.wait_for(process.communicate(), timeout)
@@ -110,7 +112,10 @@ async def test_aioice_allocates_and_relays(
 
     turn, _ = await asyncio.wait_for(
         create_turn_endpoint(
-            Receiver, interop_server.addresses[transport], USER, PASSWORD,
+            Receiver,
+            interop_server.addresses[transport],
+            USER,
+            PASSWORD,
             transport=transport,
         ),
         5.0,

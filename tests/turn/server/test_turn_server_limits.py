@@ -149,8 +149,19 @@ def test_loopback_flag_and_listening_ports_stay_as_they_were() -> None:
 
 def test_cli_allow_and_deny_peer_options(tmp_path: Path) -> None:
     args = build_parser().parse_args(
-        ["turn-server", "--user", "u:p", "--allow-peer", "10.1.0.0/16",
-         "--deny-peer", "203.0.113.0/24", "--deny-peer", "2001:db8::1", "--nonce-lifetime", "90"]
+        [
+            "turn-server",
+            "--user",
+            "u:p",
+            "--allow-peer",
+            "10.1.0.0/16",
+            "--deny-peer",
+            "203.0.113.0/24",
+            "--deny-peer",
+            "2001:db8::1",
+            "--nonce-lifetime",
+            "90",
+        ]
     )
     server = build(args, tmp_path)
     assert server.config.allowed_peers == ("10.1.0.0/16",)
@@ -169,8 +180,9 @@ def test_default_quotas_stop_one_user_from_locking_out_the_rest() -> None:
     core = TurnServerCore(
         TurnServerConfig(realm=REALM, users={"alice": "secret", "bob": "hunter2"}), relays
     )
-    codes = [CoreClient(core, client_key(1000 + n)).allocate().error_code
-             for n in range(USER_QUOTA + 20)]
+    codes = [
+        CoreClient(core, client_key(1000 + n)).allocate().error_code for n in range(USER_QUOTA + 20)
+    ]
     assert codes[:USER_QUOTA] == [None] * USER_QUOTA
     assert set(codes[USER_QUOTA:]) == {ErrorCode.ALLOCATION_QUOTA_REACHED}
     bob = CoreClient(core, client_key(9), "bob", "hunter2")
@@ -233,7 +245,10 @@ AMPLIFICATION_CASES: dict[str, tuple[bytes, float]] = {
     "unknown-method": (_request(0x00F), 1.8),
     "send-indication": (
         StunMessage(Method.SEND, MessageClass.INDICATION)
-        .add(Attr.XOR_PEER_ADDRESS, PEER).add(Attr.DATA, b"x").encode(), 0.0,
+        .add(Attr.XOR_PEER_ADDRESS, PEER)
+        .add(Attr.DATA, b"x")
+        .encode(),
+        0.0,
     ),
 }
 
@@ -414,8 +429,13 @@ async def _raw_allocate(address: Address, user: str) -> tuple[socket.socket, int
 async def test_out_of_descriptors_gives_508_no_tracebacks_and_udp_keeps_serving() -> None:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", _LIMITED_SERVER, env=env,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        sys.executable,
+        "-c",
+        _LIMITED_SERVER,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     assert process.stdin and process.stdout and process.stderr
     socks: list[socket.socket] = []

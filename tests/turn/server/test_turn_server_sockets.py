@@ -30,7 +30,9 @@ async def wait_until(condition: object, timeout: float = 3.0) -> None:
 def target(server: TurnServer, kind: str) -> Target:
     host, port = server.addresses[kind]
     return Target(
-        host, port, transport="tcp" if kind in ("tcp", "tls") else "udp",
+        host,
+        port,
+        transport="tcp" if kind in ("tcp", "tls") else "udp",
         secure=kind in ("tls", "dtls"),
     )
 
@@ -60,9 +62,7 @@ async def test_relays_both_ways_with_indications_and_channels(
             client.send_to(payload, peer.address)
             assert await peer.next() == (payload, relay)
             peer.transport.sendto(payload[::-1], relay)
-            assert await asyncio.wait_for(client.recv_from(), 3.0) == (
-                payload[::-1], peer.address
-            )
+            assert await asyncio.wait_for(client.recv_from(), 3.0) == (payload[::-1], peer.address)
     finally:
         await client.close()
     await wait_until(lambda: turn_server.relay_count == 0)
@@ -96,8 +96,12 @@ async def test_starts_lists_urls_and_close_frees_every_port(
     """(How long start() takes is benchmarks/turn_startup.py's measure.)"""
     config = TurnServerConfig(realm=REALM, users={USER: PASSWORD}, allow_loopback_peers=True)
     settings = ListenSettings(
-        port=0, tls_port=0, cert=certificates.cert, key=certificates.key,
-        min_port=0, max_port=0,
+        port=0,
+        tls_port=0,
+        cert=certificates.cert,
+        key=certificates.key,
+        min_port=0,
+        max_port=0,
     )
     server = TurnServer(config, settings)
     await server.start()
@@ -117,9 +121,13 @@ async def test_starts_lists_urls_and_close_frees_every_port(
     assert server.relay_count == 0
     client._shutdown()
     # every socket is free again: bind each one ourselves
-    for address, kind in ((udp, socket.SOCK_DGRAM), (dtls, socket.SOCK_DGRAM),
-                          (relay, socket.SOCK_DGRAM), (tcp, socket.SOCK_STREAM),
-                          (tls, socket.SOCK_STREAM)):
+    for address, kind in (
+        (udp, socket.SOCK_DGRAM),
+        (dtls, socket.SOCK_DGRAM),
+        (relay, socket.SOCK_DGRAM),
+        (tcp, socket.SOCK_STREAM),
+        (tls, socket.SOCK_STREAM),
+    ):
         with socket.socket(socket.AF_INET, kind) as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind(address)

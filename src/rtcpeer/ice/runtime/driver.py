@@ -143,9 +143,7 @@ class IceTransport(EventEmitter):
         turn_tls: TurnTls | None = None,
     ) -> None:
         super().__init__()
-        self._agent = IceAgent(
-            controlling, rng=rng, policy=transport_policy(policy), config=config
-        )
+        self._agent = IceAgent(controlling, rng=rng, policy=transport_policy(policy), config=config)
         self._servers: tuple[IceServerUrl, ...] = tuple(servers)
         self._policy: TransportPolicy = self._agent.policy
         self._pool_size = pool_size
@@ -681,4 +679,3 @@ class IceTransport(EventEmitter):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
-

@@ -324,8 +324,9 @@ class TurnClientConnection:
         """The runtime lost the transport (TCP reset, TLS/DTLS failure, ...)."""
         error = TurnError(UNREACHABLE, self.url, reason)
         if self.state != AllocationState.CLOSED:
-            logger.info("TURN %s: connection lost (%s) in state %s", self.url, reason,
-                        self.state.value)
+            logger.info(
+                "TURN %s: connection lost (%s) in state %s", self.url, reason, self.state.value
+            )
         if self.state in (AllocationState.NEW, AllocationState.ALLOCATING):
             self._events.append(AllocationFailed(error))
             self._fail()
@@ -382,11 +383,7 @@ class TurnClientConnection:
         self._drain_transactions(now)
         if self.state != AllocationState.ALLOCATED:
             return
-        if (
-            not self._refresh_in_flight
-            and self._refresh_at is not None
-            and now >= self._refresh_at
-        ):
+        if not self._refresh_in_flight and self._refresh_at is not None and now >= self._refresh_at:
             self._refresh_in_flight = True
             self._start(
                 _Request(_Kind.REFRESH, Method.REFRESH, [(Attr.LIFETIME, self.lifetime)]), now
@@ -413,7 +410,8 @@ class TurnClientConnection:
 
     def _family_mismatch(self, host: str) -> TurnError:
         return TurnError(
-            int(ErrorCode.PEER_ADDRESS_FAMILY_MISMATCH), self.url,
+            int(ErrorCode.PEER_ADDRESS_FAMILY_MISMATCH),
+            self.url,
             f"no IPv{_version(host)} relayed address for {host}",
         )
 
@@ -511,8 +509,12 @@ class TurnClientConnection:
         if nonce is None:
             return False
         if code == 401 and creds.key is None and realm is not None:
-            logger.debug("TURN %s: challenged (401), retrying %s with credentials for realm %r",
-                         self.url, request.kind.value, realm)
+            logger.debug(
+                "TURN %s: challenged (401), retrying %s with credentials for realm %r",
+                self.url,
+                request.kind.value,
+                realm,
+            )
             creds.realm, creds.nonce = realm, nonce
             creds.key = long_term_key(creds.username, realm, creds.password)
             self._start(request, now)
@@ -537,8 +539,11 @@ class TurnClientConnection:
         ):
             return False
         self._family_fallback = False
-        logger.info("TURN %s: address family refused (440), asking for IPv%d alone",
-                    self.url, 6 if self.family == 4 else 4)
+        logger.info(
+            "TURN %s: address family refused (440), asking for IPv%d alone",
+            self.url,
+            6 if self.family == 4 else 4,
+        )
         self.family = 6 if self.family == 4 else 4
         self.dual_stack = False
         self._start(self._allocate_request(), now)
@@ -574,13 +579,18 @@ class TurnClientConnection:
             if logger.isEnabledFor(logging.INFO):
                 logger.info(
                     "TURN %s: allocated %s (mapped %s, lifetime %d s)",
-                    self.url, ", ".join(_fmt(a) for a in granted.values()),
-                    _fmt(self.mapped_address), self.lifetime,
+                    self.url,
+                    ", ".join(_fmt(a) for a in granted.values()),
+                    _fmt(self.mapped_address),
+                    self.lifetime,
                 )
             self._events.append(
                 AllocationSucceeded(
-                    relayed, self.mapped_address, self.lifetime,
-                    tuple(granted.values()), tuple(self.address_errors.values()),
+                    relayed,
+                    self.mapped_address,
+                    self.lifetime,
+                    tuple(granted.values()),
+                    tuple(self.address_errors.values()),
                 )
             )
         elif kind == _Kind.REFRESH:
@@ -604,8 +614,12 @@ class TurnClientConnection:
                 channel.in_flight = False
                 channel.bound = True
                 channel.refresh_at = now + CHANNEL_REFRESH
-                logger.debug("TURN %s: channel %#x bound to %s", self.url, channel.number,
-                             _fmt(request.subject))
+                logger.debug(
+                    "TURN %s: channel %#x bound to %s",
+                    self.url,
+                    channel.number,
+                    _fmt(request.subject),
+                )
                 self._events.append(ChannelBound(request.subject, channel.number))
         elif kind == _Kind.RELEASE:
             self._finish_release()

@@ -294,9 +294,7 @@ async def _open_trusted(
         if trust.pinned(pinning.peer_certificate()):
             return pinning
         pinning.close()  # not pinned: the CA must vouch for it
-    return await _open(
-        target, kind, hostname, ssl_context, dtls_context, cafile, local_address
-    )
+    return await _open(target, kind, hostname, ssl_context, dtls_context, cafile, local_address)
 
 
 async def _open(

@@ -128,8 +128,14 @@ class TurnClient:
             if wanted is None:
                 wanted = 4 if dual_stack or ":" not in link.local_address[0] else 6
             connection = TurnClientConnection(
-                target, username, password, lifetime=lifetime, policy=policy,
-                family=wanted, dual_stack=dual_stack, family_fallback=family_fallback,
+                target,
+                username,
+                password,
+                lifetime=lifetime,
+                policy=policy,
+                family=wanted,
+                dual_stack=dual_stack,
+                family_fallback=family_fallback,
             )
             client = cls(connection, link)
             client.on_data = on_data
@@ -327,4 +333,3 @@ def _reject(future: asyncio.Future[_T], error: BaseException) -> None:
     if not future.done():
         future.set_exception(error)
         future.exception()
-

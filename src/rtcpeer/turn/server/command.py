@@ -118,17 +118,25 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--cert", type=Path, help="PEM certificate chain for TLS/DTLS")
     parser.add_argument("--key", type=Path, help="PEM private key for TLS/DTLS")
     parser.add_argument(
-        "--self-signed", action="store_true",
+        "--self-signed",
+        action="store_true",
         help="generate a throwaway CA and certificate for TLS/DTLS (prints the CA path); "
         "it certifies localhost, 127.0.0.1, ::1 and every --cert-name",
     )
     parser.add_argument(
-        "--cert-name", type=_cert_name, action="append", default=[], metavar="NAME|IP",
+        "--cert-name",
+        type=_cert_name,
+        action="append",
+        default=[],
+        metavar="NAME|IP",
         help="with --self-signed: also certify this DNS name or IP address, e.g. the "
         "name clients use in turns: URLs (repeatable; the first is the subject)",
     )
     parser.add_argument(
-        "--relay-ip", action="append", default=[], metavar="IP",
+        "--relay-ip",
+        action="append",
+        default=[],
+        metavar="IP",
         help="relayed sockets' IP; repeat once per family (one IPv4, one IPv6) for a "
         "dual-stack relay (default: the --listen IP). A client that asks for no "
         "family (REQUESTED-ADDRESS-FAMILY) gets an IPv4 relay, or an IPv6 one when "
@@ -137,62 +145,95 @@ def register(subparsers: Any) -> None:
         "when both are configured",
     )
     parser.add_argument(
-        "--min-port", type=int, default=DEFAULT_MIN_PORT,
+        "--min-port",
+        type=int,
+        default=DEFAULT_MIN_PORT,
         help=f"lowest relay port (default {DEFAULT_MIN_PORT}; 0 with --max-port 0: any)",
     )
     parser.add_argument(
-        "--max-port", type=int, default=DEFAULT_MAX_PORT,
+        "--max-port",
+        type=int,
+        default=DEFAULT_MAX_PORT,
         help=f"highest relay port (default {DEFAULT_MAX_PORT})",
     )
     parser.add_argument(
-        "--user", type=_user, action="append", default=[], metavar="USER:PASS",
+        "--user",
+        type=_user,
+        action="append",
+        default=[],
+        metavar="USER:PASS",
         help="a long-term credential (repeatable)",
     )
     parser.add_argument(
-        "--auth-secret", action="append", default=[], metavar="SECRET",
+        "--auth-secret",
+        action="append",
+        default=[],
+        metavar="SECRET",
         help="shared secret for time-limited REST-API usernames (repeatable)",
     )
     parser.add_argument("--realm", default="rtcpeer", help="long-term credential realm")
     parser.add_argument(
-        "--allow-loopback-peers", action="store_true",
+        "--allow-loopback-peers",
+        action="store_true",
         help="allow relaying to 127.0.0.0/8 and ::1 (tests only)",
     )
     parser.add_argument(
-        "--legacy-channels", action="store_true",
+        "--legacy-channels",
+        action="store_true",
         help="also accept RFC 5766 channel numbers 0x5000-0x7FFF (UDP/DTLS clients)",
     )
     parser.add_argument(
-        "--allow-peer", type=_network, action="append", default=[], metavar="CIDR",
+        "--allow-peer",
+        type=_network,
+        action="append",
+        default=[],
+        metavar="CIDR",
         help="relay to this range although a default or --deny-peer rule refuses it "
         "(repeatable; the most specific rule wins, allow over deny when equal)",
     )
     parser.add_argument(
-        "--deny-peer", type=_network, action="append", default=[], metavar="CIDR",
+        "--deny-peer",
+        type=_network,
+        action="append",
+        default=[],
+        metavar="CIDR",
         help="never relay to this range (repeatable)",
     )
     parser.add_argument(
-        "--quota", type=int, default=USER_QUOTA,
+        "--quota",
+        type=int,
+        default=USER_QUOTA,
         help=f"allocations per user (default {USER_QUOTA}; 0: no limit)",
     )
     parser.add_argument(
-        "--total-quota", type=int, default=TOTAL_QUOTA,
+        "--total-quota",
+        type=int,
+        default=TOTAL_QUOTA,
         help=f"allocations in all (default {TOTAL_QUOTA}; 0: no limit)",
     )
     parser.add_argument(
-        "--nonce-lifetime", type=int, default=NONCE_LIFETIME,
+        "--nonce-lifetime",
+        type=int,
+        default=NONCE_LIFETIME,
         help=f"seconds a nonce stays valid before 438 (default {NONCE_LIFETIME})",
     )
     parser.add_argument(
-        "--max-connections", type=int, default=_LIMITS.max_connections,
+        "--max-connections",
+        type=int,
+        default=_LIMITS.max_connections,
         help=f"TCP/TLS connections at once (default {_LIMITS.max_connections}; 0: no limit)",
     )
     parser.add_argument(
-        "--max-connections-per-ip", type=int, default=_LIMITS.max_per_source,
+        "--max-connections-per-ip",
+        type=int,
+        default=_LIMITS.max_per_source,
         help="TCP/TLS connections at once from one IP "
         f"(default {_LIMITS.max_per_source}; 0: no limit)",
     )
     parser.add_argument(
-        "--idle-timeout", type=float, default=_LIMITS.idle_timeout,
+        "--idle-timeout",
+        type=float,
+        default=_LIMITS.idle_timeout,
         help="seconds a TCP/TLS connection without an allocation may stay silent "
         f"(default {_LIMITS.idle_timeout:g}; the first request must come within "
         f"{_LIMITS.first_request_timeout:g} s)",

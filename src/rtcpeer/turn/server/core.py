@@ -344,8 +344,12 @@ class TurnServerCore:
                 reply = self._channel_bind(allocation, request, now)
         except _Refusal as refusal:
             logger.info(
-                "refused %s from %s (user %r): %d %s", _method(request), _client(client),
-                username, refusal.code, REASONS.get(refusal.code, "error"),
+                "refused %s from %s (user %r): %d %s",
+                _method(request),
+                _client(client),
+                username,
+                refusal.code,
+                REASONS.get(refusal.code, "error"),
             )
             return [self._reply(client, request.error(refusal.code), key)]
         return [self._reply(client, reply, key)]
@@ -372,7 +376,9 @@ class TurnServerCore:
                     return username, key
         logger.info(
             "refused %s from %s (user %r): 401 wrong credentials or realm",
-            _method(request), _client(client), username,
+            _method(request),
+            _client(client),
+            username,
         )
         return self._challenge(client, request, ErrorCode.UNAUTHENTICATED, now)
 
@@ -446,9 +452,9 @@ class TurnServerCore:
         for address in allocation.relays.values():
             self._by_relay[address] = allocation
             self._routes_to_peers[address] = allocation.peer_routes
-        self._routes_from.setdefault((client.transport, client.local), {})[
-            client.remote
-        ] = allocation.routes
+        self._routes_from.setdefault((client.transport, client.local), {})[client.remote] = (
+            allocation.routes
+        )
         self._per_user[username] = self._per_user.get(username, 0) + 1
         self._schedule(allocation.expires)
         reply.add(Attr.LIFETIME, lifetime)
@@ -456,8 +462,11 @@ class TurnServerCore:
         sent = self._reply(client, reply, key)
         allocation.allocate_reply = (request.transaction_id, sent.data)
         logger.info(
-            "allocation for user %r from %s: relayed %s, lifetime %d s", username,
-            _client(client), ", ".join(_address(a) for a in allocation.relays.values()), lifetime,
+            "allocation for user %r from %s: relayed %s, lifetime %d s",
+            username,
+            _client(client),
+            ", ".join(_address(a) for a in allocation.relays.values()),
+            lifetime,
         )
         self._events.append(AllocationCreated(client, relay, username, lifetime))
         return [sent]
@@ -557,9 +566,7 @@ class TurnServerCore:
         return request.success()
 
     # -- data ---------------------------------------------------------------
-    def _send_indication(
-        self, client: ClientKey, message: StunMessage, now: float
-    ) -> list[Output]:
+    def _send_indication(self, client: ClientKey, message: StunMessage, now: float) -> list[Output]:
         allocation = self._allocations.get(client)
         peer: Address | None = message.get(Attr.XOR_PEER_ADDRESS)
         data = message.get(Attr.DATA)
@@ -634,7 +641,9 @@ class TurnServerCore:
             self._relays.close_relay(relay)
         logger.info(
             "allocation %s for %s deleted: %s",
-            _address(allocation.relay), _client(allocation.client), reason,
+            _address(allocation.relay),
+            _client(allocation.client),
+            reason,
         )
         self._events.append(AllocationDeleted(allocation.client, allocation.relay, reason))
 

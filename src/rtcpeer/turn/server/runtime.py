@@ -113,9 +113,7 @@ class TurnServer:
         self._relays = UdpRelayPool(
             loop, relay_ips, self._from_peer, min_port=settings.min_port, max_port=settings.max_port
         )
-        self.core = TurnServerCore(
-            self.config, self._relays, wall_offset=time.time() - loop.time()
-        )
+        self.core = TurnServerCore(self.config, self._relays, wall_offset=time.time() - loop.time())
         try:
             if settings.port is not None and (settings.udp or settings.tcp):
                 await self._bind_pair(settings.port, secure=False)
@@ -219,9 +217,7 @@ class TurnServer:
             self._stream_protocols.add(connection)
             return connection
 
-        listener = StreamListener(
-            self._loop, sock, protocol, ssl_context=context, limits=limits
-        )
+        listener = StreamListener(self._loop, sock, protocol, ssl_context=context, limits=limits)
         self._streams.append(listener)
         sockname = sock.getsockname()
         self.addresses[name] = (str(sockname[0]), int(sockname[1]))
@@ -306,7 +302,10 @@ class TurnServer:
         channel route and say True, or say False (the general path's turn)."""
         assert self.core is not None and self._loop is not None and self._relays is not None
         clients, route_of, clock, send = (
-            routes.get, self.core.channel_route, self._loop.time, self._relays.send
+            routes.get,
+            self.core.channel_route,
+            self._loop.time,
+            self._relays.send,
         )
 
         def relay(data: bytes, remote: Address) -> bool:

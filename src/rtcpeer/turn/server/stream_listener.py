@@ -102,8 +102,7 @@ class StreamListener:
             source = str(addr[0])
             limits = self.limits
             if (limits.max_connections and self._open >= limits.max_connections) or (
-                limits.max_per_source
-                and self._per_source.get(source, 0) >= limits.max_per_source
+                limits.max_per_source and self._per_source.get(source, 0) >= limits.max_per_source
             ):
                 self.refused += 1
                 conn.close()
@@ -152,7 +151,9 @@ class StreamListener:
             return
         logger.warning(
             "TURN %s listener: accept() failed (%s); pausing %.1f s",
-            "TLS" if self._tls_context else "TCP", error.strerror, ACCEPT_PAUSE,
+            "TLS" if self._tls_context else "TCP",
+            error.strerror,
+            ACCEPT_PAUSE,
         )
         self._loop.remove_reader(self._sock.fileno())
         self._paused = self._loop.call_later(ACCEPT_PAUSE, self._resume)
