@@ -87,3 +87,15 @@ def test_unanswered_then_lost_then_fresh_again() -> None:
 )
 def test_w3c_state_from_facts(facts: StateFacts, state: IceTransportState) -> None:
     assert transport_state(facts) == state
+
+
+def test_consent_expires_at_the_moment_its_timer_names_despite_float_rounding() -> None:
+    """The expiry deadline get_timer() reports is last_response + timeout; at
+    exactly that moment expired() holds, even where now - last_response rounds
+    below the timeout (32.8 - 2.8 < 30.0 in binary floating point). Otherwise
+    the timer stays due with nothing to do and a driver spins forever."""
+    consent = ConsentFreshness(2.8, random.Random(1), ConsentPolicy(timeout=30.0))
+    consent.in_flight = True  # no check due: the expiry is the only deadline
+    deadline = consent.get_timer(2.8)
+    assert deadline == 2.8 + 30.0 and deadline - 2.8 < 30.0  # the rounding edge
+    assert consent.expired(deadline)

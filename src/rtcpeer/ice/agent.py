@@ -212,6 +212,8 @@ class IceAgent:
         self._resend_at: float | None = None
         #: The latest ``now`` any input carried (for inputs that take none).
         self._now = 0.0
+        #: When :meth:`handle_timer` last ran: a deadline not after it was acted on.
+        self._timers_run_at = float("-inf")
         self._gathering = ServerGathering(_GatheringPort(self), self.config)
         self._generations.append(self._new_generation())
         #: Remote candidates ignored because their address can never answer.
@@ -709,6 +711,7 @@ class IceAgent:
         self._now = now
         if self._closed:
             return
+        self._timers_run_at = now
         self._gathering.handle_timer(now)
         self._handle_check_timers(now)
         for gen in list(self._generations):
@@ -1175,7 +1178,8 @@ class IceAgent:
     # selection and consent
 
     def _selection_deadlines(self) -> list[float]:
-        """When consent checks are due, and when a controlled agent would move."""
+        """When consent checks are due, when a controlled agent would move, and
+        when a controlling agent's regular nomination stops waiting."""
         timers: list[float] = []
         now = self._now
         policy = self.config.consent
@@ -1194,6 +1198,9 @@ class IceAgent:
         switch_at = self._role.switch_deadline(now)
         if switch_at is not None:
             timers.append(switch_at)
+        nominate_at = self._role.nomination_deadline(self._timers_run_at)
+        if nominate_at is not None:
+            timers.append(nominate_at)
         return timers
 
     def _accept_nomination(self, gen: Generation, pair: CandidatePair, now: float) -> None:

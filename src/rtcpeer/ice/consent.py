@@ -97,10 +97,12 @@ class ConsentFreshness:
 
     def unanswered(self, now: float) -> bool:
         since = self.unanswered_since
-        return since is not None and now - since >= self.policy.disconnected_after
+        # Compared as the deadline get_timer() reports is computed (a sum), so a
+        # timer that fires at that deadline always finds it passed.
+        return since is not None and now >= since + self.policy.disconnected_after
 
     def expired(self, now: float) -> bool:
-        return now - self.last_response >= self.policy.timeout
+        return now >= self.last_response + self.policy.timeout  # as get_timer() computes it
 
     def get_timer(self, now: float) -> float:
         """The next moment something changes: a check is due, or a threshold passes."""

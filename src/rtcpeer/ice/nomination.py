@@ -127,6 +127,12 @@ class Role:
     def maybe_nominate(self, gen: Generation, now: float) -> None:
         """Nominate a pair of ``gen`` if it is time to."""
 
+    def nomination_deadline(self, handled: float) -> float | None:
+        """When :meth:`maybe_nominate` will nominate at the latest, if it is
+        waiting and that moment is after ``handled`` (when the agent's timers
+        last ran, so a deadline they already acted on is not reported again)."""
+        return None
+
     def switch_deadline(self, now: float) -> float | None:
         """When the role may leave the pair it sends on without a nomination."""
         return None
@@ -158,15 +164,33 @@ class ControllingRole(Role):
         if choice is not None and choice is not gen.selected:
             self._agent._select(gen, choice, now)
 
-    def maybe_nominate(self, gen: Generation, now: float) -> None:
-        agent = self._agent
-        if (
+    def _may_nominate(self, gen: Generation) -> bool:
+        """Regular nomination of ``gen`` is still to be done, by this role."""
+        return not (
             self.aggressive
             or gen.selected is not None
             or gen.nominating is not None
             or gen.remote_pwd is None
-            or gen is not agent.generation
-        ):
+            or gen is not self._agent.generation
+        )
+
+    def nomination_deadline(self, handled: float) -> float | None:
+        """``nomination_delay`` after the first valid pair: a better pair still
+        pending is waited for no longer (computed as ``ready_to_nominate`` does).
+
+        Compared with when the timers last ran, not with the latest input's
+        time: an input (data sent, a request answered) carrying a later ``now``
+        does not nominate, so the deadline stays due until the timers run.
+        """
+        gen = self._agent.generation
+        if gen.first_valid_at is None or not self._may_nominate(gen):
+            return None
+        at = gen.first_valid_at + self._agent.config.nomination_delay
+        return at if at > handled else None
+
+    def maybe_nominate(self, gen: Generation, now: float) -> None:
+        agent = self._agent
+        if not self._may_nominate(gen):
             return
         pair = ready_to_nominate(
             gen.checklist, gen.first_valid_at, agent.config.nomination_delay, now
