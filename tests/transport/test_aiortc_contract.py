@@ -552,3 +552,14 @@ def test_the_sender_internals_a_codec_switch_relies_on_are_still_there() -> None
     _has(RTCRtpSender.__init__, "self.__encoder: Optional[Encoder] = None")
     _has(RTCRtpSender.__init__, "self.__rtx_payload_type: Optional[int] = None")
     _has(RTCRtpSender._retransmit, "payload_type=self.__rtx_payload_type,")
+
+
+def test_a_finished_handshake_stays_finished() -> None:
+    """The adapter's per-datagram check remembers the handshake finished and
+    then reads only ``_state``: aiortc sets ``__handshake_done`` to False
+    once (in ``__init__``) and only ever to True afterwards."""
+    source = inspect.getsource(RTCDtlsTransport)
+    assert source.count("self.__handshake_done = False") == 1
+    _has(RTCDtlsTransport.__init__, "self.__handshake_done = False")
+    assert source.count("self.__handshake_done = ") == 2, "a new write to __handshake_done"
+    _has(RTCDtlsTransport._recv_next, "self.__handshake_done = True")

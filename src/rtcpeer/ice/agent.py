@@ -63,6 +63,7 @@ from rtcpeer.ice.config import IceAgentConfig, MdnsResolver, TransportPolicy, tr
 from rtcpeer.ice.connectivity import (
     Check,
     CheckRejected,
+    CheckRtt,
     ConnectivityChecks,
     IncomingCheck,
     RoleAction,
@@ -160,6 +161,7 @@ class IceAgent:
         lite: bool = False,
         resolve_mdns: MdnsResolver | None = None,
         config: IceAgentConfig | None = None,
+        check_rtt: CheckRtt | None = None,
     ) -> None:
         if lite and remote_is_lite:
             raise IceArgumentError("two lite agents cannot talk to each other")
@@ -182,7 +184,9 @@ class IceAgent:
         # A list, not a deque: it holds a handful of events at a time, and an
         # empty deque costs ~600 bytes per agent against a list's 56.
         self._events: list[IceEvent] = []
-        self._checks = ConnectivityChecks(self.config, self._rng, self._send_on)
+        # check_rtt: the smoothed check round trip shared with the runtime's
+        # other agents (it sets check RTOs); None: this agent's own.
+        self._checks = ConnectivityChecks(self.config, self._rng, self._send_on, check_rtt)
         #: Live generations, oldest first; the last is the current one.
         self._generations: list[Generation] = []
         self._generation_count = 0
@@ -643,7 +647,7 @@ class IceAgent:
         if pair is None:
             return self._send_early(data, now)
         self._send_on(pair.socket_id, pair.remote.address, data, now)
-        self._count_sent(pair, len(data), now)
+        self._count_sent((pair.socket_id, pair.remote.address), len(data), now)
         if self._first_flight is not None:
             self._note_first_flight(data, now)
         return True
@@ -662,6 +666,53 @@ class IceAgent:
         # Only STUN moves the state; time-driven moves come with handle_timer.
         if sock is not None and self._receive_on(sock, source, data, now) and is_stun(data):
             self._after_stun(now)
+
+    def send_direct(self, data: bytes, now: float) -> Path | None:
+        """:meth:`send` for the common case, minus the :class:`Transmit`.
+
+        With a selected pair on a host socket, nothing waiting in the outbox
+        (so nothing is overtaken), nothing held and the first DTLS flight
+        answered, ``data`` is counted as sent on that pair and its path
+        (socket id, remote address) is returned: the caller sends ``data``
+        from that socket to that address itself, now. Otherwise None, and
+        nothing happened: call :meth:`send`.
+        """
+        if self._closed or self._outbox or self._held or self._first_flight is not None:
+            return None
+        pair = self._sending_pair()
+        if pair is None:
+            return None
+        sock = self._sockets.get(pair.socket_id)
+        if sock is None or type(sock.sink) is not OutboxSink or not self._host_allowed():
+            return None
+        self._now = now
+        path = (pair.socket_id, pair.remote.address)
+        self._count_sent(path, len(data), now)
+        return path
+
+    def receive_data(self, socket_id: int, source: Address, data: bytes, now: float) -> bool:
+        """:meth:`receive` for application data, minus the :class:`DataReceived`.
+
+        True: ``data`` is not STUN, arrived on a host socket over a path a
+        live generation authenticated, and no event is waiting (so nothing
+        is overtaken); it is counted exactly as :meth:`receive` counts it
+        (path counters, "last received" for consent and silence) and the
+        caller delivers it now. False: nothing happened, call :meth:`receive`.
+        """
+        if self._closed or self._events or is_stun(data) or self._gathering.owns(socket_id):
+            return False
+        sock = self._sockets.get(socket_id)
+        if sock is None or (sock.kind == "host" and not self._host_allowed()):
+            return False
+        path = (socket_id, source)
+        for gen in self._generations:
+            if path in gen.authenticated_paths:
+                break
+        else:
+            return False  # a retired path, or one to drop: receive() decides
+        self._now = now
+        self._data_arrived(path, len(data), now)
+        return True
 
     def _after_stun(self, now: float) -> None:
         """A STUN input may have made a pair valid or live: act on it, then the state."""
@@ -751,15 +802,19 @@ class IceAgent:
         else:
             path = (socket_id, source)
             if self._path_known(path, now):
-                self._data_at[path] = now
-                if self._first_flight is not None:  # the peer answered: no resend
-                    self._first_flight = self._resend_at = None
-                counters = self._path_counters(path)
-                counters.bytes_received += len(data)
-                counters.packets_received += 1
-                counters.last_received = now
+                self._data_arrived(path, len(data), now)
                 self._events.append(DataReceived(data, socket_id, source))
         return True
+
+    def _data_arrived(self, path: Path, size: int, now: float) -> None:
+        """Application data arrived on ``path``: the facts consent, silence and stats use."""
+        self._data_at[path] = now
+        if self._first_flight is not None:  # the peer answered: no resend
+            self._first_flight = self._resend_at = None
+        counters = self._path_counters(path)
+        counters.bytes_received += size
+        counters.packets_received += 1
+        counters.last_received = now
 
     def _path_counters(self, path: Path) -> PathCounters:
         counters = self.path_counters.get(path)
@@ -767,9 +822,9 @@ class IceAgent:
             counters = self.path_counters[path] = PathCounters()
         return counters
 
-    def _count_sent(self, pair: CandidatePair, size: int, now: float) -> None:
-        """:meth:`send` put an application datagram on ``pair``."""
-        counters = self._path_counters((pair.socket_id, pair.remote.address))
+    def _count_sent(self, path: Path, size: int, now: float) -> None:
+        """An application datagram went out on ``path`` (socket id, remote address)."""
+        counters = self._path_counters(path)
         counters.bytes_sent += size
         counters.packets_sent += 1
         counters.last_sent = now
@@ -840,7 +895,7 @@ class IceAgent:
         if pair is not None:
             counters.sent_before_selection += 1
             self._send_on(pair.socket_id, pair.remote.address, data, now)
-            self._count_sent(pair, len(data), now)
+            self._count_sent((pair.socket_id, pair.remote.address), len(data), now)
             if self._first_flight is not None:
                 self._note_first_flight(data, now)
             return True

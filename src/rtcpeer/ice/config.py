@@ -38,6 +38,12 @@ class IceAgentConfig:
     check_retransmission: RetransmissionPolicy = field(
         default_factory=lambda: RetransmissionPolicy(rto=0.1, rc=7, rm=4)
     )
+    #: A check's RTO is MAX(``check_retransmission.rto``, SRTT + 4·RTTVAR) of the
+    #: check round trips measured (RFC 6298, Karn; shared by the runtime's
+    #: agents), at most this many seconds: on a loaded event loop answers are
+    #: read late and a fixed RTO only adds retransmissions. Fast paths keep the
+    #: policy's RTO. None: always the policy's RTO.
+    check_rto_max: float | None = 3.0
     #: Regular nomination waits at most this long after the first valid pair
     #: for a better pair to succeed.
     nomination_delay: float = 0.1

@@ -11,6 +11,13 @@ flight (ordinary, triggered and consent checks alike, each a
 :class:`~rtcpeer.stun.transaction.StunTransaction`), their retransmissions,
 the pacing of ordinary checks (one per Ta) and the round trips they measure.
 The agent decides what to check and what an answer means.
+
+:class:`CheckRtt` is the smoothed check round trip (RFC 6298) that sets a
+check's retransmission timeout to MAX(policy RTO, SRTT + 4·RTTVAR), capped.
+The runtime shares one per event loop among all its agents, so that an agent
+opened while the loop runs late starts with the round trips earlier agents
+measured instead of retransmitting checks whose answers are merely waiting
+to be read (RFC 8445 §14.3 asks for an RTO that grows with the load).
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from rtcpeer.ice.candidate import TYPE_PREFERENCES, Candidate, candidate_priority
@@ -157,6 +164,58 @@ def build_error(request: StunMessage, code: int, local_pwd: str | None) -> bytes
     return response.encode(None if local_pwd is None else short_term_key(local_pwd))
 
 
+class CheckRtt:
+    """A smoothed round trip of connectivity checks (RFC 6298 §2), fed only
+    by checks answered on their first transmission (Karn's rule). Shared by
+    every agent it is given to; it holds no clock, only the samples."""
+
+    __slots__ = ("rttvar", "samples", "srtt")
+
+    def __init__(self) -> None:
+        #: Smoothed round trip in seconds (None until the first sample).
+        self.srtt: float | None = None
+        #: Round-trip variation in seconds.
+        self.rttvar = 0.0
+        #: How many samples it has taken.
+        self.samples = 0
+
+    def sample(self, rtt: float) -> None:
+        """Take one round-trip measurement (seconds)."""
+        rtt = max(rtt, 0.0)
+        self.samples += 1
+        srtt = self.srtt
+        if srtt is None:
+            self.srtt, self.rttvar = rtt, rtt / 2
+            return
+        self.rttvar = 0.75 * self.rttvar + 0.25 * abs(srtt - rtt)
+        self.srtt = 0.875 * srtt + 0.125 * rtt
+
+    def rto(self, floor: float, cap: float) -> float:
+        """MAX(``floor``, SRTT + 4·RTTVAR), at most ``cap`` (never below ``floor``)."""
+        if self.srtt is None:
+            return floor
+        return max(floor, min(cap, self.srtt + 4 * self.rttvar))
+
+
+def adapted_policy(
+    policy: RetransmissionPolicy, rtt: CheckRtt, cap: float | None
+) -> RetransmissionPolicy:
+    """``policy`` with its RTO raised to what ``rtt`` measured (``policy`` itself
+    when nothing changes). A raised RTO sends fewer times so that the check
+    gives up no later than ``policy`` would (but after two transmissions at
+    least): a loaded loop does not stretch ICE failure by the RTO's growth."""
+    if cap is None:
+        return policy
+    rto = rtt.rto(policy.rto, cap)
+    if rto <= policy.rto:
+        return policy
+    total = policy.rto * (2 ** (policy.rc - 1) - 1 + policy.rm)
+    rc = policy.rc
+    while rc > 2 and rto * (2 ** (rc - 1) - 1 + policy.rm) > total:
+        rc -= 1
+    return replace(policy, rto=rto, rc=rc)
+
+
 @dataclass(eq=False)
 class Check:
     """A connectivity or consent check in flight."""
@@ -181,6 +240,8 @@ class Check:
     #: A single-transmission consent check sent while the pair is unanswered:
     #: its timeout changes nothing (the next one is already scheduled).
     recheck: bool = False
+    #: Its retransmission timing (None: the configured check policy).
+    policy: RetransmissionPolicy | None = None
 
 
 #: How the part sends a check's bytes: (socket id, destination, data, now).
@@ -190,10 +251,19 @@ SendOn = Callable[[int, Address, bytes, float], None]
 class ConnectivityChecks:
     """The agent's checks in flight, their pacing (one ordinary check per Ta) and RTTs."""
 
-    def __init__(self, config: IceAgentConfig, rng: random.Random, send_on: SendOn) -> None:
+    def __init__(
+        self,
+        config: IceAgentConfig,
+        rng: random.Random,
+        send_on: SendOn,
+        check_rtt: CheckRtt | None = None,
+    ) -> None:
         self._config = config
         self._rng = rng
         self._send_on = send_on
+        #: The smoothed check round trip that sets RTOs (shared with other agents
+        #: when the runtime passes one, else this agent's own).
+        self.check_rtt = check_rtt if check_rtt is not None else CheckRtt()
         #: Checks in flight, by transaction id.
         self.in_flight: dict[bytes, Check] = {}
         #: When the next paced check is due (None: nothing to pace).
@@ -249,11 +319,12 @@ class ConnectivityChecks:
             tie_breaker=tie_breaker,
             use_candidate=use_candidate,
         )
+        policy = self._policy(consent, recheck)
         transaction = StunTransaction(
             request,
             data,
             now,
-            policy=self._policy(consent, recheck),
+            policy=policy,
             integrity_key=short_term_key(gen.remote_pwd),
         )
         check = Check(
@@ -267,6 +338,7 @@ class ConnectivityChecks:
             now,
             now,
             recheck=recheck,
+            policy=policy,
         )
         self.in_flight[request.transaction_id] = check
         pair.transactions.add(request.transaction_id)
@@ -288,7 +360,10 @@ class ConnectivityChecks:
         policy = self._config.consent
         if recheck:
             return RetransmissionPolicy(rto=policy.recheck_timeout, rc=1, rm=1)
-        return policy.retransmission if consent else self._config.check_retransmission
+        if consent:
+            return policy.retransmission
+        config = self._config
+        return adapted_policy(config.check_retransmission, self.check_rtt, config.check_rto_max)
 
     def _flush(self, check: Check, now: float) -> None:
         pair = check.pair
@@ -304,8 +379,21 @@ class ConnectivityChecks:
         for check in self.in_flight.values():
             deadline = check.cancelled_until or check.transaction.get_timer()
             if deadline is not None:
+                if check.cancelled_until is None:
+                    deadline = max(deadline, self._first_resend_at(check))
                 timers.append(deadline)
         return timers
+
+    def _first_resend_at(self, check: Check) -> float:
+        """The earliest a check still on its first transmission is sent again:
+        one RTO as measured *now* after it went, since round trips measured
+        after it was sent (by any agent sharing the estimator) may have raised
+        the RTO it started with; its give-up time stays what it was."""
+        policy = check.policy
+        cap = self._config.check_rto_max
+        if check.consent or policy is None or cap is None or check.transaction.transmissions != 1:
+            return check.sent_at
+        return check.sent_at + self.check_rtt.rto(policy.rto, cap)
 
     def handle_timer(self, now: float) -> list[Check]:
         """Retransmit what is due; the checks that timed out, taken out of flight."""
@@ -314,6 +402,8 @@ class ConnectivityChecks:
             if check.cancelled_until is not None:
                 if now >= check.cancelled_until:
                     del self.in_flight[tid]  # its answer never came: no failure
+                continue
+            if now < self._first_resend_at(check):
                 continue
             check.transaction.handle_timer(now)
             if check.transaction.done:
@@ -347,6 +437,7 @@ class ConnectivityChecks:
         sample unless it was retransmitted (Karn)."""
         if check.transaction.transmissions == 1:
             self.rtt = now - check.sent_at
+            self.check_rtt.sample(self.rtt)
 
     def on_pair(self, pair: CandidatePair) -> list[Check]:
         """The checks in flight on ``pair``."""
@@ -355,9 +446,9 @@ class ConnectivityChecks:
     def cancel_for_trigger(self, pair: CandidatePair, now: float) -> None:
         """RFC 8445 §7.3.1.4: the pair's checks stop retransmitting and only listen,
         as long as their whole retransmission schedule would have lasted."""
-        policy = self._config.check_retransmission
-        listen = policy.rto * (2 ** (policy.rc - 1) - 1) + policy.rm * policy.rto
         for check in self.on_pair(pair):
+            policy = check.policy or self._config.check_retransmission
+            listen = policy.rto * (2 ** (policy.rc - 1) - 1) + policy.rm * policy.rto
             check.cancelled_until = now + listen
             pair.transactions.discard(check.transaction.transaction_id)
 

@@ -76,6 +76,8 @@ class AiortcIceTransportAdapter:
         self._delivering: bytes | None = None
         #: Deliveries that suspended after all (never seen with aiortc 1.16).
         self._unfinished: set[asyncio.Task[None]] = set()
+        #: The handshake was seen finished (it never becomes unfinished again).
+        self._handshake_done = False
 
     @property
     def role(self) -> str:
@@ -102,8 +104,14 @@ class AiortcIceTransportAdapter:
             or self._delivering is not None
             or self._unfinished
             or data[0] != APPLICATION_DATA
-            or not dtls.handshake_finished
         ):
+            return False
+        if self._handshake_done:  # the per-packet case: only the state can change
+            if dtls._state is not State.CONNECTED:
+                return False
+        elif dtls.handshake_finished:
+            self._handshake_done = True
+        else:
             return False
         self._delivering = data
         try:

@@ -8,6 +8,10 @@ re-arms the one timer at ``agent.get_timer()``. Nothing polls.
 
 Application datagrams (DTLS, SRTP) come out of the agent as ``DataReceived``
 and wait in :meth:`receive`; :meth:`send` hands them to the selected pair.
+On the data path proper (application data on an authenticated path, a
+selected pair on a host socket) the agent only counts each datagram
+(``receive_data``, ``send_direct``) and the driver moves it itself: no
+event, no :class:`~rtcpeer.ice.send_path.Transmit`, no servicing round.
 Together with ``role`` that is the ``DatagramTransport`` aiortc's DTLS runs
 over (:mod:`rtcpeer.transport.aiortc_adapter`), and since a restart is only a
 new generation inside the same agent, DTLS above never notices one.
@@ -19,6 +23,7 @@ import asyncio
 import random
 import ssl
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -27,6 +32,7 @@ from rtcpeer.emitter import EventEmitter
 from rtcpeer.ice.agent import IceAgent, IceAgentConfig, TransportPolicy
 from rtcpeer.ice.candidate import Candidate
 from rtcpeer.ice.config import transport_policy
+from rtcpeer.ice.connectivity import CheckRtt
 from rtcpeer.ice.errors import IceClosedError, IceLimitError
 from rtcpeer.ice.events import (
     CandidateError,
@@ -60,6 +66,26 @@ from rtcpeer.ice.states import IceGatheringState, IceTransportState
 from rtcpeer.sansio import Address
 from rtcpeer.stun.framing import carries_stun
 from rtcpeer.turn.trust import TurnTls
+
+#: One smoothed check round trip per event loop (and one for transports made
+#: outside any loop), shared by every agent on it: the loop's lateness is what
+#: a check's round trip mostly measures when many connections open at once.
+_LOOP_CHECK_RTT: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CheckRtt] = (
+    weakref.WeakKeyDictionary()
+)
+_PROCESS_CHECK_RTT = CheckRtt()
+
+
+def shared_check_rtt() -> CheckRtt:
+    """The check round-trip estimator of the running event loop (or the process's)."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return _PROCESS_CHECK_RTT
+    rtt = _LOOP_CHECK_RTT.get(loop)
+    if rtt is None:
+        rtt = _LOOP_CHECK_RTT[loop] = CheckRtt()
+    return rtt
 
 
 class IceTransportCallbacks(NamedTuple):
@@ -141,9 +167,16 @@ class IceTransport(EventEmitter):
         mdns_resolver: NameResolver | None = None,
         dns_timeout: float = DEFAULT_DNS_TIMEOUT,
         turn_tls: TurnTls | None = None,
+        check_rtt: CheckRtt | None = None,
     ) -> None:
         super().__init__()
-        self._agent = IceAgent(controlling, rng=rng, policy=transport_policy(policy), config=config)
+        self._agent = IceAgent(
+            controlling,
+            rng=rng,
+            policy=transport_policy(policy),
+            config=config,
+            check_rtt=check_rtt if check_rtt is not None else shared_check_rtt(),
+        )
         self._servers: tuple[IceServerUrl, ...] = tuple(servers)
         self._policy: TransportPolicy = self._agent.policy
         self._pool_size = pool_size
@@ -456,7 +489,16 @@ class IceTransport(EventEmitter):
         logged, never dropped silently.
         """
         agent = self._agent
-        agent.send(data, self._now())  # counted (or held, or dropped) by the agent
+        now = self._now()
+        path = agent.send_direct(data, now)  # the common case: counted, ours to send
+        if path is not None:
+            sock = self._sockets.get(path[0])
+            if sock is not None:
+                sock.send(data, path[1])
+            if self._timer is None:
+                self._arm_timer()
+            return
+        agent.send(data, now)  # counted (or held, or dropped) by the agent
         if self._closed:
             return
         # Holding a datagram or a first-flight resend sets a deadline: re-read the timer.
@@ -515,7 +557,16 @@ class IceTransport(EventEmitter):
         return socket_id
 
     def _on_datagram(self, socket_id: int, source: Address, data: bytes) -> None:
-        self._agent.receive(socket_id, source, data, self._now())
+        agent, now = self._agent, self._now()
+        # The common case: application data on a known path, counted by the
+        # agent and delivered here, without an event to queue and poll. Not
+        # while servicing: an event taken but not handled yet must go first.
+        if not self._servicing and agent.receive_data(socket_id, source, data, now):
+            self._put(data)
+            if self._timer is None and not self._closed:
+                self._arm_timer()
+            return
+        agent.receive(socket_id, source, data, now)
         self._service(data_only=not carries_stun(data))
 
     def _on_socket_lost(self, socket_id: int, reason: str) -> None:

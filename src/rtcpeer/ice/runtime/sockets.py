@@ -78,7 +78,11 @@ class UdpSocket(RuntimeSocket, asyncio.DatagramProtocol):
         self._transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
-        self._deliver((str(addr[0]), int(addr[1])), data)
+        # Runs for every datagram: _deliver inlined, and an IPv4 address is
+        # already the (host, port) pair; IPv6 adds flow info and scope id.
+        if not self.closed:
+            self.bytes_received += len(data)
+            self._on_receive(self.socket_id, addr if len(addr) == 2 else (addr[0], addr[1]), data)
 
     def error_received(self, exc: Exception) -> None:
         pass  # ICMP errors on an unconnected socket say nothing about the socket
