@@ -17,8 +17,9 @@ page. Before each timed transfer the heaps are collected (Python
 interleaved (every stack and channel count once per round, after one
 warm-up of each); medians, ratios with a 95% bootstrap interval.
 
-Both Python stacks use aiortc's SCTP (rtcpeer's with delayed SACK, bundling
-and an eager flush, :mod:`rtcpeer.transport.sctp`) and run both peers in one
+Both Python stacks use aiortc's SCTP (rtcpeer's with delayed SACK, bundling,
+an eager flush and leaner per-packet steps, :mod:`rtcpeer.transport.sctp`;
+:file:`sctp_floor.py` measures what SCTP and DTLS alone cost) and run both peers in one
 Python process, i.e. on one core; Chromium runs both peers in its own
 processes and threads (dcSCTP). Targets (issue 19, outcome 3): one channel
 at least 20 MB/s; eight channels at least 3x aiortc's throughput.

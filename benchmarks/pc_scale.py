@@ -14,9 +14,12 @@ Measured:
   time for it (with the part the garbage collector took);
 - resident memory (VmRSS) growth per connection while all are open, and --
   in a separate, traced process per stack, as tracemalloc slows everything
-  -- the Python heap per connection;
+  -- the Python heap per connection; how many objects the garbage collector
+  tracks per open connection (what each full collection walks);
 - CPU time (user + system, the whole process) per connection per second
-  during the steady window, and whether the process kept up with the load;
+  during the steady window, per message sent (each message is sent and
+  received in this process; the idle connections' timers are in it too),
+  and whether the process kept up with the load;
 - how late a 5 ms timer fires (p50/p99/max) while opening and while steady;
 - after closing everything and dropping every reference: open file
   descriptors and pending asyncio tasks compared with before the first pair
@@ -259,6 +262,7 @@ async def _worker(
         tracemalloc.start(8 if leaks else 1)
     fds_before, tasks_before = _open_fds(), _pending_tasks()
     rss_before = _rss_kib()
+    objects_before = len(gc.get_objects())
     traced_before = tracemalloc.get_traced_memory()[0] if trace else 0
     snapshot_before = tracemalloc.take_snapshot() if leaks else None
     types_before = _type_counts() if leaks else Counter()
@@ -281,6 +285,7 @@ async def _worker(
     opened_pairs = len(opened)
     gc.collect()
     rss_open = _rss_kib()
+    objects_open = len(gc.get_objects())
     traced_open = tracemalloc.get_traced_memory()[0] if trace else 0
 
     traffic = Traffic([(near, far) for _, near, far in opened])
@@ -330,6 +335,8 @@ async def _worker(
         "traced_kib_per_connection": (traced_open - traced_before) / 1024 / connections,
         "cpu_us_per_connection_second": cpu / steady_wall / connections * 1e6,
         "cpu_share_of_a_core": cpu / steady_wall,
+        "cpu_us_per_message": cpu / max(sent, 1) * 1e6,
+        "gc_objects_per_connection": (objects_open - objects_before) / connections,
         "steady_seconds": steady_wall,
         "sent": sent,
         "intended": round(opened_pairs * steady_wall / MESSAGE_INTERVAL),
@@ -452,12 +459,24 @@ def report(untraced: dict[str, dict[str, Any]], traced: dict[str, dict[str, Any]
         0.7, untraced)  # fmt: skip
     row("Python heap per connection (tracemalloc), KiB", "traced_kib_per_connection", ".1f",
         0.7, traced)  # fmt: skip
+    objects = {s: untraced[s]["gc_objects_per_connection"] for s in STACKS}
+    lines.append(
+        f"| objects the garbage collector tracks, per connection "
+        f"| {objects['rtcpeer']:.0f} | {objects['aiortc']:.0f} "
+        f"| {ratio(objects['rtcpeer'], objects['aiortc'])} | | |"
+    )
     cpu = {s: untraced[s]["cpu_us_per_connection_second"] for s in STACKS}
     share = {s: untraced[s]["cpu_share_of_a_core"] for s in STACKS}
     lines.append(
         f"| CPU per connection per second, steady, µs (whole process, share of a core) "
         f"| {cpu['rtcpeer']:.0f} ({share['rtcpeer']:.2f}) | {cpu['aiortc']:.0f} "
         f"({share['aiortc']:.2f}) | {ratio(cpu['rtcpeer'], cpu['aiortc'])} | | |"
+    )
+    per_message = {s: untraced[s]["cpu_us_per_message"] for s in STACKS}
+    lines.append(
+        f"| steady: CPU per message sent, µs (whole process: send, receive, SACKs, "
+        f"idle timers) | {per_message['rtcpeer']:.0f} | {per_message['aiortc']:.0f} "
+        f"| {ratio(per_message['rtcpeer'], per_message['aiortc'])} | | |"
     )
     for phase in ("opening", "steady"):
         late = {s: untraced[s]["lateness"][phase] for s in STACKS}

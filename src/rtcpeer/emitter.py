@@ -5,17 +5,45 @@ listens; a peer connection fires many state events that no application
 subscribes to (and the ICE runtime fires several per packet burst), so an
 event without listeners returns at once. ``error`` still goes through
 pyee, which raises it when unhandled.
+
+pyee also gives every emitter a lock and a set of pending coroutine
+handlers. Its lock only guards its handler table for a moment (never held
+while another emitter's is taken), so one lock serves every emitter here;
+the set is made when a coroutine handler first runs: a process holding many
+connections keeps ~0.3 KiB less per emitter.
 """
 
 from __future__ import annotations
 
+import threading
+from asyncio import AbstractEventLoop, Future
 from typing import Any
 
 from pyee.asyncio import AsyncIOEventEmitter
 
+#: The lock pyee takes around its handler tables, shared by every emitter.
+_TABLE_LOCK = threading.Lock()
+
 
 class EventEmitter(AsyncIOEventEmitter):
     """pyee's asyncio emitter, with a fast path for events nobody listens to."""
+
+    def __init__(self, loop: AbstractEventLoop | None = None) -> None:
+        super().__init__(loop)
+        self._lock = _TABLE_LOCK
+
+    @property
+    def _waiting(self) -> set[Future[Any]]:
+        """pyee's pending coroutine handlers (made on first use)."""
+        waiting: set[Future[Any]] | None = self.__dict__.get("_waiting")
+        if waiting is None:
+            waiting = self.__dict__["_waiting"] = set()
+        return waiting
+
+    @_waiting.setter
+    def _waiting(self, value: set[Future[Any]]) -> None:
+        # pyee's __init__ sets an empty set: keep none until one is needed.
+        self.__dict__["_waiting"] = value or None
 
     def emit(self, event: str, *args: Any, **kwargs: Any) -> bool:
         if event not in self._events and event != "error":

@@ -202,3 +202,33 @@ def test_the_timer_follows_a_relay_released_before_its_socket_opened() -> None:
     assert gathering.get_timer() == _full_scan(gathering) == 3.0
     agent.set_servers([_server(3)], policy="relay", pool_size=1, now=0.5)
     assert gathering.get_timer() == _full_scan(gathering) == 3.5
+
+
+def test_the_state_is_derived_once_per_input_while_gathering(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A probe or allocation finishing re-derives the transport state only
+    when it completes the gathering; otherwise the input it came with does,
+    once, at its end (it was twice more per TURN server)."""
+    s = Scenario(8)
+    calls = 0
+    original = IceAgent._update_state
+
+    def counting(self: IceAgent, now: float) -> None:
+        nonlocal calls
+        calls += 1
+        original(self, now)
+
+    monkeypatch.setattr(IceAgent, "_update_state", counting)
+    inputs = 0
+    for request in s.requests:
+        s.agent.socket_opened(request.socket_id, ("192.0.2.1", 40000 + request.socket_id), 0.01)
+        inputs += 1
+    s.take()
+    for index in range(8):
+        s.answer_probe(index, 0.02)
+        s.answer_allocate(index, 0.02)  # two inputs: the 401, then the grant
+        inputs += 3
+    assert s.agent.gathering_state == IceGatheringState.COMPLETE
+    assert sum(c.type == "relay" for c in s.agent.local_candidates) == 8
+    assert calls == inputs + 1  # one per input, and one as gathering completes

@@ -22,14 +22,15 @@ async def test_chromium_takes_packed_data_chunks(browser: BrowserPage) -> None:
         stack = pair.pc._transports
         assert stack is not None
         per_packet: list[int] = []
-        original = stack.dtls._send_data
+        original = stack.dtls.send_burst  # every SCTP packet goes to DTLS through it
 
-        async def recording(data: bytes) -> None:
-            chunks = parse_packet(data)[3]
-            per_packet.append(sum(type(chunk) is DataChunk for chunk in chunks))
-            await original(data)
+        def recording(packets: list[bytes]) -> None:
+            for data in packets:
+                chunks = parse_packet(data)[3]
+                per_packet.append(sum(type(chunk) is DataChunk for chunk in chunks))
+            original(packets)
 
-        stack.dtls._send_data = recording  # type: ignore[method-assign]
+        stack.dtls.send_burst = recording  # type: ignore[method-assign]
         messages = [f"{index:04d}" + "x" * 96 for index in range(MESSAGES)]
         for message in messages:  # faster than the window lets them out
             pair.channel.send(message)

@@ -91,13 +91,14 @@ def _record_packets(pc: Any) -> list[list[str]]:
     """The chunk types of every SCTP packet ``pc`` sends, in order."""
     packets: list[list[str]] = []
     dtls = pc._transports.dtls
-    original = dtls._send_data
+    original = dtls.send_burst  # every SCTP packet goes to DTLS through it
 
-    async def recording(data: bytes) -> None:
-        packets.append([type(chunk).__name__ for chunk in parse_packet(data)[3]])
-        await original(data)
+    def recording(sent: list[bytes]) -> None:
+        for data in sent:
+            packets.append([type(chunk).__name__ for chunk in parse_packet(data)[3]])
+        original(sent)
 
-    dtls._send_data = recording
+    dtls.send_burst = recording
     return packets
 
 
@@ -138,7 +139,7 @@ async def test_a_sack_too_large_to_share_a_packet_goes_on_its_own(pair: Pair) ->
     packets = _record_packets(pair.b)
     pair.channel.send("x")  # b now owes a delayed SACK
     sctp = pair.b._transports.sctp
-    await poll(lambda: sctp._sack_timer is not None)
+    await poll(lambda: sctp._sack_due is not None)
     full = bytes(USERDATA_MAX_LENGTH)  # a full DATA chunk: no room beside it
     assert len(bytes(DataChunk())) + len(full) == MAX_BUNDLED_CHUNKS_LENGTH
     pair.far.send(full)
@@ -151,8 +152,9 @@ async def test_close_cancels_a_pending_delayed_sack(pair: Pair) -> None:
     """A SACK delayed when the association closes is never sent: its timer goes."""
     pair.channel.send("x")  # b now owes a delayed SACK
     sctp = pair.b._transports.sctp
-    await poll(lambda: sctp._sack_timer is not None)
+    await poll(lambda: sctp._sack_due is not None)
     timer = sctp._sack_timer
+    assert timer is not None
     await pair.b.close()
     assert sctp._sack_timer is None and timer.cancelled()
 
@@ -164,14 +166,15 @@ async def test_a_backlog_of_small_messages_goes_out_packed(pair: Pair) -> None:
     sizes: list[int] = []
     kinds: list[list[str]] = []
     dtls = pair.a._transports.dtls
-    original = dtls._send_data
+    original = dtls.send_burst  # every SCTP packet goes to DTLS through it
 
-    async def recording(data: bytes) -> None:
-        sizes.append(len(data))
-        kinds.append([type(chunk).__name__ for chunk in parse_packet(data)[3]])
-        await original(data)
+    def recording(sent: list[bytes]) -> None:
+        for data in sent:
+            sizes.append(len(data))
+            kinds.append([type(chunk).__name__ for chunk in parse_packet(data)[3]])
+        original(sent)
 
-    dtls._send_data = recording
+    dtls.send_burst = recording
     got: list[bytes] = []
     pair.far.on("message", got.append)
     messages = [index.to_bytes(4, "big") + bytes(96) for index in range(300)]
@@ -195,7 +198,7 @@ async def test_a_delayed_sack_due_while_dtls_shuts_down_raises_nothing(pair: Pai
     sctp = pair.b._transports.sctp
     dtls = pair.b._transports.dtls
 
-    async def shut_down(data: bytes) -> None:
+    def shut_down(packets: list[bytes]) -> None:
         raise SSL.Error([("SSL routines", "", "protocol is shutdown")])
 
     got: list[str] = []
@@ -203,9 +206,9 @@ async def test_a_delayed_sack_due_while_dtls_shuts_down_raises_nothing(pair: Pai
     for sent in range(1, 3):  # every second packet is acknowledged at once: the other waits
         pair.channel.send("x")
         await poll(lambda: len(got) == sent)  # noqa: B023 (awaited before the loop goes on)
-        if sctp._sack_timer is not None:
+        if sctp._sack_due is not None:
             break
-    assert sctp._sack_timer is not None  # b owes a delayed SACK
-    dtls._send_data = shut_down
+    assert sctp._sack_due is not None  # b owes a delayed SACK
+    dtls.send_burst = shut_down
     await poll(lambda: sctp._sack_task is not None and sctp._sack_task.done())
     assert sctp._sack_task.exception() is None

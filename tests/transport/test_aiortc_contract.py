@@ -385,6 +385,25 @@ def test_a_data_channel_can_still_be_closed_without_events() -> None:
     _has(vars(Channel)["readyState"].fget, "return self.__readyState")
 
 
+def test_the_dcep_internals_an_early_open_relies_on_are_still_there() -> None:
+    """CountingSctpTransport opens an ordered channel once ``_send`` has taken its
+    DATA_CHANNEL_OPEN (the flush hands DCEP to ``_send`` with the stream id it
+    registered in ``_data_channels``), and the ACK arriving later must not open
+    it again (aiortc opens only a channel still ``connecting``)."""
+    assert _parameters(RTCSctpTransport._send)[:4] == ["self", "stream_id", "pp_id", "user_data"]
+    _has(
+        RTCSctpTransport._data_channel_flush,
+        "self._data_channels[stream_id] = channel",
+        "if protocol == WEBRTC_DCEP:",
+        "await self._send(stream_id, protocol, user_data)",
+    )
+    _has(
+        RTCSctpTransport._data_channel_receive,
+        "elif msg_type == DATA_CHANNEL_ACK:",
+        'if channel.readyState == "connecting":',
+    )
+
+
 def test_the_dtls_internals_the_role_and_certificates_rely_on_are_still_there() -> None:
     """ObservedDtlsTransport.set_role calls ``_set_role`` (aiortc's ``start()``
     reads ``_role``), and ``peer_certificates`` reads the pyOpenSSL
@@ -563,3 +582,109 @@ def test_a_finished_handshake_stays_finished() -> None:
     _has(RTCDtlsTransport.__init__, "self.__handshake_done = False")
     assert source.count("self.__handshake_done = ") == 2, "a new write to __handshake_done"
     _has(RTCDtlsTransport._recv_next, "self.__handshake_done = True")
+
+
+def test_the_dtls_steps_the_lean_data_path_redoes_are_still_aiortcs() -> None:
+    """``ObservedDtlsTransport.receive_application_data`` redoes ``_recv_next``
+    for application data and ``send_burst`` redoes ``_send_data`` per packet:
+    the same OpenSSL calls, counters, close signal and hand-off to SCTP."""
+    _has(
+        RTCDtlsTransport._recv_next,
+        "self.__rx_bytes += len(data)",
+        "self.__rx_packets += 1",
+        "self._ssl.bio_write(data)",
+        "data = self._ssl.recv(1500)",
+        "except SSL.ZeroReturnError:",
+        "except SSL.Error:",
+        "await self._write_ssl()",
+        "raise ConnectionError",
+        "await self._data_receiver._handle_data(data)",
+    )
+    _has(
+        RTCDtlsTransport._send_data,
+        "if self._state != State.CONNECTED:",
+        "self._ssl.send(data)",
+        "await self._write_ssl()",
+    )
+    _has(
+        RTCDtlsTransport._write_ssl,
+        "data = self._ssl.bio_read(1500)",
+        "await self.transport._send(data)",
+        "self.__tx_bytes += len(data)",
+        "self.__tx_packets += 1",
+    )
+    _has(RTCDtlsTransport.__init__, "self._data_receiver", "self.__rx_bytes = 0")
+
+
+def test_the_sctp_internals_the_lean_transmit_relies_on_are_still_there() -> None:
+    """rtcpeer's ``_transmit`` sets the sent queue aside unless a chunk may be
+    marked for retransmission: aiortc's ``_transmit`` must read the sent
+    queue only to retransmit marked chunks and append what it sends anew;
+    only a SACK with gaps and a T3 expiry may mark chunks. Its
+    ``_mark_received`` step for the next TSN in order must still amount to
+    advancing ``_last_received_tsn``; its ``_send_chunk`` must frame a chunk
+    alone in a packet as ``serialize_packet`` does."""
+    transmit = inspect.getsource(RTCSctpTransport._transmit)
+    assert transmit.count("self._sent_queue") == 2, "aiortc's transmit reads the sent queue anew"
+    _has(RTCSctpTransport._transmit, "for chunk in self._sent_queue:", "if chunk._retransmit:")
+    _has(RTCSctpTransport._transmit, "self._sent_queue.append(chunk)")
+    source = inspect.getsource(RTCSctpTransport)
+    assert source.count("._retransmit = True") == 2, "a new place marks chunks for retransmission"
+    _has(RTCSctpTransport._receive_sack_chunk, "if chunk.gaps:", "schunk._retransmit = True")
+    _has(RTCSctpTransport._t3_expired, "chunk._retransmit = True")
+    _has(
+        RTCSctpTransport._mark_received,
+        "self._sack_misordered.add(tsn)",
+        "if tsn == tsn_plus_one(self._last_received_tsn):",
+        "self._sack_duplicates = list(filter(is_obsolete, self._sack_duplicates))",
+    )
+    _has(
+        RTCSctpTransport._send_chunk,
+        "serialize_packet(",
+        "self._local_port,",
+        "self._remote_port,",
+        "self._remote_verification_tag,",
+    )
+    _has(RTCSctpTransport._receive_data_chunk, "if self._mark_received(chunk.tsn):")
+
+
+def test_the_sctp_receive_steps_the_lean_handlers_redo_are_still_aiortcs() -> None:
+    """rtcpeer's ``_handle_data`` hands DATA and SACK chunks of an established
+    association to their handlers itself: aiortc's dispatch must do only that
+    for them, and its packet handling only parse, check the tag, dispatch and
+    SACK. Its ``_receive_data_chunk`` for a chunk after every waiting chunk
+    that ends no message must amount to: SACK needed, mark received,
+    append, shrink the window (reassembly completes only on a LAST fragment
+    or a gap filled)."""
+    from aiortc.rtcsctptransport import InboundStream
+
+    _has(
+        RTCSctpTransport._receive_chunk,
+        "if isinstance(chunk, DataChunk):\n            await self._receive_data_chunk(chunk)",
+        "elif isinstance(chunk, SackChunk):\n            await self._receive_sack_chunk(chunk)",
+    )
+    _has(
+        RTCSctpTransport._handle_data,
+        "parse_packet(data)",
+        "expected_tag = self._local_verification_tag",
+        "await self._receive_chunk(chunk)",
+        "if self._sack_needed:\n            await self._send_sack()",
+    )
+    _has(
+        RTCSctpTransport._receive_data_chunk,
+        "self._sack_needed = True",
+        "if self._mark_received(chunk.tsn):",
+        "inbound_stream = self._get_inbound_stream(chunk.stream_id)",
+        "inbound_stream.add_chunk(chunk)",
+        "self._advertised_rwnd -= len(chunk.user_data)",
+        "for message in inbound_stream.pop_messages():",
+        "await self._reset_deferred_streams()",
+    )
+    _has(
+        InboundStream.add_chunk,
+        "if not self.reassembly or uint32_gt(chunk.tsn, self.reassembly[-1].tsn):",
+        "self.reassembly.append(chunk)",
+    )
+    _has(InboundStream.pop_messages, "if chunk.flags & SCTP_DATA_LAST_FRAG:")
+    _has(RTCSctpTransport._reset_deferred_streams, "request = self._reconfig_deferred")
+    _has(RTCSctpTransport.__init__, "self._inbound_streams", "self._reconfig_deferred")

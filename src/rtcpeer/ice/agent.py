@@ -86,7 +86,7 @@ from rtcpeer.ice.events import (
     StateChanged,
 )
 from rtcpeer.ice.gathering import Found, ServerGathering
-from rtcpeer.ice.generation import Generation
+from rtcpeer.ice.generation import NOTHING, Generation
 from rtcpeer.ice.nomination import Role, controlled_choice, role_for
 from rtcpeer.ice.pair import CandidatePair, PairState
 from rtcpeer.ice.send_path import LocalSocket, OutboxSink, PacketSink, Transmit
@@ -105,6 +105,9 @@ __all__ = ["IceAgent", "IceAgentConfig", "MdnsResolver", "SendCounters", "Transp
 #: passwords and tie-breakers should not be predictable from earlier output
 #: (as a Mersenne Twister's are), and a Twister per agent is 2.5 KiB of state.
 _SYSTEM_RANDOM = random.SystemRandom()
+#: The configuration of agents given none: frozen all the way down, so every
+#: agent shares it (its own copy cost ~1.1 KiB per connection).
+DEFAULT_CONFIG = IceAgentConfig()
 logger = logging.getLogger(__name__)
 _NEVER = float("-inf")
 #: At most one drop report per this many seconds (of the agent's clock).
@@ -150,6 +153,45 @@ class SendCounters:
 class IceAgent:
     """An ICE agent for one component, across restarts (generations)."""
 
+    # Slots: with its 34 attributes an agent's __dict__ would be more than the
+    # 30 keys CPython shares between instances, a ~1.6 KiB dict per agent.
+    __slots__ = (
+        "_active_pair",
+        "_checks",
+        "_closed",
+        "_data_at",
+        "_events",
+        "_first_flight",
+        "_gathering",
+        "_generation_count",
+        "_generations",
+        "_heard_at",
+        "_held",
+        "_now",
+        "_old_remote_ufrags",
+        "_outbox",
+        "_resend_at",
+        "_resolve_mdns",
+        "_restarted",
+        "_retired_paths",
+        "_rng",
+        "_role",
+        "_rollback_to",
+        "_sockets",
+        "_state",
+        "_timers_run_at",
+        "_vanished_hosts",
+        "config",
+        "lite",
+        "path_counters",
+        "policy",
+        "remote_candidates_dropped",
+        "remote_candidates_ignored",
+        "remote_is_lite",
+        "send_counters",
+        "tie_breaker",
+    )
+
     def __init__(
         self,
         controlling: bool,
@@ -166,7 +208,7 @@ class IceAgent:
         if lite and remote_is_lite:
             raise IceArgumentError("two lite agents cannot talk to each other")
         self._rng = rng if rng is not None else _SYSTEM_RANDOM
-        self.config = config or IceAgentConfig()
+        self.config = config or DEFAULT_CONFIG
         self.lite = lite
         self.remote_is_lite = remote_is_lite
         #: Full agents facing a lite peer control (RFC 8445 §6.1.1); lite agents never do.
@@ -179,7 +221,9 @@ class IceAgent:
         self._sockets: dict[int, LocalSocket] = {}
         #: Host sockets whose address vanished: no candidates in later gatherings;
         #: released once no live generation (or grace period) still uses them.
-        self._vanished_hosts: set[int] = set()
+        # These two are frozensets rebuilt on a change (rare: a lost address, a
+        # restart): the shared empty one costs nothing, an empty set 216 bytes.
+        self._vanished_hosts: frozenset[int] = NOTHING
         self._outbox: list[Transmit] = []
         # A list, not a deque: it holds a handful of events at a time, and an
         # empty deque costs ~600 bytes per agent against a list's 56.
@@ -190,7 +234,7 @@ class IceAgent:
         #: Live generations, oldest first; the last is the current one.
         self._generations: list[Generation] = []
         self._generation_count = 0
-        self._old_remote_ufrags: set[str] = set()
+        self._old_remote_ufrags: frozenset[str] = NOTHING
         #: (socket, remote) paths of retired generations still delivering data, until when.
         self._retired_paths: dict[Path, float] = {}
         self._state = IceTransportState.NEW
@@ -343,7 +387,7 @@ class IceAgent:
         if self._closed or gen.gathering_state != IceGatheringState.COMPLETE:
             return None
         token = object()
-        gen.pending_gatherers.add(token)
+        gen.pending_gatherers |= {token}
         self._set_gathering(gen, IceGatheringState.GATHERING)
         return gen.id, token
 
@@ -363,7 +407,7 @@ class IceAgent:
         sock = self._sockets.get(socket_id)
         if sock is None or sock.kind != "host":
             return
-        self._vanished_hosts.add(socket_id)
+        self._vanished_hosts |= {socket_id}
         self._release_vanished_hosts()
 
     def host_socket_ids(self) -> list[int]:
@@ -478,7 +522,7 @@ class IceAgent:
         """Our new generation pairs with the peer's unchanged one (and its candidates)."""
         replaced = self._rollback_to
         assert replaced is not None and replaced.remote_ufrag is not None
-        self._old_remote_ufrags.discard(replaced.remote_ufrag)
+        self._old_remote_ufrags = (self._old_remote_ufrags - {replaced.remote_ufrag}) or NOTHING
         gen.remote_ufrag, gen.remote_pwd = replaced.remote_ufrag, replaced.remote_pwd
         self._start_patience(gen, now)
         for candidate in replaced.remote:
@@ -567,7 +611,7 @@ class IceAgent:
         self._now = now
         old = self.generation
         if old.remote_ufrag is not None:
-            self._old_remote_ufrags.add(old.remote_ufrag)
+            self._old_remote_ufrags |= {old.remote_ufrag}
         logger.info("ICE restart: generation %d follows %d", self._generation_count, old.id)
         self._restarted = True
         self._rollback_to = old
@@ -677,6 +721,12 @@ class IceAgent:
         from that socket to that address itself, now. Otherwise None, and
         nothing happened: call :meth:`send`.
         """
+        return self.send_direct_burst(len(data), 1, now)
+
+    def send_direct_burst(self, size: int, count: int, now: float) -> Path | None:
+        """:meth:`send_direct` for ``count`` datagrams of ``size`` bytes in all
+        that the caller sends in order, now, on the path returned (each
+        counted as sent); None: nothing happened, :meth:`send` each one."""
         if self._closed or self._outbox or self._held or self._first_flight is not None:
             return None
         pair = self._sending_pair()
@@ -687,7 +737,10 @@ class IceAgent:
             return None
         self._now = now
         path = (pair.socket_id, pair.remote.address)
-        self._count_sent(path, len(data), now)
+        counters = self._path_counters(path)
+        counters.bytes_sent += size
+        counters.packets_sent += count
+        counters.last_sent = now
         return path
 
     def receive_data(self, socket_id: int, source: Address, data: bytes, now: float) -> bool:
@@ -1383,7 +1436,7 @@ class IceAgent:
             release_at = now + self.config.retired_grace
             self._retired_paths[path] = release_at
         if gen.remote_ufrag is not None:
-            self._old_remote_ufrags.add(gen.remote_ufrag)
+            self._old_remote_ufrags |= {gen.remote_ufrag}
         # Our TURN allocations keep delivering the old path's data for the grace
         # period, then are released; each socket then gets a SocketReleased.
         managed = self._gathering.retire(gen.id, release_at, now)
@@ -1433,7 +1486,7 @@ class IceAgent:
         self._generations.append(revived)
         self._retire(gen, now)
         if revived.remote_ufrag is not None:
-            self._old_remote_ufrags.discard(revived.remote_ufrag)
+            self._old_remote_ufrags = (self._old_remote_ufrags - {revived.remote_ufrag}) or NOTHING
         self._checks.stop_pacing()
         if revived is not previous:
             self.gather(now)
@@ -1469,7 +1522,7 @@ class IceAgent:
         """Gathering has started work that the generation's gathering must wait for."""
         gen = self._generation_by_id(generation_id)
         if gen is not None:
-            gen.pending_gatherers.add(token)
+            gen.pending_gatherers |= {token}
 
     def _gathering_done(self, generation_id: int, token: object, now: float) -> None:
         """That work finished (with or without a candidate)."""
@@ -1477,9 +1530,13 @@ class IceAgent:
         gen = self._generation_by_id(generation_id)
         if gen is None:
             return
-        gen.pending_gatherers.discard(token)
-        self._maybe_gathering_complete(gen)
-        self._update_state(now)
+        gen.pending_gatherers = (gen.pending_gatherers - {token}) or NOTHING
+        if not gen.pending_gatherers:
+            # The one fact this changes: gathering complete. Otherwise the
+            # input that got here re-derives the state once, at its end
+            # (this ran twice per TURN server while gathering).
+            self._maybe_gathering_complete(gen)
+            self._update_state(now)
 
     def _add_local_candidate(
         self,
@@ -1514,7 +1571,7 @@ class IceAgent:
                 candidate.type,
                 len(self._sockets),
             )
-            gen.owned_sockets.add(socket_id)
+            gen.owned_sockets |= {socket_id}
         if socket_id not in self._sockets:
             raise IceArgumentError(f"socket {socket_id} is not registered")
         candidate = replace(candidate, ufrag=gen.local_ufrag, generation=gen.id)
@@ -1550,7 +1607,7 @@ class IceAgent:
         in_use = {e.socket_id for gen in self._generations for e in gen.local}
         in_use |= {socket_id for socket_id, _ in self._retired_paths}
         for socket_id in sorted(self._vanished_hosts - in_use):
-            self._vanished_hosts.discard(socket_id)
+            self._vanished_hosts = (self._vanished_hosts - {socket_id}) or NOTHING
             self._sockets.pop(socket_id, None)
             self._events.append(SocketReleased(socket_id))
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from rtcpeer.sdp.ice import ICE_CHARS, credentials_problem, random_ice_string
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IceCredentials:
     """One ICE username fragment and password; a new pair is a new ICE generation."""
 

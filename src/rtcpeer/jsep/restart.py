@@ -85,8 +85,11 @@ def still_to_replace(
 
     When an offer/answer exchange carrying new credentials completes, the
     old ones leave the current local description and the set empties: the
-    restart is negotiated.
+    restart is negotiated. Nothing to replace is returned as it came (no new
+    empty set for every completed negotiation).
     """
+    if not to_replace:
+        return to_replace
     return to_replace & credentials_in(current_local)
 
 

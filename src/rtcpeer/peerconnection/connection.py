@@ -139,6 +139,39 @@ class RTCPeerConnection(EventEmitter):
     #: Test hook: offer loopback host candidates (tests on this machine). Not W3C.
     _include_loopback_default = False
 
+    # Our state lives in slots: with pyee's attributes a connection's __dict__
+    # would hold more than the 30 keys CPython shares between instances, a
+    # ~1.6 KiB dict per connection (the __dict__ stays, for pyee and users).
+    __slots__ = (
+        "_chain",
+        "_channels",
+        "_configuration",
+        "_connection_state",
+        "_described",
+        "_generated_certificates",
+        "_held",
+        "_host_addresses",
+        "_ice_config",
+        "_ice_connection_state",
+        "_ice_gathering_state",
+        "_ice_server_urls",
+        "_include_loopback",
+        "_is_closed",
+        "_last_ice_settings",
+        "_local_description_set",
+        "_log_name",
+        "_negotiation",
+        "_negotiation_needed",
+        "_network_monitor",
+        "_remote_dtls",
+        "_rtp",
+        "_signaling",
+        "_target_peer_identity",
+        "_transports",
+        "_turn_tls",
+        "_w3c",
+    )
+
     def __init__(
         self,
         configuration: ConfigurationLike | None = None,
@@ -996,6 +1029,7 @@ class RTCPeerConnection(EventEmitter):
                     icecandidateerror=self._on_ice_candidate_error,
                     statechange=self._on_ice_state,
                     gatheringstatechange=self._on_gathering_state,
+                    selectedcandidatepairchange=stack.ice_pair_selected,
                 )
             )
             stack.sctp.on_datachannel = self._on_remote_channel
@@ -1073,6 +1107,8 @@ class RTCPeerConnection(EventEmitter):
         if self._transports is not None:
             self._transports.maybe_start()
         self._update_connection_state()
+        if self._transports is not None:
+            self._transports.ice_state_changed(state)
 
     def _on_dtls_state(self, state: str) -> None:
         if self._is_closed:

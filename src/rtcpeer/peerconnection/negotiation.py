@@ -40,6 +40,8 @@ from rtcpeer.sdp import Fingerprint, SdpParseError, SessionDescription, parse_sd
 
 #: "Not worked out yet" for Applied's memo slots (None is a real answer there).
 _UNSET: Any = object()
+#: Nothing to replace, one object for every connection (each ``frozenset()`` is a new one).
+_NO_CREDENTIALS: frozenset[IceCredentials] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +154,7 @@ class Negotiation:
         # text is recognised without serializing the description again.
         self._created_sdp: dict[RTCSdpType, str] = {}
         #: restartIce()'s [[LocalIceCredentialsToReplace]].
-        self.to_replace: frozenset[IceCredentials] = frozenset()
+        self.to_replace: frozenset[IceCredentials] = _NO_CREDENTIALS
         #: Every remote ufrag ever applied (candidates of old ones are ignored).
         self.remote_ufrags: set[str] = set()
         #: How the last created answer answered each offered section (audio/video
@@ -306,6 +308,14 @@ class Negotiation:
     # -- applying ------------------------------------------------------------------
     def apply_local(self, sdp_type: RTCSdpType, description: SessionDescription) -> Applied:
         applied = Applied(sdp_type, description)
+        kind = RTCSdpType.OFFER if sdp_type is RTCSdpType.OFFER else RTCSdpType.ANSWER
+        if self._created.get(kind) is description:
+            # Its text only sped up recognising this SLD; a repeated SLD with
+            # it is still recognised (by parsing), so it goes (~0.5 KiB), and
+            # an emptied dict is replaced by a new empty one (no table).
+            self._created_sdp.pop(kind, None)
+            if not self._created_sdp:
+                self._created_sdp = {}
         if sdp_type is RTCSdpType.ANSWER:
             self.current_local, self.current_remote = applied, self.pending_remote
             self.pending_local = self.pending_remote = None

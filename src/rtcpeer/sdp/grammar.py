@@ -52,7 +52,7 @@ def tokens(text: str, what: str) -> list[str]:
     return words
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Origin:
     """The ``o=`` line: who made the description and its id/version."""
 
@@ -151,7 +151,7 @@ def parse_media_line(text: str) -> MediaLine:
     return MediaLine(*media_line_fields(text))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fingerprint:
     """One ``a=fingerprint`` value: hash function and colon-separated hex.
 

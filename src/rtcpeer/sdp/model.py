@@ -58,6 +58,9 @@ class Field:
 class _Attributes:
     """Attribute look-ups shared by the session and media levels."""
 
+    # No __dict__ here, so the slotted descriptions below have none either.
+    __slots__ = ()
+
     attributes: tuple[Attribute, ...]
 
     def attribute(self, name: str) -> str | None:
@@ -117,7 +120,7 @@ def _connection(fields: tuple[Field, ...]) -> ConnectionData | None:
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MediaSection(_Attributes):
     """One media section: its ``m=`` line, other lines and attributes in order."""
 
@@ -257,7 +260,7 @@ class TransportAttributes:
     setup: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SessionDescription(_Attributes):
     """A whole session description (RFC 8866)."""
 

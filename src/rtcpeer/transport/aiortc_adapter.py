@@ -10,12 +10,15 @@ channels run unchanged above an ICE layer that restarts underneath them.
 upgrade starts relying on anything else.
 
 Once DTLS is connected, a transport that has a ``deliver`` hook hands each
-application-data record to the adapter as it arrives, and aiortc's own
-per-datagram step (``_recv_next``: decrypt, then SCTP, then the data
-channel's ``message`` event) runs right there instead of one loop iteration
-later in the DTLS task (:mod:`rtcpeer.transport.eager`). Handshake records,
-alerts and anything arriving while datagrams are still queued go the usual
-way, so the order of datagrams never changes.
+application-data record to the adapter as it arrives, and aiortc's
+per-datagram step (what ``_recv_next`` does: decrypt, then SCTP, then the
+data channel's ``message`` event) runs right there, without its coroutine
+hops, instead of one loop iteration later in the DTLS task
+(:mod:`rtcpeer.transport.eager`). Handshake records, alerts and anything
+arriving while datagrams are still queued go the usual way, so the order of
+datagrams never changes. The other way, SCTP hands DTLS its packets a burst
+at a time (``send_burst``), and a transport that has ``send_burst`` too (the
+ICE transport) takes the resulting datagrams in one call.
 """
 
 from __future__ import annotations
@@ -23,14 +26,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from aiortc.rtcdtlstransport import (
     X509_DIGEST_ALGORITHMS,
     State,
-    certificate_digest,
 )
 from cryptography.hazmat.primitives.serialization import Encoding
+from OpenSSL import SSL
 
 from rtcpeer.configuration import RTCCertificate
 from rtcpeer.transport.dtls_context import SharedContextCertificate
@@ -44,6 +47,9 @@ AIORTC_ICE_SURFACE = frozenset({"role", "_recv", "_send"})
 
 #: The DTLS record content type of application data (RFC 6347 §4.1, RFC 5246 §6.2.1).
 APPLICATION_DATA = 23
+#: A DTLS 1.2 record's header: type, version, epoch, sequence number, then
+#: the length of what follows in its last two bytes (RFC 6347 §4.1).
+DTLS_RECORD_HEADER_LENGTH = 13
 
 
 class DatagramTransport(Protocol):
@@ -115,7 +121,7 @@ class AiortcIceTransportAdapter:
             return False
         self._delivering = data
         try:
-            task = run_now(dtls._recv_next())
+            task = dtls.receive_application_data(data)
         except Exception:  # an established session outlives one bad datagram
             logger.exception("DTLS/SCTP failed on an incoming datagram; dropped")
             task = None
@@ -128,6 +134,16 @@ class AiortcIceTransportAdapter:
 
     async def _send(self, data: bytes) -> None:
         self._transport.send(data)
+
+    def send_burst(self, datagrams: list[bytes]) -> None:
+        """Datagrams that go out together, in order, in one call where the
+        transport takes a burst (rtcpeer's ICE transport does)."""
+        send_burst = getattr(self._transport, "send_burst", None)
+        if send_burst is not None:
+            send_burst(datagrams)
+            return
+        for data in datagrams:
+            self._transport.send(data)
 
 
 class ObservedDtlsTransport(SrtpDtlsTransport):
@@ -155,6 +171,71 @@ class ObservedDtlsTransport(SrtpDtlsTransport):
         if role not in ("client", "server"):
             raise ValueError(f"dtls_role must be 'client' or 'server', not {role!r}")
         self._set_role(role)
+
+    def receive_application_data(self, data: bytes) -> asyncio.Task[None] | None:
+        """aiortc's ``_recv_next`` for an application-data datagram of a
+        finished handshake, minus its coroutine hops: decrypt it, send what
+        OpenSSL has to send, and hand the plaintext to SCTP now (a task
+        carries on should SCTP ever suspend; None if it did not).
+
+        ConnectionError when the peer closed DTLS (close_notify), as
+        ``_recv_next`` raises it; a record that does not decrypt is dropped.
+        A datagram that is exactly one application-data record cannot make
+        OpenSSL send anything, so its outgoing buffer is not looked at.
+        """
+        counters = vars(self)  # aiortc's own (name-mangled) counters, for its getStats
+        counters["_RTCDtlsTransport__rx_bytes"] += len(data)
+        counters["_RTCDtlsTransport__rx_packets"] += 1
+        connection = self._ssl
+        assert connection is not None  # connected
+        connection.bio_write(data)
+        try:
+            plain = connection.recv(1500)
+        except SSL.ZeroReturnError:
+            plain = None
+        except SSL.Error:
+            plain = b""
+        # Reading one application-data record never makes OpenSSL send
+        # anything (DTLS 1.2: no renegotiation, no alert for a bad record);
+        # anything else (records of another kind behind it, an error) may: look.
+        if not plain or len(data) != DTLS_RECORD_HEADER_LENGTH + (data[11] << 8 | data[12]):
+            try:
+                record = connection.bio_read(1500)
+            except SSL.Error:
+                pass  # nothing to send: the usual case
+            else:
+                counters["_RTCDtlsTransport__tx_bytes"] += len(record)
+                counters["_RTCDtlsTransport__tx_packets"] += 1
+                cast(AiortcIceTransportAdapter, self.transport).send_burst([record])
+        if plain is None:
+            raise ConnectionError("DTLS shut down by the remote party")
+        receiver = self._data_receiver
+        if not plain or receiver is None:
+            return None
+        return run_now(receiver._handle_data(plain))
+
+    def send_burst(self, packets: list[bytes]) -> None:
+        """aiortc's ``_send_data`` for several packets (SCTP's) at once.
+
+        Each packet becomes a record in a datagram of its own, exactly as
+        ``_send_data`` makes it; the datagrams then go to the ICE transport in
+        one call instead of one coroutine chain per packet.
+        """
+        if self._state != State.CONNECTED:
+            raise ConnectionError("Cannot send encrypted data, not connected")
+        connection = self._ssl
+        assert connection is not None  # connected
+        records: list[bytes] = []
+        for packet in packets:
+            connection.send(packet)
+            try:  # noqa: SIM105 - once per packet
+                records.append(connection.bio_read(1500))
+            except SSL.Error:
+                pass  # nothing to read: aiortc sends nothing
+        counters = vars(self)  # aiortc's own (name-mangled) counters, for its getStats
+        counters["_RTCDtlsTransport__tx_bytes"] += sum(map(len, records))
+        counters["_RTCDtlsTransport__tx_packets"] += len(records)
+        cast(AiortcIceTransportAdapter, self.transport).send_burst(records)
 
     def peer_certificates(self) -> tuple[bytes, ...] | None:
         """The certificates the peer presented, DER-encoded, leaf first (None: none yet)."""
@@ -191,10 +272,12 @@ class ObservedDtlsTransport(SrtpDtlsTransport):
         fingerprint match, which fails against a peer with two certificates.
         """
         ssl = self._ssl
-        certificate = None if ssl is None else ssl.get_peer_certificate(as_cryptography=True)
+        # OpenSSL's own digest of its X509, in a=fingerprint's form (upper-case
+        # hex pairs, colons): no conversion to a cryptography certificate.
+        certificate = None if ssl is None else ssl.get_peer_certificate()
         listed = [(f.algorithm.lower(), f.value.upper()) for f in remoteParameters.fingerprints]
         if certificate is None or not any(
-            value == certificate_digest(certificate, algorithm)
+            value.encode() == certificate.digest(algorithm.replace("-", ""))
             for algorithm, value in listed
             if algorithm in X509_DIGEST_ALGORITHMS
         ):

@@ -24,6 +24,8 @@ from rtcpeer.transport.sctp import EagerFlushSctpTransport
 #: SCTP payload protocol ids (RFC 8831 §8): DCEP, and the two "empty message" forms.
 _PPID_DCEP = 50
 _PPID_EMPTY = frozenset({56, 57})
+#: The first byte of a DATA_CHANNEL_OPEN message (RFC 8832 §5.1).
+_DCEP_OPEN = b"\x03"
 
 
 @dataclass
@@ -42,6 +44,14 @@ class CountingSctpTransport(EagerFlushSctpTransport):
     ``on_datachannel`` (the owner's handler for an incoming channel) runs
     before the pyee listeners of ``datachannel``: an attribute instead of a
     pyee handler table per connection.
+
+    An ordered channel we created opens as soon as its DATA_CHANNEL_OPEN is
+    handed to the association, as libwebrtc's does, not one round trip later
+    when the peer's DATA_CHANNEL_ACK arrives (aiortc): RFC 8832 §6 lets the
+    opener send user data right away as long as it goes ordered until the
+    peer has answered, which an ordered channel's messages do anyway, behind
+    the OPEN on the same stream. An unordered channel still opens on the
+    ACK, so none of its messages can overtake the OPEN.
     """
 
     #: The owner's handler (None: pyee listeners only).
@@ -62,6 +72,15 @@ class CountingSctpTransport(EagerFlushSctpTransport):
         counters = self.counters_for(channel)
         counters.messages_sent += 1
         counters.bytes_sent += len(data.encode("utf8") if isinstance(data, str) else data)
+
+    async def _send(
+        self, stream_id: int, pp_id: int, user_data: bytes, *args: Any, **kwargs: Any
+    ) -> None:
+        await super()._send(stream_id, pp_id, user_data, *args, **kwargs)
+        if pp_id == _PPID_DCEP and user_data[:1] == _DCEP_OPEN:
+            channel = self._data_channels.get(stream_id)
+            if channel is not None and channel.ordered and channel.readyState == "connecting":
+                channel._setReadyState("open")  # its messages queue behind the OPEN
 
     def emit(self, event: str, *args: Any, **kwargs: Any) -> bool:
         callback = self.on_datachannel

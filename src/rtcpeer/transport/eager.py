@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import types
+import weakref
 from collections.abc import Coroutine, Generator
 from typing import Any, TypeVar
 
@@ -27,11 +28,11 @@ def run_now(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T] | None:
     If the coroutine suspends, a task (scheduled on the running loop) carries
     it on from exactly where it stopped.
     """
-    try:
-        awaited = coro.send(None)
-    except StopIteration:
-        return None
-    return asyncio.ensure_future(_finish(coro, awaited))
+    # Iterating the coroutine (not ``send``) ends without a StopIteration to
+    # catch when it returns: this runs for every datagram and every flush.
+    for awaited in coro.__await__():
+        return asyncio.ensure_future(_finish(coro, awaited))
+    return None
 
 
 def done_future(coro: Coroutine[Any, Any, None]) -> asyncio.Future[None]:
@@ -48,9 +49,19 @@ def done_future(coro: Coroutine[Any, Any, None]) -> asyncio.Future[None]:
         return future
     if task is not None:
         return task
-    future = asyncio.get_running_loop().create_future()
-    future.set_result(None)
-    return future
+    loop = asyncio.get_running_loop()
+    finished = _DONE.get(loop)
+    if finished is None:
+        finished = _DONE[loop] = loop.create_future()
+        finished.set_result(None)
+    return finished
+
+
+#: One finished future per event loop, handed out by every :func:`done_future`
+#: that finished: awaiting it, or ``ensure_future`` on it, only reads it.
+_DONE: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Future[None]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 async def _finish(coro: Coroutine[Any, Any, T], awaited: Any) -> T:

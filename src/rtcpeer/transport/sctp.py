@@ -50,6 +50,20 @@ without backoff, and the congestion state starts afresh for the new path
 (RFC 9260 §7.2: at least the initial cwnd), then the retransmission runs
 right away.
 
+**Per-packet cost.** A bulk stream is CPU-bound in one Python process, so
+the hot steps are leaner than aiortc's own, with the same protocol
+behaviour: what a transmit, a flush or a SACK's handling releases goes to
+DTLS as one burst (:meth:`ObservedDtlsTransport.send_burst
+<rtcpeer.transport.ObservedDtlsTransport.send_burst>`: a record and a
+datagram per packet, as before, handed to ICE in one call); a transmit does
+not walk the whole sent queue for chunks to retransmit unless a SACK with
+gaps, a T3 expiry or a path change may have marked one; a packet of DATA
+and SACK chunks goes straight to their handlers; a fragment that arrives in
+order and ends no message is queued without aiortc's scan of the whole
+reassembly queue; the next TSN in order is recorded in one step; and the
+delayed-SACK timer is not cancelled and re-armed for every second packet,
+it re-arms itself for the latest deadline instead.
+
 All of it leans on aiortc internals (``_send_sack``, ``_send_chunk``,
 ``_sack_needed``, the gap/duplicate sets, the association state, the ports
 and verification tag, ``_transmit``, ``_send``, ``_data_channel_flush``, the
@@ -61,20 +75,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import Coroutine
 from typing import Any, cast
 
 from aiortc import RTCSctpTransport
 from aiortc.rtcsctptransport import (
     SCTP_DATA_CHUNK_HEADER_LENGTH,
+    SCTP_DATA_LAST_FRAG,
     SCTP_RTO_INITIAL,
     SCTP_RTO_MAX,
     SCTP_RTO_MIN,
     USERDATA_MAX_LENGTH,
     Chunk,
     DataChunk,
+    SackChunk,
+    parse_packet,
     serialize_packet,
+    tsn_plus_one,
 )
+from aiortc.utils import uint32_gt
 from OpenSSL import SSL
 
 from rtcpeer.transport.eager import done_future
@@ -84,6 +104,8 @@ SACK_DELAY = 0.2
 #: A SACK rides along only if the packet stays within the largest one aiortc
 #: sends anyway (one full DATA chunk), so the path MTU budget is unchanged.
 MAX_BUNDLED_CHUNKS_LENGTH = SCTP_DATA_CHUNK_HEADER_LENGTH + USERDATA_MAX_LENGTH
+#: The chunks :meth:`DelayedSackSctpTransport._handle_data` hands to their handlers itself.
+_DATA_PATH_CHUNKS = frozenset({DataChunk, SackChunk})
 #: The congestion window a new path starts with (aiortc's initial one, RFC 9260 §7.2.1).
 PATH_INITIAL_CWND = 3 * USERDATA_MAX_LENGTH
 #: What sending through a DTLS transport that closed meanwhile raises: aiortc's
@@ -108,10 +130,17 @@ class DelayedSackSctpTransport(RTCSctpTransport):
         super().__init__(transport, port)  # type: ignore[arg-type]
         self._packets_unacknowledged = 0
         self._sack_timer: asyncio.TimerHandle | None = None
+        #: When the SACK being delayed is due (loop time); None: none is owed.
+        #: The timer is not cancelled when a SACK goes out early (every second
+        #: packet): it finds nothing due, or re-arms for the later deadline.
+        self._sack_due: float | None = None
         self._sack_task: asyncio.Future[None] | None = None
         #: While set, chunks handed to ``_send_chunk`` are collected, not sent.
         self._collecting: list[Chunk] | None = None
         self._resume_task: asyncio.Future[None] | None = None
+        #: Some chunk of the sent queue may be marked for retransmission (see
+        #: :meth:`_transmit`); False only once a transmit found none marked.
+        self._retransmit_marked = False
         #: How often :meth:`resume_on_new_path` retransmitted a backlog (for tests, stats).
         self.path_resumptions = 0
 
@@ -126,6 +155,7 @@ class DelayedSackSctpTransport(RTCSctpTransport):
         if not self._sent_queue and not self._outbound_queue and not self._data_channel_queue:
             return False
         self._t3_cancel()
+        self._retransmit_marked = True
         for chunk in self._sent_queue:
             if not self._maybe_abandon(chunk):
                 chunk._retransmit = True
@@ -155,7 +185,101 @@ class DelayedSackSctpTransport(RTCSctpTransport):
         await super()._data_channel_flush()
 
     async def _transmit(self) -> None:
-        await self._packed(super()._transmit())
+        """aiortc's transmit, without walking the sent queue when nothing in it
+        can be marked for retransmission.
+
+        aiortc looks for chunks marked ``_retransmit`` in the whole sent queue
+        on every transmit -- hundreds of chunks in flight on a fast path, once
+        per SACK. Only a SACK reporting gaps (fast retransmit), a T3 expiry
+        and :meth:`resume_on_new_path` mark chunks; until one of them has, the
+        sent queue is set aside while aiortc transmits (its retransmission
+        walk then sees nothing, as it would have found nothing) and the newly
+        sent chunks are appended to it afterwards, in order.
+        """
+        if self._retransmit_marked or self._forward_tsn_chunk is not None:
+            await self._packed(super()._transmit())
+            self._retransmit_marked = any(chunk._retransmit for chunk in self._sent_queue)
+            return
+        sent_queue = self._sent_queue
+        self._sent_queue = deque()
+        try:
+            await self._packed(super()._transmit())
+        finally:
+            newly_sent, self._sent_queue = self._sent_queue, sent_queue
+            sent_queue.extend(newly_sent)
+
+    async def _receive_sack_chunk(self, chunk: SackChunk) -> None:
+        """aiortc's SACK handling; what it releases (its flush, then its
+        transmit) leaves packed together, as one burst."""
+        if chunk.gaps:
+            self._retransmit_marked = True  # missing chunks may be struck (RFC 9260 §7.2.4)
+        await self._packed(super()._receive_sack_chunk(chunk))
+
+    def _t3_expired(self) -> None:
+        self._retransmit_marked = True  # every outstanding chunk gets marked
+        super()._t3_expired()
+
+    async def _handle_data(self, data: bytes) -> None:
+        """aiortc's packet handling; a packet of an established association
+        that carries only DATA and SACK chunks goes straight to their
+        handlers (aiortc's chunk dispatch does nothing else for them)."""
+        try:
+            _, _, verification_tag, chunks = parse_packet(data)
+        except ValueError:
+            return
+        data_path = (
+            verification_tag == self._local_verification_tag
+            and self._association_state == self.State.ESTABLISHED
+        )
+        for chunk in chunks:  # usually one
+            if type(chunk) not in _DATA_PATH_CHUNKS:
+                data_path = False
+                break
+        if not data_path:
+            await super()._handle_data(data)  # any other packet: aiortc's way, in full
+            return
+        for chunk in chunks:
+            if type(chunk) is DataChunk:
+                await self._receive_data_chunk(chunk)
+            else:
+                await self._receive_sack_chunk(cast(SackChunk, chunk))
+        if self._sack_needed:
+            await self._send_sack()
+
+    async def _receive_data_chunk(self, chunk: DataChunk) -> None:
+        """aiortc's DATA handling; a chunk that arrives after every chunk
+        waiting for reassembly and ends no message cannot complete one, so
+        it is only recorded and queued, without aiortc's scan of the whole
+        reassembly queue (per fragment: quadratic in a message's fragments)."""
+        stream = self._inbound_streams.get(chunk.stream_id)
+        if (
+            stream is None
+            or chunk.flags & SCTP_DATA_LAST_FRAG
+            or self._reconfig_deferred is not None
+            or (stream.reassembly and not uint32_gt(chunk.tsn, stream.reassembly[-1].tsn))
+        ):
+            await super()._receive_data_chunk(chunk)
+            return
+        self._sack_needed = True
+        if self._mark_received(chunk.tsn):
+            return  # a duplicate
+        stream.reassembly.append(chunk)  # in TSN order: after every waiting chunk
+        self._advertised_rwnd -= len(chunk.user_data)
+
+    def _mark_received(self, tsn: int) -> bool:
+        """aiortc's bookkeeping of a received TSN; the next TSN in order with no
+        gap or duplicate pending (every chunk of a clean stream) takes one step
+        instead of aiortc's set, sort and two filtered copies per chunk."""
+        last = self._last_received_tsn
+        if (
+            last is not None
+            and not self._sack_misordered
+            and not self._sack_duplicates
+            and tsn == tsn_plus_one(last)
+        ):
+            self._last_received_tsn = tsn
+            return False
+        return bool(super()._mark_received(tsn))
 
     async def _data_channel_flush(self) -> None:
         await self._packed(super()._data_channel_flush())
@@ -177,10 +301,11 @@ class DelayedSackSctpTransport(RTCSctpTransport):
 
     async def _send_bundles(self, chunks: list[Chunk]) -> None:
         """``chunks`` in order, as few packets as fit; a delayed SACK rides in the first."""
+        packets: list[bytes] = []
         packet: list[bytes] = []
         size = 0
         carries_data = False
-        if self._sack_needed and self._sack_timer is not None:
+        if self._sack_needed and self._sack_due is not None:
             sack = await self._take_delayed_sack()
             if sack is not None:
                 packet, size = [sack], len(sack)
@@ -191,13 +316,14 @@ class DelayedSackSctpTransport(RTCSctpTransport):
             if packet and (
                 size + len(data) > MAX_BUNDLED_CHUNKS_LENGTH or (carries_data and not is_data)
             ):
-                await self._send_packet(packet)
+                packets.append(self._frame(packet))
                 packet, size, carries_data = [], 0, False
             packet.append(data)
             size += len(data)
             carries_data = carries_data or is_data
         if packet:
-            await self._send_packet(packet)
+            packets.append(self._frame(packet))
+        await self._send_packets(packets)
 
     async def _send_sack(self) -> None:
         if self._may_delay_sack():
@@ -209,7 +335,7 @@ class DelayedSackSctpTransport(RTCSctpTransport):
         if collecting is not None:
             collecting.append(chunk)  # DATA always is: aiortc sends it from _transmit
             return
-        await super()._send_chunk(chunk)
+        await self._send_packets([self._frame([bytes(chunk)])])  # as aiortc frames it
 
     async def _take_delayed_sack(self) -> bytes | None:
         """The pending SACK, built by aiortc (bookkeeping cleared), as chunk bytes."""
@@ -220,18 +346,26 @@ class DelayedSackSctpTransport(RTCSctpTransport):
             collected, self._collecting = self._collecting, None
         return bytes(collected[0]) if len(collected) == 1 else None
 
-    async def _send_packet(self, chunks: list[bytes]) -> None:
+    def _frame(self, chunks: list[bytes]) -> bytes:
         """One SCTP packet with ``chunks`` (serialized chunk bytes), as aiortc frames one."""
         port = self._remote_port
         assert port is not None  # set before the association can carry DATA
         bundle = cast(Chunk, _Bundle(chunks))
-        packet = serialize_packet(self._local_port, port, self._remote_verification_tag, bundle)
-        await self.transport._send_data(packet)
+        return serialize_packet(self._local_port, port, self._remote_verification_tag, bundle)
+
+    async def _send_packets(self, packets: list[bytes]) -> None:
+        """``packets`` to DTLS in order: in one call where it takes a burst
+        (:meth:`rtcpeer.transport.ObservedDtlsTransport.send_burst`)."""
+        transport = self.transport
+        send_burst = getattr(transport, "send_burst", None)
+        if send_burst is not None:
+            send_burst(packets)
+            return
+        for packet in packets:
+            await transport._send_data(packet)
 
     async def _send_sack_now(self) -> None:
-        if self._sack_timer is not None:
-            self._sack_timer.cancel()
-            self._sack_timer = None
+        self._sack_due = None  # the timer, if any, stays: it will find nothing due
         self._packets_unacknowledged = 0
         await super()._send_sack()
 
@@ -245,9 +379,10 @@ class DelayedSackSctpTransport(RTCSctpTransport):
         self._packets_unacknowledged += 1
         if self._packets_unacknowledged >= 2:
             return False
+        loop = asyncio.get_running_loop()
+        self._sack_due = due = loop.time() + SACK_DELAY
         if self._sack_timer is None:
-            loop = asyncio.get_running_loop()
-            self._sack_timer = loop.call_later(SACK_DELAY, self._sack_delay_over)
+            self._sack_timer = loop.call_at(due, self._sack_delay_over)
         return True
 
     def _set_state(self, state: RTCSctpTransport.State) -> None:
@@ -255,9 +390,17 @@ class DelayedSackSctpTransport(RTCSctpTransport):
         if state == self.State.CLOSED and self._sack_timer is not None:
             self._sack_timer.cancel()  # aiortc cancels its own timers here, not ours
             self._sack_timer = None
+            self._sack_due = None
 
     def _sack_delay_over(self) -> None:
         self._sack_timer = None
+        due = self._sack_due
+        if due is None:
+            return  # acknowledged meanwhile
+        loop = asyncio.get_running_loop()
+        if due > loop.time():  # a later packet's delay: wait for its deadline
+            self._sack_timer = loop.call_at(due, self._sack_delay_over)
+            return
         if self._sack_needed and self._association_state == self.State.ESTABLISHED:
             self._packets_unacknowledged = 2  # no further delay
             self._sack_task = asyncio.ensure_future(self._send_delayed_sack())

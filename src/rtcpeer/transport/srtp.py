@@ -102,9 +102,31 @@ class SrtpDtlsTransport(RTCDtlsTransport):
         super().__init__(transport, certificates)
         #: True once media is in use: SRTP sessions exist (or will, at the handshake).
         self.media = False
-        #: What the RTP/RTCP demux dropped.
-        self.rtp_drops = RtpDrops()
-        self._rtp_router = MidRtpRouter()
+        # The counters and the router are made when first used: a data-only
+        # connection never needs them (~0.9 KiB per connection with aiortc's).
+        self._drops: RtpDrops | None = None
+        self._router: MidRtpRouter | None = None
+
+    @property
+    def rtp_drops(self) -> RtpDrops:
+        """What the RTP/RTCP demux dropped."""
+        drops = self._drops
+        if drops is None:
+            drops = self._drops = RtpDrops()
+        return drops
+
+    @property
+    def _rtp_router(self) -> MidRtpRouter:
+        """The router aiortc's RTP paths use (ours, made on first use)."""
+        router = getattr(self, "_router", None)
+        if router is None:
+            router = self._router = MidRtpRouter()
+        return router
+
+    @_rtp_router.setter
+    def _rtp_router(self, router: RtpRouter) -> None:
+        # aiortc's __init__ sets a plain router of its own: ours replaces it.
+        pass
 
     def enable_media(self) -> None:
         """Use SRTP on this transport from now on (idempotent).

@@ -144,3 +144,29 @@ def test_agent_fast_paths_refuse_what_they_must_not_take() -> None:
     counters = agent.path_counters[(1, ("127.0.0.1", 6000))]
     assert (counters.packets_received, counters.bytes_received) == (1, len(DATA))
     assert counters.last_received == 2.0
+
+
+async def test_a_burst_is_counted_per_datagram_and_sent_in_order(
+    pair: tuple[IceTransport, IceTransport], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``send_burst`` (a DTLS burst) asks the agent once for the whole burst,
+    yet every datagram is counted and goes out, in order, on the selected pair."""
+    a, b = pair
+    asked: list[int] = []
+    burst = agent_module.IceAgent.send_direct_burst
+
+    def counted(agent: Any, size: int, count: int, now: float) -> Any:
+        asked.append(count)
+        return burst(agent, size, count, now)
+
+    monkeypatch.setattr(agent_module.IceAgent, "send_direct_burst", counted)
+    path_a = _selected_path(a)
+    sent_a = a.agent.path_counters[path_a]
+    before = (sent_a.packets_sent, sent_a.bytes_sent)
+    messages = [DATA + bytes([i]) * i for i in range(12)]
+    a.send_burst(messages)
+    got = [await asyncio.wait_for(b.receive(), TIMEOUT) for _ in messages]
+    assert got == messages
+    assert asked == [12]
+    size = sum(map(len, messages))
+    assert (sent_a.packets_sent, sent_a.bytes_sent) == (before[0] + 12, before[1] + size)

@@ -58,6 +58,7 @@ from rtcpeer.ice.runtime.sockets import (
     RuntimeSocket,
     SocketOpenError,
     open_requested,
+    open_server_udp,
     open_udp,
 )
 from rtcpeer.ice.runtime.stats import TransportStats, build_stats
@@ -104,6 +105,8 @@ class IceTransportCallbacks(NamedTuple):
     statechange: Callable[[str], object]
     #: ``gatheringstatechange``: the new RTCIceGathererState value.
     gatheringstatechange: Callable[[str], object]
+    #: ``selectedcandidatepairchange``: the (local, remote) Candidates (None: no handler).
+    selectedcandidatepairchange: Callable[[tuple[Candidate, Candidate]], object] | None = None
 
 
 class IceTransport(EventEmitter):
@@ -504,6 +507,22 @@ class IceTransport(EventEmitter):
         # Holding a datagram or a first-flight resend sets a deadline: re-read the timer.
         self._service(data_only=not agent.send_timer_pending)
 
+    def send_burst(self, datagrams: Sequence[bytes]) -> None:
+        """:meth:`send` for datagrams that go out together, in order (a burst
+        of DTLS records): the agent counts them in one step on the common path."""
+        path = self._agent.send_direct_burst(sum(map(len, datagrams)), len(datagrams), self._now())
+        if path is None:
+            for data in datagrams:
+                self.send(data)
+            return
+        sock = self._sockets.get(path[0])
+        if sock is not None:
+            send, destination = sock.send, path[1]
+            for data in datagrams:
+                send(data, destination)
+        if self._timer is None:
+            self._arm_timer()
+
     def get_stats(self) -> list[dict[str, Any]]:
         """W3C RTCStats dictionaries: candidate pairs, candidates and the transport."""
         return build_stats(self._agent, self.stats, time.time() * 1000, self._state)
@@ -651,11 +670,14 @@ class IceTransport(EventEmitter):
             for socket_id in event.sockets:
                 self._release_socket(socket_id)
         elif isinstance(event, SocketRequested):
-            self._spawn(
-                self._open_requested(
-                    event.socket_id, event.transport, event.remote, event.server_name
+            if event.transport == "udp":  # one per TURN/UDP server: opened now, no task
+                self._open_server_udp(event.socket_id, event.remote)
+            else:
+                self._spawn(
+                    self._open_requested(
+                        event.socket_id, event.transport, event.remote, event.server_name
+                    )
                 )
-            )
         elif isinstance(event, SocketReleased):
             self._release_socket(event.socket_id)
         elif isinstance(event, RoleChanged):
@@ -690,6 +712,9 @@ class IceTransport(EventEmitter):
         if pair != self._selected:
             self._selected = pair
             self.stats.selected_pair_changes += 1
+            callbacks = self._callbacks
+            if callbacks is not None and callbacks.selectedcandidatepairchange is not None:
+                callbacks.selectedcandidatepairchange(pair)
             self.emit("selectedcandidatepairchange", pair)
 
     # -- sockets the agent asks for ---------------------------------------------------
@@ -719,6 +744,19 @@ class IceTransport(EventEmitter):
         self._sockets[socket_id] = sock
         self._agent.socket_opened(socket_id, sock.local_address, self._now())
         self._service()
+
+    def _open_server_udp(self, socket_id: int, remote: Address | None) -> None:
+        """Open a requested UDP socket at once (inside :meth:`_service`, which
+        then sends what the agent queued on it)."""
+        try:
+            sock = open_server_udp(
+                socket_id, remote, self._on_datagram, self._on_socket_lost, self._bind_loop()
+            )
+        except SocketOpenError as exc:
+            self._agent.socket_failed(socket_id, str(exc), self._now())
+            return
+        self._sockets[socket_id] = sock
+        self._agent.socket_opened(socket_id, sock.local_address, self._now())
 
     def _release_socket(self, socket_id: int) -> None:
         sock = self._sockets.pop(socket_id, None)

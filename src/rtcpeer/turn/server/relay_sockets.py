@@ -12,7 +12,7 @@ import errno
 import ipaddress
 import random
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from rtcpeer.sansio import Address
 from rtcpeer.turn.errors import TurnValueError
@@ -29,6 +29,21 @@ _RANGE_TRIES = 512
 _EXHAUSTED = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 #: coturn's default relay port range (its min-port and max-port).
 DEFAULT_MIN_PORT, DEFAULT_MAX_PORT = 49152, 65535
+
+
+def range_ports(ports: range, start: int, even_port: bool) -> Iterator[int]:
+    """The ports of ``ports`` an allocation tries, in order: from index
+    ``start`` on (rounded up to even for EVEN-PORT, then every other one),
+    wrapping around, at most :data:`_RANGE_TRIES` of them.
+
+    A generator: the first free port is nearly always the first one tried,
+    and building the whole list of tries cost ~60 µs per Allocate.
+    """
+    step = 2 if even_port else 1
+    size = len(ports)
+    offset = ports[start] + (ports[start] % 2 if even_port else 0) - ports.start
+    for i in range(min(_RANGE_TRIES, size // step or 1)):
+        yield ports.start + (offset + i * step) % size
 
 
 class UdpRelayPool:
@@ -86,16 +101,9 @@ class UdpRelayPool:
 
     def _bind(self, ip: str, family: int, even_port: bool) -> socket.socket | None:
         """A socket on a free port of the range (or any, with no range)."""
-        candidates: list[int] = [0] * (_EPHEMERAL_TRIES if even_port else 1)
+        candidates: Iterable[int] = [0] * (_EPHEMERAL_TRIES if even_port else 1)
         if self._ports is not None:
-            start = random.randrange(len(self._ports))
-            ports = self._ports
-            step = 2 if even_port else 1
-            first = ports[start] + (ports[start] % 2 if even_port else 0)
-            candidates = [
-                ports.start + (first - ports.start + i * step) % len(ports)
-                for i in range(min(_RANGE_TRIES, len(ports) // step or 1))
-            ]
+            candidates = range_ports(self._ports, random.randrange(len(self._ports)), even_port)
         af = socket.AF_INET if family == 4 else socket.AF_INET6
         for port in candidates:
             try:
