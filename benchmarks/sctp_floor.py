@@ -24,7 +24,13 @@ Two workloads: **bulk** -- dc_throughput's transfer (800 messages of
 and all included) and the MB/s that gives; **small** -- 100-byte messages,
 each sent once the previous one arrived (so each is a packet of its own, as
 for 1,000 pairs sending one message per 100 ms each: issue 19 outcome 1),
-µs of CPU per message, SACKs included. Rounds interleaved, medians.
+µs of CPU per message, SACKs included; **small, many** -- the pattern of
+issue 19's 1,000 pairs at once: 300 pairs of associations, each carrying one
+4-byte string message a round, alternating direction (so a SACK rides on the
+reverse message, as in ``pc_scale.py``'s steady window), all of a round sent
+in one loop turn: µs of CPU per message with the state of 600 associations
+in play (what one association's hot loop keeps in cache, 600 do not).
+Rounds interleaved, medians.
 
 Run: ``.venv/bin/python benchmarks/sctp_floor.py`` (``--quick``: a short run).
 """
@@ -62,6 +68,9 @@ HIGH_WATER = 1 << 20
 LOW_WATER = 256 << 10
 SMALL = 100
 SMALL_MESSAGES = 2_000
+#: Association pairs in the "small, many" workload, and messages it sends in all.
+MANY_PAIRS = 300
+MANY_MESSAGES = 6_000
 #: User data per DATA chunk in aiortc's SCTP (one chunk per 1,200-byte packet).
 CHUNK = 1_200
 TIMEOUT = 30.0
@@ -262,16 +271,52 @@ async def small(stack: str, certificates: Certificates) -> Sample:
         await _close(a, b)
 
 
+async def many(stack: str, certificates: Certificates) -> Sample:
+    """One message per pair a round, alternating direction, over
+    :data:`MANY_PAIRS` pairs at once: (µs CPU per message, messages per s)."""
+    pairs = [await _pair(stack, certificates) for _ in range(MANY_PAIRS)]
+    try:
+        channels = [await _channel(a, b) for a, b, _ in pairs]
+        loop = asyncio.get_running_loop()
+        arrived = 0
+        round_done: asyncio.Future[None] = loop.create_future()
+
+        def on_message(message: Any) -> None:
+            nonlocal arrived
+            arrived += 1
+            if arrived == MANY_PAIRS and not round_done.done():
+                round_done.set_result(None)
+
+        for near, far in channels:
+            near.on("message", on_message)
+            far.on("message", on_message)
+        gc.collect()
+        rounds = MANY_MESSAGES // MANY_PAIRS
+        cpu, wall = time.process_time(), time.perf_counter()
+        async with asyncio.timeout(TIMEOUT):
+            for index in range(rounds):
+                arrived, round_done = 0, loop.create_future()
+                for near, far in channels:
+                    (far if index % 2 else near).send("ping")
+                await round_done
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        return 1e6 * cpu / (rounds * MANY_PAIRS), rounds * MANY_PAIRS / wall
+    finally:
+        for a, b, _ in pairs:
+            await _close(a, b)
+
+
 Results = dict[tuple[str, str], list[Sample]]
 
 
 async def run(rounds: int) -> Results:
     certificates = (RTCCertificate.generate("ECDSA"), RTCCertificate.generate("ECDSA"))
     results: Results = {}
-    workloads = {"bulk": bulk, "small": small}
+    workloads = {"bulk": bulk, "small": small, "many": many}
     for stack in STACKS:  # warm-up, not counted
-        for measure in workloads.values():
-            await measure(stack, certificates)
+        for name, measure in workloads.items():
+            if name != "many":  # (only imports and caches to warm: one is enough)
+                await measure(stack, certificates)
     for _ in range(rounds):
         for name, measure in workloads.items():
             for stack in STACKS:
@@ -291,13 +336,15 @@ def report(results: Results, rounds: int, command: str) -> str:
         "this process).",
         "",
         f"| stack | bulk: µs CPU per DATA packet | bulk: MB/s ({MESSAGES} x {SIZE} B, "
-        f"1 channel) | small: µs CPU per {SMALL}-byte message | small: messages/s |",
-        "|---|---|---|---|---|",
+        f"1 channel) | small: µs CPU per {SMALL}-byte message | small: messages/s "
+        f"| small, many ({MANY_PAIRS} pairs, alternating): µs CPU per message |",
+        "|---|---|---|---|---|---|",
     ]
     for stack in STACKS:
         lines.append(
             f"| {stack} | {med('bulk', stack, 0):.1f} | {med('bulk', stack, 1):.1f} "
-            f"| {med('small', stack, 0):.1f} | {med('small', stack, 1):,.0f} |"
+            f"| {med('small', stack, 0):.1f} | {med('small', stack, 1):,.0f} "
+            f"| {med('many', stack, 0):.1f} |"
         )
     return "\n".join(lines) + "\n"
 

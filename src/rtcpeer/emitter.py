@@ -16,7 +16,7 @@ connections keeps ~0.3 KiB less per emitter.
 from __future__ import annotations
 
 import threading
-from asyncio import AbstractEventLoop, Future
+from asyncio import Future
 from typing import Any
 
 from pyee.asyncio import AsyncIOEventEmitter
@@ -25,12 +25,24 @@ from pyee.asyncio import AsyncIOEventEmitter
 _TABLE_LOCK = threading.Lock()
 
 
-class EventEmitter(AsyncIOEventEmitter):
-    """pyee's asyncio emitter, with a fast path for events nobody listens to."""
+class SharedEmitterState:
+    """Mixin for rtcpeer's pyee emitters (:class:`EventEmitter`, and rtcpeer's
+    subclasses of aiortc's transports, which do not derive from it): the
+    shared table lock, and the set of pending coroutine handlers made on
+    first use.
 
-    def __init__(self, loop: AbstractEventLoop | None = None) -> None:
-        super().__init__(loop)
-        self._lock = _TABLE_LOCK
+    It must come before pyee's class in the bases: its ``_lock`` and
+    ``_waiting`` are descriptors that take what pyee's ``__init__`` assigns.
+    """
+
+    @property
+    def _lock(self) -> threading.Lock:
+        """The lock pyee takes around the handler table: the shared one."""
+        return _TABLE_LOCK
+
+    @_lock.setter
+    def _lock(self, value: threading.Lock) -> None:
+        pass  # pyee's __init__ makes one per emitter: not kept
 
     @property
     def _waiting(self) -> set[Future[Any]]:
@@ -45,10 +57,14 @@ class EventEmitter(AsyncIOEventEmitter):
         # pyee's __init__ sets an empty set: keep none until one is needed.
         self.__dict__["_waiting"] = value or None
 
+
+class EventEmitter(SharedEmitterState, AsyncIOEventEmitter):
+    """pyee's asyncio emitter, with a fast path for events nobody listens to."""
+
     def emit(self, event: str, *args: Any, **kwargs: Any) -> bool:
         if event not in self._events and event != "error":
             return False
         return bool(super().emit(event, *args, **kwargs))
 
 
-__all__ = ["EventEmitter"]
+__all__ = ["EventEmitter", "SharedEmitterState"]

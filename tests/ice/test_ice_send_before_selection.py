@@ -90,7 +90,12 @@ def test_what_cannot_be_sent_is_counted_and_logged_once_not_per_datagram(
     # The hold keeps the newest four; the six oldest are dropped at once.
     assert a.agent.send_counters.dropped == 6
     assert a.agent.send_counters.bytes_dropped == 12
-    net.run_for(1.0)  # the rest waited out hold_time
+    net.run_for(1.0)  # longer than hold_time, but ICE is still checking: kept
+    assert a.agent.send_counters.dropped == 6
+    assert a.agent.holding
+    # Once ICE has failed, what waited is dropped within hold_time.
+    assert net.run_until(lambda: a.agent.state == IceTransportState.FAILED, 60.0)
+    net.run_for(config.hold_time)
     assert a.agent.send_counters.dropped == 10
     assert not a.agent.holding
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
@@ -103,6 +108,36 @@ def test_what_cannot_be_sent_is_counted_and_logged_once_not_per_datagram(
     assert a.agent.send_counters.dropped == 11
     assert a.agent.state == IceTransportState.CLOSED
     assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) == 1
+
+
+def test_a_held_datagram_waits_as_long_as_ice_is_still_checking(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A DTLS client starts before ICE has a valid pair; when the checks take
+    # longer than hold_time (many connections opening at once) its held
+    # ClientHello still leaves the moment a pair is valid -- not at DTLS's
+    # next retransmission -- and nothing is dropped or warned about.
+    net = Net(7)
+    net.cut = True
+    a = net.peer("a", controlling=True)
+    b = net.peer("b", controlling=False)
+    net.host(a, 1, A_ADDR)
+    net.host(b, 1, B_ADDR)
+    net.pair(a, b)
+    a.agent.gather(net.now)
+    b.agent.gather(net.now)
+    caplog.set_level(logging.DEBUG, logger="rtcpeer.ice")
+    assert a.agent.send(b"client hello", net.now) is False  # held
+    net.run_for(a.agent.config.hold_time * 2.5)
+    assert a.agent.state == IceTransportState.CHECKING
+    assert a.agent.holding
+    assert a.agent.send_counters.dropped == 0
+    net.cut = False  # the path comes up late
+    assert net.run_until(lambda: b"client hello" in b.received, 5.0)
+    assert a.agent.send_counters.held_then_sent == 1
+    assert a.agent.send_counters.dropped == 0
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert net.run_until(connected(a, b), 30.0)
 
 
 CLIENT_HELLO = b"\x16\xfe\xfd" + b"\x00" * 10 + b"client hello"  # a DTLS handshake record

@@ -118,6 +118,39 @@ def test_candidate_from_browser_json_round_trips() -> None:
     assert candidate.relayProtocol is None and candidate.url is None
 
 
+@pytest.mark.parametrize(
+    ("members", "match"),
+    [
+        ({"candidate": 5, "sdpMid": "0"}, "candidate: expected a string"),
+        ({"candidate": SRFLX, "sdpMid": 0}, "sdpMid: expected a string"),
+        ({"candidate": SRFLX, "sdpMLineIndex": True}, "sdpMLineIndex: expected an integer"),
+        ({"candidate": SRFLX, "sdpMLineIndex": 70000}, "outside the range"),
+        ({"candidate": SRFLX, "sdpMid": "0", "usernameFragment": 1}, "usernameFragment"),
+        ({"candidate": SRFLX}, "both null"),
+        ({}, "both null"),
+    ],
+)
+def test_candidate_members_as_keywords_are_checked_as_the_dictionary_is(
+    members: dict[str, object], match: str
+) -> None:
+    with pytest.raises(TypeError, match=match):
+        RTCIceCandidate(members)
+    with pytest.raises(TypeError, match=match):
+        RTCIceCandidate(**members)  # type: ignore[arg-type]
+
+
+def test_candidate_fields_are_read_from_the_string_when_asked() -> None:
+    made = RTCIceCandidate(candidate=SRFLX, sdpMid="0", sdpMLineIndex=0, usernameFragment="u")
+    assert made == RTCIceCandidate(
+        {"candidate": SRFLX, "sdpMid": "0", "sdpMLineIndex": 0, "usernameFragment": "u"}
+    )
+    assert (made.type, made.port, made.relatedAddress) == ("srflx", 56143, "0.0.0.0")
+    bad = RTCIceCandidate(candidate="candidate:not a candidate", sdpMid="0")
+    assert bad.type is None and bad.foundation is None
+    end = RTCIceCandidate(candidate="", sdpMLineIndex=0)
+    assert end.is_end_of_candidates and end.address is None
+
+
 def test_candidate_related_address_and_tcp_fields() -> None:
     srflx = RTCIceCandidate({"candidate": SRFLX, "sdpMLineIndex": 0})
     assert (srflx.type, srflx.relatedAddress, srflx.relatedPort) == ("srflx", "0.0.0.0", 0)

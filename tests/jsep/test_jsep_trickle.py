@@ -26,6 +26,19 @@ def test_by_mid_then_recorded() -> None:
     assert parse_sdp(updated.to_sdp()) == updated
 
 
+def test_what_is_already_recorded_leaves_the_same_description() -> None:
+    # A browser trickles the candidates its offer already listed: recording
+    # one again builds nothing (the peer connection then keeps what it has).
+    located = locate_remote_candidate(CHROME, {"candidate": CAND, "sdpMid": "2"})
+    updated = add_candidate(CHROME, located)
+    assert updated is not CHROME
+    assert add_candidate(updated, located) is updated
+    end = locate_remote_candidate(updated, {"candidate": "", "sdpMid": "2"})
+    ended = add_candidate(updated, end)
+    assert ended is not updated and ended.media[2].end_of_candidates
+    assert add_candidate(ended, end) is ended
+
+
 def test_by_index_and_the_mid_wins() -> None:
     assert locate_remote_candidate(CHROME, {"candidate": CAND, "sdpMLineIndex": 1}).indexes == (1,)
     both = locate_remote_candidate(CHROME, {"candidate": CAND, "sdpMid": "0", "sdpMLineIndex": 2})

@@ -212,3 +212,23 @@ async def test_a_delayed_sack_due_while_dtls_shuts_down_raises_nothing(pair: Pai
     dtls.send_burst = shut_down
     await poll(lambda: sctp._sack_task is not None and sctp._sack_task.done())
     assert sctp._sack_task.exception() is None
+
+
+async def test_a_resumption_running_while_dtls_shuts_down_raises_nothing(pair: Pair) -> None:
+    """The retransmission a new path starts (``resume_on_new_path``), running
+    once DTLS is shutting down (pyOpenSSL raises ``protocol is shutdown``),
+    ends quietly: no task exception left for asyncio to log."""
+    sctp = pair.a._transports.sctp
+    dtls = pair.a._transports.dtls
+
+    def shut_down(packets: list[bytes]) -> None:
+        raise SSL.Error([("SSL routines", "", "protocol is shutdown")])
+
+    pair.channel.send("x")  # outstanding until b's delayed SACK
+    assert sctp._sent_queue, "nothing outstanding: the test would prove nothing"
+    dtls.send_burst = shut_down
+    assert sctp.resume_on_new_path()
+    task = sctp._resume_task
+    assert task is not None
+    await asyncio.wait_for(asyncio.wait([task]), TIMEOUT)
+    assert task.exception() is None

@@ -264,3 +264,202 @@ async def test_the_finished_dtls_start_is_not_kept() -> None:
     finally:
         await a.close()
         await b.close()
+
+
+async def test_idle_transports_keep_no_empty_task_sets() -> None:
+    from rtcpeer.ice.runtime.driver import _NO_TASKS
+    from rtcpeer.transport.aiortc_adapter import _NONE_UNFINISHED
+
+    a, b = peer(), peer()
+    link = Link()
+    link.connect(a, b)
+    try:
+        await open_channels(a, b, link)
+        for pc in (a, b):
+            stack = pc._transports
+            assert stack is not None
+            # No task of its own runs: the shared empty set, not one per transport.
+            ice_transport = stack.ice
+
+            def no_tasks(ice_transport: Any = ice_transport) -> bool:
+                return ice_transport._tasks is _NO_TASKS
+
+            await poll(no_tasks)
+            adapter: Any = stack.dtls.transport
+            assert adapter._unfinished is _NONE_UNFINISHED
+        # A spawned task is still tracked (and cancelled by close), and once it
+        # finishes the transport is back to the shared empty set.
+        ice = a._transports.ice if a._transports is not None else None
+        assert ice is not None
+        release = asyncio.Event()
+        task = ice._spawn(release.wait())
+        assert task in ice._tasks
+        release.set()
+        await asyncio.wait_for(task, TIMEOUT)
+        await poll(lambda: ice._tasks is _NO_TASKS)
+        pending = ice._spawn(asyncio.Event().wait())
+        await ice.close()
+        await asyncio.wait_for(asyncio.gather(pending, return_exceptions=True), TIMEOUT)
+        assert pending.cancelled()
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_aiortc_transports_share_the_table_lock_and_make_the_pending_set_on_use() -> None:
+    from rtcpeer.emitter import _TABLE_LOCK
+
+    a, b = peer(), peer()
+    link = Link()
+    link.connect(a, b)
+    try:
+        await open_channels(a, b, link)
+        stack = a._transports
+        assert stack is not None
+        for emitter in (stack.dtls, stack.sctp):
+            assert emitter._lock is _TABLE_LOCK
+            assert vars(emitter)["_waiting"] is None
+        # A coroutine listener still runs and is still waited for.
+        ran: list[str] = []
+
+        async def listener() -> None:
+            await asyncio.sleep(0)
+            ran.append("ran")
+
+        stack.sctp.on("custom", listener)
+        stack.sctp.emit("custom")
+        assert len(stack.sctp._waiting) == 1
+        await asyncio.wait_for(stack.sctp.wait_for_complete(), TIMEOUT)
+        assert ran == ["ran"]
+    finally:
+        await a.close()
+        await b.close()
+
+
+def test_an_agent_without_servers_keeps_no_server_set() -> None:
+    from rtcpeer.configuration.urls import IceServerUrl
+    from rtcpeer.ice.servers import ResolvedServer
+
+    agent = IceAgent(True)
+    agent.add_socket(1, ("192.0.2.1", 5000))
+    agent.gather(0.0)
+    gathering = agent._gathering
+    # Nothing to gather from: no (empty) set for the generation, no stale set.
+    assert gathering._by_generation == {} and gathering.pool == []
+    assert gathering._stale is None
+    assert agent.generation.gathering_state == "complete"
+    # With a server, the generation of a restart gets its set and its timers.
+    url = IceServerUrl("turn:turn.test:3478", "turn", "turn.test", 3478, "udp", False, "u", "p")
+    agent.set_servers([ResolvedServer(url, ("203.0.113.1", 3478))], now=1.0)
+    agent.restart(1.0)  # (it gathers at once)
+    assert list(gathering._by_generation) == [agent.generation.id]
+    assert gathering._stale is not None
+    assert agent.get_timer() is not None
+
+
+async def test_applied_remote_ufrags_are_a_tuple() -> None:
+    a, b = peer(), peer()
+    link = Link()
+    link.connect(a, b)
+    try:
+        await open_channels(a, b, link)
+        for pc, far in ((a, b), (b, a)):
+            ufrags = pc._negotiation.remote_ufrags
+            assert type(ufrags) is tuple and sys.getsizeof(ufrags) < sys.getsizeof(set())
+            far_description = far.localDescription
+            assert far_description is not None
+            assert [f"a=ice-ufrag:{u}" in far_description.sdp for u in ufrags] == [True]
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_an_idle_association_keeps_no_send_queues_or_reset_sets() -> None:
+    from rtcpeer.transport.sctp import IDLE_QUEUES, IDLE_SETS
+
+    a, b = peer(), peer()
+    link = Link()
+    link.connect(a, b)
+    try:
+        channel, far = await open_channels(a, b, link)
+        stacks = [pc._transports for pc in (a, b)]
+
+        def idle() -> bool:
+            return all(
+                stack is not None
+                and all(vars(stack.sctp)[name] is None for name in (*IDLE_QUEUES, *IDLE_SETS))
+                for stack in stacks
+            )
+
+        await poll(idle)
+        # Made on use by a property per name, not __getattr__ (which would make
+        # every other attribute read of aiortc's SCTP code slower).
+        assert all(not hasattr(type(stack.sctp), "__getattr__") for stack in stacks if stack)
+        # Messages both ways still flow (the queues come back on use), and
+        # once all is acknowledged the queues are gone again.
+        got: asyncio.Queue[object] = asyncio.Queue()
+        back: asyncio.Queue[object] = asyncio.Queue()
+        far.on("message", got.put_nowait)
+        channel.on("message", back.put_nowait)
+        for n in range(20):
+            channel.send(f"m{n}")
+            far.send(b"x" * 3000)
+        assert [await asyncio.wait_for(got.get(), TIMEOUT) for _ in range(20)] == [
+            f"m{n}" for n in range(20)
+        ]
+        echoed = [await asyncio.wait_for(back.get(), TIMEOUT) for _ in range(20)]
+        assert echoed == [b"x" * 3000] * 20
+        await poll(idle)
+        # A closed channel (an SCTP stream reset) still closes on both ends,
+        # and a new one opens and carries a message.
+        closed = asyncio.Event()
+        far.on("close", closed.set)
+        channel.close()
+        await asyncio.wait_for(closed.wait(), TIMEOUT)
+        second = a.createDataChannel("second", negotiated=True, id=9)
+        second_far = b.createDataChannel("second", negotiated=True, id=9)
+        again: asyncio.Queue[object] = asyncio.Queue()
+        second_far.on("message", again.put_nowait)
+        await poll(lambda: second.readyState == "open")
+        second.send("again")
+        assert await asyncio.wait_for(again.get(), TIMEOUT) == "again"
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_channels_report_open_and_close_without_pyee_tables() -> None:
+    from rtcpeer.emitter import _TABLE_LOCK
+
+    a, b = peer(), peer()
+    link = Link()
+    link.connect(a, b)
+
+    async def counts(pc: RTCPeerConnection) -> tuple[int, int]:
+        (stats,) = (await pc.getStats()).of_type("peer-connection")
+        return stats["dataChannelsOpened"], stats["dataChannelsClosed"]
+
+    try:
+        channel, far = await open_channels(a, b, link)
+        for end in (channel, far):  # ours and the one aiortc made for the peer's
+            assert "open" not in end._events and "close" not in end._events
+            assert end._lock is _TABLE_LOCK and vars(end)["_waiting"] is None
+        assert await counts(a) == (1, 0) and await counts(b) == (1, 0)
+        # A second channel, closed by the peer: counted on both ends, once.
+        second = a.createDataChannel("second")
+        arrived: asyncio.Queue[Any] = asyncio.Queue()
+        b.on("datachannel", lambda event: arrived.put_nowait(event.channel))
+        second_far = await asyncio.wait_for(arrived.get(), TIMEOUT)
+        await poll(lambda: second.readyState == "open")
+        closed = asyncio.Event()
+        second.on("close", closed.set)  # the application's listener still runs
+        second_far.close()
+        await asyncio.wait_for(closed.wait(), TIMEOUT)
+        await poll(lambda: second_far.readyState == "closed")
+        assert await counts(a) == (2, 1) and await counts(b) == (2, 1)
+        # close() closes the rest quietly, and counts each once.
+        await a.close()
+        assert await counts(a) == (2, 2)
+    finally:
+        await a.close()
+        await b.close()

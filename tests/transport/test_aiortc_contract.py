@@ -440,6 +440,47 @@ def test_the_sctp_internals_resume_on_new_path_relies_on_are_still_there() -> No
     _has(RTCSctpTransport._update_rto, "self._srtt", "self._rttvar", "self._rto =")
     _has(RTCSctpTransport._transmit, "if chunk._retransmit:", "self._t3_restart()")
     _has(RTCSctpTransport._t3_cancel, "self._t3_handle")
+
+
+def test_the_sctp_internals_the_lazy_t3_timer_relies_on_are_still_there() -> None:
+    """rtcpeer.transport.sctp replaces aiortc's T3 start, restart and cancel
+    (one timer per RTO, not per message): aiortc must still start, restart
+    and cancel T3 only through them, tell whether it runs only by
+    ``_t3_handle`` being set, clear it when it expires, and keep the RTO in
+    ``_rto``."""
+    source = inspect.getsource(RTCSctpTransport)
+    timer_calls = source.count("call_later(") + source.count("call_at(")
+    assert source.count("self._t3_expired)") == 2, "T3 armed outside _t3_start/_t3_restart"
+    assert timer_calls == 8, "a new timer in aiortc's SCTP: check it against the lazy T3"
+    _has(RTCSctpTransport._transmit, "if not self._t3_handle:", "self._t3_start()")
+    _has(RTCSctpTransport._receive_sack_chunk, "self._t3_cancel()", "self._t3_restart()")
+    _has(RTCSctpTransport._t3_expired, "self._t3_handle = None")
+    _has(RTCSctpTransport._t3_start, "self._loop.call_later(self._rto, self._t3_expired)")
+    _has(RTCSctpTransport._set_state, "self._t3_cancel()")
+
+
+def test_the_sctp_internals_the_whole_message_shortcut_relies_on_are_still_there() -> None:
+    """rtcpeer.transport.sctp delivers a whole in-order message as aiortc's
+    DATA handling would: mark the TSN, advance the stream's sequence number
+    by ``uint16_add`` when the message is the one expected, hand it to
+    ``_receive``; deferred stream resets only matter while one is pending."""
+    from aiortc.rtcsctptransport import InboundStream
+
+    _has(
+        RTCSctpTransport._receive_data_chunk,
+        "self._mark_received(chunk.tsn)",
+        "inbound_stream.pop_messages()",
+        "await self._receive(*message)",
+        "await self._reset_deferred_streams()",
+    )
+    _has(
+        InboundStream.pop_messages,
+        "chunk.stream_seq == self.sequence_number",
+        "uint16_add(self.sequence_number, 1)",
+        "yield (chunk.stream_id, chunk.protocol, user_data)",
+    )
+    _has(InboundStream.__init__, "self.reassembly", "self.sequence_number")
+    _has(RTCSctpTransport._reset_deferred_streams, "request = self._reconfig_deferred")
     _has(
         RTCSctpTransport._data_channel_flush,
         "self._data_channel_queue",
@@ -688,3 +729,40 @@ def test_the_sctp_receive_steps_the_lean_handlers_redo_are_still_aiortcs() -> No
     _has(InboundStream.pop_messages, "if chunk.flags & SCTP_DATA_LAST_FRAG:")
     _has(RTCSctpTransport._reset_deferred_streams, "request = self._reconfig_deferred")
     _has(RTCSctpTransport.__init__, "self._inbound_streams", "self._reconfig_deferred")
+
+
+def test_the_sctp_queues_an_idle_association_drops_are_still_plain_attributes() -> None:
+    """rtcpeer.transport.sctp drops aiortc's empty send queues and stream reset
+    sets from an idle association and makes them again on first access (a
+    property per name). That holds only while aiortc makes them empty in
+    ``__init__`` and reaches them through ``self.<name>`` each time, never
+    keeping one in a local name (which would then outlive a drop)."""
+    from aiortc import rtcsctptransport
+
+    from rtcpeer.transport.sctp import IDLE_QUEUES, IDLE_SETS
+
+    init = inspect.getsource(RTCSctpTransport.__init__)
+    for name in IDLE_QUEUES:
+        assert re.search(rf"self\.{name}(: [^=]+)? = deque\(\)", init), name
+    for name in IDLE_SETS:
+        _has(RTCSctpTransport.__init__, f"self.{name}: set[int] = set()")
+    source = inspect.getsource(rtcsctptransport)
+    names = "|".join(IDLE_QUEUES + IDLE_SETS)
+    aliases = re.findall(rf"^\s*[\w, ]+=\s*self\.({names})\s*$", source, re.MULTILINE)
+    assert aliases == [], aliases
+
+
+def test_the_data_channel_internals_counted_channels_rely_on_are_still_there() -> None:
+    """rtcpeer.transport.datachannel's CountedDataChannel hears every
+    readyState change in ``_setReadyState`` (aiortc's SCTP transport changes
+    it only through that method), reaches its SCTP transport through
+    ``transport``, and turns the channels aiortc makes for the peer into its
+    own class, which needs aiortc's class to have no slots of its own."""
+    from aiortc import rtcsctptransport
+
+    source = inspect.getsource(rtcsctptransport)
+    assert "__readyState" not in source  # the transport never sets it directly
+    assert source.count("channel._setReadyState(") >= 5
+    _has(RTCDataChannel._setReadyState, 'self.emit("open")', 'self.emit("close")')
+    assert isinstance(inspect.getattr_static(RTCDataChannel, "transport"), property)
+    assert "__slots__" not in vars(RTCDataChannel)

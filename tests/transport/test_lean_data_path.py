@@ -297,6 +297,137 @@ async def test_a_steady_stream_does_not_arm_a_sack_timer_per_two_packets(
     assert armed <= 2, armed
 
 
+async def test_a_sack_with_nothing_to_send_runs_no_flush_or_transmit(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """aiortc flushes the data-channel queue and transmits after every SACK;
+    with nothing queued and nothing to retransmit neither of its coroutines runs."""
+    from aiortc import RTCSctpTransport
+
+    calls = {"flush": 0, "transmit": 0}
+    flush, transmit = RTCSctpTransport._data_channel_flush, RTCSctpTransport._transmit
+
+    async def counting_flush(self: Any) -> None:
+        calls["flush"] += 1
+        await flush(self)
+
+    async def counting_transmit(self: Any) -> None:
+        calls["transmit"] += 1
+        await transmit(self)
+
+    monkeypatch.setattr(RTCSctpTransport, "_data_channel_flush", counting_flush)
+    monkeypatch.setattr(RTCSctpTransport, "_transmit", counting_transmit)
+    sacks = 0
+    receive_sack = RTCSctpTransport._receive_sack_chunk
+
+    async def counting_sack(self: Any, chunk: Any) -> None:
+        nonlocal sacks
+        sacks += self is session.sctp[0]
+        await receive_sack(self, chunk)
+
+    monkeypatch.setattr(RTCSctpTransport, "_receive_sack_chunk", counting_sack)
+    for _ in range(10):  # a message at a time: each SACK finds nothing more to send
+        assert await session.exchange([b"m"]) == [b"m"]
+    assert sacks >= 5, "too few SACKs: the test proved nothing"
+    assert calls == {"flush": 10, "transmit": 10}, calls  # the sends' own
+
+
+async def test_a_whole_message_in_order_skips_the_reassembly_scan(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Single-chunk messages in order are delivered without aiortc's
+    reassembly queue and scan, in order, the stream's sequence number kept."""
+    from aiortc.rtcsctptransport import InboundStream
+
+    scans = 0
+    pop_messages = InboundStream.pop_messages
+
+    def counting(self: Any) -> Any:
+        nonlocal scans
+        scans += 1
+        return pop_messages(self)
+
+    monkeypatch.setattr(InboundStream, "pop_messages", counting)
+    receiver = session.sctp[1]
+    messages = _messages(10, 100)
+    assert await session.exchange(messages) == messages
+    assert scans == 0
+    assert session.channel is not None
+    stream_id = session.channel.id
+    assert stream_id is not None
+    stream = receiver._inbound_streams[stream_id]
+    assert not stream.reassembly
+    multi = _messages(2, 3000)  # three chunks each: aiortc's way
+    assert await session.exchange(multi) == multi
+    assert scans > 0
+    assert await session.exchange(messages) == messages  # the sequence number is right
+
+
+async def test_the_t3_timer_is_not_armed_per_message(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message at a time: T3 starts with each and stops at its SACK (RFC
+    9260 §6.3.2), but the sender arms no event-loop timer per message (aiortc
+    arms one and cancels it each time): one stays armed and re-arms itself
+    for the latest deadline."""
+    sender = session.sctp[0]
+    loop = asyncio.get_running_loop()
+    armed = 0
+    call_at, call_later = loop.call_at, loop.call_later
+    t3_callbacks = (sender._t3_fired, sender._t3_expired)
+
+    def counting_call_at(when: float, callback: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal armed
+        armed += callback in t3_callbacks
+        return call_at(when, callback, *args, **kwargs)
+
+    def counting_call_later(delay: float, callback: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal armed
+        armed += callback in t3_callbacks
+        return call_later(delay, callback, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "call_at", counting_call_at)
+    monkeypatch.setattr(loop, "call_later", counting_call_later)
+    started = 0
+    start = sender._t3_start
+
+    def counting_start() -> None:
+        nonlocal started
+        started += 1
+        start()
+
+    monkeypatch.setattr(sender, "_t3_start", counting_start)
+    for _ in range(20):
+        assert await session.exchange([b"m"]) == [b"m"]
+    assert started >= 10, "T3 was not started per message: the test proved nothing"
+    assert armed <= 2, armed
+
+
+async def test_the_t3_timer_expires_at_the_latest_deadline(session: Session) -> None:
+    """The armed T3 timer firing before a restarted deadline re-arms for it;
+    cancelled, it does nothing; at the deadline, T3 expires."""
+    sender = session.sctp[0]
+    loop = asyncio.get_running_loop()
+    expired: list[float] = []
+    sender._t3_expired = lambda: expired.append(loop.time())  # type: ignore[method-assign]
+    sender._t3_start()
+    first = sender._t3_timer
+    assert first is not None and sender._t3_handle is first
+    sender._t3_deadline = loop.time() + 5.0  # restarted later
+    sender._t3_fired()  # the first timer fires
+    assert not expired
+    assert sender._t3_timer is not None and sender._t3_timer.when() == sender._t3_deadline
+    assert sender._t3_handle is sender._t3_timer
+    sender._t3_cancel()
+    assert sender._t3_handle is None
+    sender._t3_timer.cancel()
+    sender._t3_fired()  # fires after the cancel
+    assert not expired and sender._t3_timer is None
+    sender._t3_deadline = loop.time() - 0.001
+    sender._t3_fired()
+    assert len(expired) == 1
+
+
 async def test_the_sack_timer_waits_for_the_latest_deadline(session: Session) -> None:
     receiver = session.sctp[1]
     loop = asyncio.get_running_loop()

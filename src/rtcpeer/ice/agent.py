@@ -110,6 +110,8 @@ _SYSTEM_RANDOM = random.SystemRandom()
 DEFAULT_CONFIG = IceAgentConfig()
 logger = logging.getLogger(__name__)
 _NEVER = float("-inf")
+#: States in which held datagrams keep waiting for a valid pair (beyond hold_time).
+_STILL_CHECKING = frozenset({IceTransportState.NEW, IceTransportState.CHECKING})
 #: At most one drop report per this many seconds (of the agent's clock).
 _DROP_LOG_INTERVAL = 10.0
 #: DTLS record content type of handshake messages (RFC 6347 §4.1).
@@ -556,6 +558,11 @@ class IceAgent:
                 gen.remote_unresolved = True
                 return False
             candidate = candidate.with_address(resolved, candidate.port)
+        # A repeat (a trickled candidate the description already listed) is
+        # known before its address is judged again: it was judged when added.
+        known = gen.remote_by_address(candidate.address, candidate.transport)
+        if known is not None and known.type != "prflx":
+            return False
         unusable = unusable_remote_address(candidate.host, candidate.port)
         if unusable is not None:
             self.remote_candidates_ignored += 1
@@ -565,9 +572,6 @@ class IceAgent:
             paired: tuple[str, ...] = ("relay",)
         else:
             paired = ("host", "relay")
-        known = gen.remote_by_address(candidate.address, candidate.transport)
-        if known is not None and known.type != "prflx":
-            return False
         if known is None and len(gen.remote) >= self.config.max_remote_candidates:
             gen.remote_dropped += 1
             self.remote_candidates_dropped += 1
@@ -965,9 +969,16 @@ class IceAgent:
     def _flush_held(self, now: float) -> None:
         """Send what waited for a pair, once one is usable; drop what waited too long."""
         held = self._held
+        if held and now >= held[0][0] and self._state in _STILL_CHECKING:
+            # ICE is still looking for a path (a slow start, or many
+            # connections opening at once): what waits keeps waiting, at most
+            # hold_limit datagrams, so a DTLS client's ClientHello leaves the
+            # moment a pair is valid instead of at DTLS's next retransmission.
+            self._held = held = [(now + self.config.hold_time, data) for _, data in held]
         while held and now >= held[0][0]:
             _, data = held.pop(0)
-            self._drop(len(data), "no valid candidate pair in time", now)
+            # ICE's own state (failed) is the report; each datagram is no warning.
+            self._drop(len(data), "no valid candidate pair in time", now, quiet=True)
         if not held or self._closed:
             return
         pair = self._sending_pair() or self._early_pair()
@@ -1018,10 +1029,18 @@ class IceAgent:
         for _, data in held:
             self._drop(len(data), reason, now)
 
-    def _drop(self, size: int, reason: str, now: float) -> None:
+    def _drop(self, size: int, reason: str, now: float, *, quiet: bool = False) -> None:
+        """Count a datagram that cannot be sent, and log it (rate-limited).
+
+        ``quiet``: an expected drop, logged at DEBUG only, outside the
+        rate limit of the warnings (it neither takes nor delays their turn).
+        """
         counters = self.send_counters
         counters.dropped += 1
         counters.bytes_dropped += size
+        if quiet:
+            logger.debug("ICE dropped a datagram (%d in all): %s", counters.dropped, reason)
+            return
         counters.unlogged += 1
         if counters.logged_at is not None and now - counters.logged_at < _DROP_LOG_INTERVAL:
             return

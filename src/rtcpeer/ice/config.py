@@ -61,7 +61,9 @@ class IceAgentConfig:
     #: at all) are held, at most this many, and sent as soon as a pair is
     #: valid: a DTLS flight then costs nothing instead of its 1 s retransmission.
     hold_limit: int = 16
-    #: How long a held datagram waits for a pair before it is dropped (and counted).
+    #: How long a held datagram waits for a pair before it is dropped (and
+    #: counted) -- once ICE is no longer checking: while it is still new or
+    #: checking, held datagrams keep waiting (at most ``hold_limit``).
     hold_time: float = 1.0
     #: Our first DTLS flight (handshake records sent before any application
     #: datagram arrived from the peer) is sent once more after this long, or

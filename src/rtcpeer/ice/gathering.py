@@ -212,8 +212,8 @@ class ServerGathering:
         #: agent asks for the timer after every input, and re-reading every
         #: allocation then made gathering from N servers cost O(N) per packet.
         self._timers: dict[_Probe | _Relay, float] = {}
-        #: Tasks touched since their deadline was last read.
-        self._stale: set[_Probe | _Relay] = set()
+        #: Tasks touched since their deadline was last read (a set once one was).
+        self._stale: set[_Probe | _Relay] | None = None
 
     # -- configuration ---------------------------------------------------------
     def configure(
@@ -252,10 +252,13 @@ class ServerGathering:
 
     # -- gathering -------------------------------------------------------------
     def start(self, generation_id: int, now: float) -> None:
-        """Give a generation its set: a pooled one at first, else a fresh one."""
+        """Give a generation its set: a pooled one at first, else a fresh one (none
+        when no server is configured)."""
         pooled = not self._first_taken and bool(self.pool)
-        server_set = self.pool.pop(0) if pooled else self._new_set(now)
         self._first_taken = True
+        if not pooled and not self.servers:
+            return  # nothing to gather from: the generation gets no (empty) set
+        server_set = self.pool.pop(0) if pooled else self._new_set(now)
         self._adopt(server_set, generation_id, now)
 
     def _adopt(self, server_set: ServerSet, generation_id: int, now: float) -> None:
@@ -502,14 +505,15 @@ class ServerGathering:
         cost does not grow with the number of servers.
         """
         timers = self._timers
-        if self._stale:
-            for task in self._stale:
+        stale = self._stale
+        if stale:
+            for task in stale:
                 timer = self._task_timer(task)
                 if timer is None:
                     timers.pop(task, None)
                 else:
                     timers[task] = timer
-            self._stale.clear()
+            stale.clear()
         earliest = min(timers.values(), default=None)
         for server_set in self._retired:
             at = server_set.release_at
@@ -531,12 +535,16 @@ class ServerGathering:
 
     def _touch(self, task: _Probe | _Relay) -> None:
         """``task``'s deadline may have moved: read it again on the next get_timer."""
-        self._stale.add(task)
+        stale = self._stale
+        if stale is None:
+            stale = self._stale = set()
+        stale.add(task)
 
     def _untrack_timer(self, task: _Probe | _Relay) -> None:
         """``task`` is finished or forgotten: it has no deadline any more."""
         self._timers.pop(task, None)
-        self._stale.discard(task)
+        if self._stale is not None:
+            self._stale.discard(task)
 
     def handle_timer(self, now: float) -> None:
         for server_set in list(self._retired):
@@ -688,7 +696,7 @@ class ServerGathering:
     def _flush_relay(self, relay: _Relay, now: float) -> None:
         """Hand what the allocation has to send (requests, relayed data) to the driver."""
         if not relay.released:
-            self._stale.add(relay)  # whatever ran before a flush may have moved its timer
+            self._touch(relay)  # whatever ran before a flush may have moved its timer
         if relay.opened and not relay.released:
             for data in relay.allocation.datagrams_to_send():
                 self._agent.queue_transmit(relay.socket_id, relay.server, data)

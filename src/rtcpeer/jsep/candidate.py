@@ -276,25 +276,56 @@ class RTCIceCandidate:
         relayProtocol: str | None = None,
         url: str | None = None,
     ) -> None:
-        init = RTCIceCandidateInit.from_value(candidateInitDict)
-        overrides = {
-            "candidate": candidate,
-            "sdpMid": sdpMid,
-            "sdpMLineIndex": sdpMLineIndex,
-            "usernameFragment": usernameFragment,
-        }
-        given = {key: value for key, value in overrides.items() if value is not _MISSING}
-        if given:
-            init = RTCIceCandidateInit.from_value({**init.toJSON(), **given})
-        if init.sdpMid is None and init.sdpMLineIndex is None:
+        if candidateInitDict is None:
+            # Members as keywords (how the peer connection builds its events):
+            # each checked as the dictionary's would be, without the dictionary.
+            text = "" if candidate is _MISSING else _string(candidate, "candidate")
+            mid = None if sdpMid is _MISSING else _nullable_string(sdpMid, "sdpMid")
+            index = (
+                None
+                if sdpMLineIndex is _MISSING
+                else _nullable_unsigned_short(sdpMLineIndex, "sdpMLineIndex")
+            )
+            ufrag = (
+                None
+                if usernameFragment is _MISSING
+                else _nullable_string(usernameFragment, "usernameFragment")
+            )
+        else:
+            init = RTCIceCandidateInit.from_value(candidateInitDict)
+            overrides = {
+                "candidate": candidate,
+                "sdpMid": sdpMid,
+                "sdpMLineIndex": sdpMLineIndex,
+                "usernameFragment": usernameFragment,
+            }
+            given = {key: value for key, value in overrides.items() if value is not _MISSING}
+            if given:
+                init = RTCIceCandidateInit.from_value({**init.toJSON(), **given})
+            text, mid = init.candidate, init.sdpMid
+            index, ufrag = init.sdpMLineIndex, init.usernameFragment
+        if mid is None and index is None:
             raise TypeError("sdpMid and sdpMLineIndex are both null")
-        self._candidate = init.candidate
-        self._sdp_mid = init.sdpMid
-        self._sdp_m_line_index = init.sdpMLineIndex
-        self._username_fragment = init.usernameFragment
-        self._fields = parse_candidate_attribute(init.candidate) if init.candidate else None
+        self._candidate = text
+        self._sdp_mid = mid
+        self._sdp_m_line_index = index
+        self._username_fragment = ufrag
+        # Parsed when a field is first read: most candidates (every trickled
+        # one) are only ever serialised.
+        self._fields: _Fields | object | None = _MISSING
         self._relay_protocol = relayProtocol
         self._url = url
+
+    @property
+    def _parsed(self) -> _Fields | None:
+        """The candidate string's fields (None when it does not parse or is empty)."""
+        fields = self._fields
+        if fields is _MISSING:
+            fields = self._fields = (
+                parse_candidate_attribute(self._candidate) if self._candidate else None
+            )
+        assert fields is None or isinstance(fields, _Fields)
+        return fields
 
     # -- the members of RTCIceCandidateInit ---------------------------------
 
@@ -323,52 +354,52 @@ class RTCIceCandidate:
     @property
     def foundation(self) -> str | None:
         """The candidate's foundation."""
-        return self._fields.foundation if self._fields else None
+        return self._parsed.foundation if self._parsed else None
 
     @property
     def component(self) -> str | None:
         """``"rtp"`` (component 1) or ``"rtcp"`` (component 2)."""
-        return self._fields.component if self._fields else None
+        return self._parsed.component if self._parsed else None
 
     @property
     def priority(self) -> int | None:
         """The candidate's priority."""
-        return self._fields.priority if self._fields else None
+        return self._parsed.priority if self._parsed else None
 
     @property
     def address(self) -> str | None:
         """The IP address or mDNS/host name."""
-        return self._fields.address if self._fields else None
+        return self._parsed.address if self._parsed else None
 
     @property
     def protocol(self) -> str | None:
         """``"udp"`` or ``"tcp"``."""
-        return self._fields.protocol if self._fields else None
+        return self._parsed.protocol if self._parsed else None
 
     @property
     def port(self) -> int | None:
         """The candidate's port."""
-        return self._fields.port if self._fields else None
+        return self._parsed.port if self._parsed else None
 
     @property
     def type(self) -> str | None:
         """``"host"``, ``"srflx"``, ``"prflx"`` or ``"relay"``."""
-        return self._fields.type if self._fields else None
+        return self._parsed.type if self._parsed else None
 
     @property
     def tcpType(self) -> str | None:
         """``"active"``, ``"passive"`` or ``"so"`` for TCP candidates."""
-        return self._fields.tcpType if self._fields else None
+        return self._parsed.tcpType if self._parsed else None
 
     @property
     def relatedAddress(self) -> str | None:
         """``raddr``: the base or server-reflexive address it derives from."""
-        return self._fields.relatedAddress if self._fields else None
+        return self._parsed.relatedAddress if self._parsed else None
 
     @property
     def relatedPort(self) -> int | None:
         """``rport``."""
-        return self._fields.relatedPort if self._fields else None
+        return self._parsed.relatedPort if self._parsed else None
 
     @property
     def relayProtocol(self) -> str | None:

@@ -74,16 +74,23 @@ def locate_remote_candidate(
 
 
 def add_candidate(description: SessionDescription, located: LocatedCandidate) -> SessionDescription:
-    """``description`` with the candidate (or end-of-candidates) recorded in its sections."""
+    """``description`` with the candidate (or end-of-candidates) recorded in its sections.
+
+    ``description`` itself when nothing is new (a candidate the description
+    already lists, as a browser's trickle repeats those of its offer).
+    """
     for index in located.indexes:
-        section = description.media[index]
+        current = description.media[index]
         if located.value is None:
-            section = section.with_end_of_candidates()
-        elif len(section.candidates) >= MAX_REMOTE_CANDIDATES:
+            section = current.with_end_of_candidates()
+        elif len(current.candidates) >= MAX_REMOTE_CANDIDATES:
             continue  # the ICE agent drops (and counts) it too: keep the SDP bounded
-        elif located.value not in section.candidates:
-            section = section.with_candidate(located.value)
-        description = description.with_media(index, section)
+        elif located.value not in current.candidates:
+            section = current.with_candidate(located.value)
+        else:
+            continue
+        if section is not current:
+            description = description.with_media(index, section)
     return description
 
 

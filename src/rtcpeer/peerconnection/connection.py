@@ -947,7 +947,9 @@ class RTCPeerConnection(EventEmitter):
         ):
             return  # a candidate of a previous remote generation: ignored
         located = locate_remote_candidate(remote.description, init)
-        self._negotiation.record_remote_candidate(add_candidate(remote.description, located))
+        recorded = add_candidate(remote.description, located)
+        if recorded is not remote.description:
+            self._negotiation.record_remote_candidate(recorded)
         if self._transports is None or current is None:
             return
         if located.value is None:
@@ -1033,6 +1035,7 @@ class RTCPeerConnection(EventEmitter):
                 )
             )
             stack.sctp.on_datachannel = self._on_remote_channel
+            stack.sctp.on_channel_state = self._channels.channel_state
             self._transports = stack
             if self._network_monitor is not None:
                 self._network_monitor.start()

@@ -75,19 +75,21 @@ class DataChannelRegistry:
         self.closed = 0
 
     def add(self, channel: RTCDataChannel, *, already_open: bool = False) -> None:
-        """Track ``channel``; an incoming channel arrives already open."""
+        """Track ``channel``; an incoming channel arrives already open.
+
+        Its later opening and closing arrive through :meth:`channel_state`
+        (the SCTP transport's ``on_channel_state``), not pyee listeners.
+        """
         self.channels.append(channel)
         if already_open:
             self.opened += 1
-        else:
-            channel.on("open", self._on_open)
-        channel.on("close", self._on_close)
 
-    def _on_open(self) -> None:
-        self.opened += 1
-
-    def _on_close(self) -> None:
-        self.closed += 1
+    def channel_state(self, channel: RTCDataChannel, state: str) -> None:
+        """A channel's readyState changed (webrtc-pc's opened/closed counts)."""
+        if state == "open":
+            self.opened += 1
+        elif state == "closed":
+            self.closed += 1
 
     def close_all(self) -> None:
         """Move every channel to closed (webrtc-pc close(): no close events follow)."""

@@ -134,7 +134,7 @@ class NegotiationSnapshot:
     current_remote: Applied | None
     pending_remote: Applied | None
     to_replace: frozenset[IceCredentials]
-    remote_ufrags: frozenset[str]
+    remote_ufrags: tuple[str, ...]
 
 
 class Negotiation:
@@ -155,8 +155,9 @@ class Negotiation:
         self._created_sdp: dict[RTCSdpType, str] = {}
         #: restartIce()'s [[LocalIceCredentialsToReplace]].
         self.to_replace: frozenset[IceCredentials] = _NO_CREDENTIALS
-        #: Every remote ufrag ever applied (candidates of old ones are ignored).
-        self.remote_ufrags: set[str] = set()
+        #: Every remote ufrag ever applied (candidates of old ones are ignored);
+        #: a tuple: one or two per connection, a set would take ~0.2 KiB.
+        self.remote_ufrags: tuple[str, ...] = ()
         #: How the last created answer answered each offered section (audio/video
         #: sections: AnsweredMedia; others None; empty for an offer without any).
         self.answered_media: tuple[AnsweredMedia | None, ...] = ()
@@ -327,8 +328,8 @@ class Negotiation:
     def apply_remote(self, remote: RemoteDescription) -> Applied:
         applied = Applied(remote.type, remote.description, remote)
         credentials = applied.credentials()
-        if credentials is not None:
-            self.remote_ufrags.add(credentials.ufrag)
+        if credentials is not None and credentials.ufrag not in self.remote_ufrags:
+            self.remote_ufrags += (credentials.ufrag,)
         if remote.type is RTCSdpType.ANSWER:
             self.current_remote, self.current_local = applied, self.pending_local
             self.pending_local = self.pending_remote = None
@@ -345,7 +346,7 @@ class Negotiation:
             self.current_remote,
             self.pending_remote,
             self.to_replace,
-            frozenset(self.remote_ufrags),
+            self.remote_ufrags,
         )
 
     def restore(self, snapshot: NegotiationSnapshot) -> None:
@@ -354,7 +355,7 @@ class Negotiation:
         self.current_remote = snapshot.current_remote
         self.pending_remote = snapshot.pending_remote
         self.to_replace = snapshot.to_replace
-        self.remote_ufrags = set(snapshot.remote_ufrags)
+        self.remote_ufrags = snapshot.remote_ufrags
 
     def rollback(self) -> None:
         """Drop both pending descriptions (explicit or implicit rollback)."""

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from typing import Any, Protocol, cast
 
 from aiortc.rtcdtlstransport import (
@@ -50,6 +51,8 @@ APPLICATION_DATA = 23
 #: A DTLS 1.2 record's header: type, version, epoch, sequence number, then
 #: the length of what follows in its last two bytes (RFC 6347 §4.1).
 DTLS_RECORD_HEADER_LENGTH = 13
+#: The suspended deliveries of every adapter that has none: one shared empty set.
+_NONE_UNFINISHED: frozenset[asyncio.Task[None]] = frozenset()
 
 
 class DatagramTransport(Protocol):
@@ -80,8 +83,9 @@ class AiortcIceTransportAdapter:
         self._dtls: ObservedDtlsTransport | None = None
         #: The datagram :meth:`deliver` is handing to aiortc's ``_recv_next``.
         self._delivering: bytes | None = None
-        #: Deliveries that suspended after all (never seen with aiortc 1.16).
-        self._unfinished: set[asyncio.Task[None]] = set()
+        #: Deliveries that suspended after all (never seen with aiortc 1.16):
+        #: a set of its own only once one did.
+        self._unfinished: AbstractSet[asyncio.Task[None]] = _NONE_UNFINISHED
         #: The handshake was seen finished (it never becomes unfinished again).
         self._handshake_done = False
 
@@ -128,8 +132,11 @@ class AiortcIceTransportAdapter:
         finally:
             self._delivering = None
         if task is not None:
-            self._unfinished.add(task)
-            task.add_done_callback(self._unfinished.discard)
+            unfinished = self._unfinished
+            if not isinstance(unfinished, set):
+                unfinished = self._unfinished = set()
+            unfinished.add(task)
+            task.add_done_callback(unfinished.discard)
         return True
 
     async def _send(self, data: bytes) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from aiortc import RTCDataChannel, RTCDataChannelParameters
 
+from rtcpeer.emitter import SharedEmitterState
 from rtcpeer.transport.sctp import EagerFlushSctpTransport
 
 #: SCTP payload protocol ids (RFC 8831 §8): DCEP, and the two "empty message" forms.
@@ -58,6 +59,10 @@ class CountingSctpTransport(EagerFlushSctpTransport):
     on_datachannel: Callable[[RTCDataChannel], object] | None = None
     #: Told when ``state`` changes (aiortc emits no event for it); None: nobody asked.
     on_statechange: Callable[[], object] | None = None
+    #: Told ``(channel, state)`` when one of its channels' readyState changed
+    #: (:class:`CountedDataChannel`): one attribute here instead of pyee
+    #: handler tables for ``open`` and ``close`` on every channel.
+    on_channel_state: Callable[[RTCDataChannel, str], object] | None = None
 
     def __init__(self, transport: Any, port: int = 5000) -> None:
         super().__init__(transport, port)
@@ -65,7 +70,11 @@ class CountingSctpTransport(EagerFlushSctpTransport):
 
     def counters_for(self, channel: Any) -> ChannelCounters:
         """The counters of ``channel`` (created on first use)."""
-        return self.counters.setdefault(id(channel), ChannelCounters())
+        key = id(channel)
+        counters = self.counters.get(key)  # per message: no throw-away default built
+        if counters is None:
+            counters = self.counters[key] = ChannelCounters()
+        return counters
 
     def _data_channel_send(self, channel: Any, data: bytes | str) -> None:
         super()._data_channel_send(channel, data)
@@ -84,8 +93,10 @@ class CountingSctpTransport(EagerFlushSctpTransport):
 
     def emit(self, event: str, *args: Any, **kwargs: Any) -> bool:
         callback = self.on_datachannel
-        if callback is not None and event == "datachannel":
-            callback(*args)
+        if event == "datachannel":
+            CountedDataChannel.adopt(args[0])
+            if callback is not None:
+                callback(*args)
         return bool(super().emit(event, *args, **kwargs))
 
     def _set_state(self, state: Any) -> None:
@@ -103,6 +114,36 @@ class CountingSctpTransport(EagerFlushSctpTransport):
                 counters.messages_received += 1
                 counters.bytes_received += 0 if pp_id in _PPID_EMPTY else len(data)
         await super()._data_channel_receive(stream_id, pp_id, data)
+
+
+class CountedDataChannel(SharedEmitterState, RTCDataChannel):
+    """aiortc's RTCDataChannel that tells its SCTP transport's owner about
+    readyState changes (``CountingSctpTransport.on_channel_state``), and
+    shares pyee's table lock and makes its pending set on use
+    (:class:`~rtcpeer.emitter.SharedEmitterState`).
+
+    A channel the peer opens is made by aiortc itself: :meth:`adopt` makes it
+    one of these (the same layout: this class adds no slots).
+    """
+
+    @classmethod
+    def adopt(cls, channel: RTCDataChannel) -> None:
+        """Make a channel aiortc created one of this class (a no-op if it is)."""
+        if isinstance(channel, cls):
+            return
+        own = channel.__dict__
+        own.pop("_lock", None)  # the shared one from now on
+        if not own.get("_waiting"):
+            own["_waiting"] = None  # made on use
+        channel.__class__ = cls
+
+    def _setReadyState(self, state: str) -> None:
+        before = self.readyState
+        super()._setReadyState(state)
+        if self.readyState != before:
+            callback = getattr(self.transport, "on_channel_state", None)
+            if callback is not None:
+                callback(self, state)
 
 
 def create_sctp_transport(dtls: Any) -> CountingSctpTransport:
@@ -131,7 +172,7 @@ class DataChannelOptions:
 
 def open_data_channel(sctp: CountingSctpTransport, options: DataChannelOptions) -> RTCDataChannel:
     """A new aiortc RTCDataChannel on ``sctp`` (it opens once the association is up)."""
-    return RTCDataChannel(
+    return CountedDataChannel(
         sctp,
         RTCDataChannelParameters(
             label=options.label,
@@ -154,7 +195,7 @@ def close_data_channel_quietly(channel: RTCDataChannel) -> bool:
     if channel.readyState == "closed":
         return False
     channel.remove_all_listeners()
-    channel._setReadyState("closed")
+    RTCDataChannel._setReadyState(channel, "closed")  # (nor is the owner told)
     return True
 
 

@@ -49,6 +49,11 @@ def done_future(coro: Coroutine[Any, Any, None]) -> asyncio.Future[None]:
         return future
     if task is not None:
         return task
+    return finished_future()
+
+
+def finished_future() -> asyncio.Future[None]:
+    """The running loop's one finished future (result None), shared by every caller."""
     loop = asyncio.get_running_loop()
     finished = _DONE.get(loop)
     if finished is None:

@@ -62,7 +62,13 @@ and SACK chunks goes straight to their handlers; a fragment that arrives in
 order and ends no message is queued without aiortc's scan of the whole
 reassembly queue; the next TSN in order is recorded in one step; and the
 delayed-SACK timer is not cancelled and re-armed for every second packet,
-it re-arms itself for the latest deadline instead.
+it re-arms itself for the latest deadline instead. For small messages one at
+a time (many connections, each quiet most of the time): T3 is not a new
+event-loop timer per message either (the armed one stays and re-arms itself
+for the latest deadline), a SACK with nothing queued and nothing to
+retransmit runs neither aiortc's flush nor its transmit, and a whole message
+in one chunk, next in its stream's order, is delivered without aiortc's
+reassembly queue.
 
 All of it leans on aiortc internals (``_send_sack``, ``_send_chunk``,
 ``_sack_needed``, the gap/duplicate sets, the association state, the ports
@@ -76,13 +82,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Coroutine
-from typing import Any, cast
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, cast
 
 from aiortc import RTCSctpTransport
 from aiortc.rtcsctptransport import (
     SCTP_DATA_CHUNK_HEADER_LENGTH,
+    SCTP_DATA_FIRST_FRAG,
     SCTP_DATA_LAST_FRAG,
+    SCTP_DATA_UNORDERED,
     SCTP_RTO_INITIAL,
     SCTP_RTO_MAX,
     SCTP_RTO_MIN,
@@ -94,16 +102,19 @@ from aiortc.rtcsctptransport import (
     serialize_packet,
     tsn_plus_one,
 )
-from aiortc.utils import uint32_gt
+from aiortc.utils import uint16_add, uint32_gt
 from OpenSSL import SSL
 
-from rtcpeer.transport.eager import done_future
+from rtcpeer.emitter import SharedEmitterState
+from rtcpeer.transport.eager import done_future, finished_future
 
 #: The longest a DATA chunk waits for its SACK (RFC 4960 §6.2: at most 500 ms, 200 ms usual).
 SACK_DELAY = 0.2
 #: A SACK rides along only if the packet stays within the largest one aiortc
 #: sends anyway (one full DATA chunk), so the path MTU budget is unchanged.
 MAX_BUNDLED_CHUNKS_LENGTH = SCTP_DATA_CHUNK_HEADER_LENGTH + USERDATA_MAX_LENGTH
+#: A DATA chunk that is a whole message: its first and its last fragment.
+_WHOLE_MESSAGE = SCTP_DATA_FIRST_FRAG | SCTP_DATA_LAST_FRAG
 #: The chunks :meth:`DelayedSackSctpTransport._handle_data` hands to their handlers itself.
 _DATA_PATH_CHUNKS = frozenset({DataChunk, SackChunk})
 #: The congestion window a new path starts with (aiortc's initial one, RFC 9260 §7.2.1).
@@ -111,6 +122,38 @@ PATH_INITIAL_CWND = 3 * USERDATA_MAX_LENGTH
 #: What sending through a DTLS transport that closed meanwhile raises: aiortc's
 #: ConnectionError once it is closed, pyOpenSSL's error while it shuts down.
 DTLS_GONE: tuple[type[Exception], ...] = (ConnectionError, SSL.Error)
+#: aiortc's three send queues (deques of ~0.7 KiB each, even empty): an idle
+#: association keeps none of them (see :func:`_made_on_use`).
+IDLE_QUEUES = ("_outbound_queue", "_sent_queue", "_data_channel_queue")
+#: aiortc's sets of streams being reset (~0.2 KiB each, even empty): made when
+#: a channel first closes, dropped again when an idle association finds them empty.
+IDLE_SETS = ("_data_channel_inbound_reset", "_data_channel_outbound_reset")
+
+
+def _made_on_use(name: str, make: Callable[[], object]) -> property:
+    """One of aiortc's queues or sets as a property that makes it when the
+    instance dict holds None for it (dropped while empty), and stores what
+    aiortc assigns there. The key itself stays: deleting and adding keys of
+    the instance dict would move its entries and defeat the interpreter's
+    cached look-ups of every other attribute.
+
+    A property per name, not ``__getattr__``: a class with ``__getattr__``
+    reads every other attribute through a slower path too (the specialising
+    interpreter leaves such a class's attribute reads generic, about twice as
+    slow), and aiortc's SCTP code reads hundreds per message.
+    """
+
+    def get(self: Any) -> object:
+        own = self.__dict__
+        value = own.get(name)
+        if value is None:
+            value = own[name] = make()
+        return value
+
+    def put(self: Any, value: object) -> None:
+        self.__dict__[name] = value
+
+    return property(get, put, doc=f"aiortc's ``{name}``, made on first use.")
 
 
 class _Bundle:
@@ -123,11 +166,14 @@ class _Bundle:
         return b"".join(self._chunks)
 
 
-class DelayedSackSctpTransport(RTCSctpTransport):
+class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
     """aiortc's SCTP transport acknowledging every second packet (or after 200 ms)."""
 
     def __init__(self, transport: object, port: int = 5000) -> None:
         super().__init__(transport, port)  # type: ignore[arg-type]
+        own = self.__dict__
+        for name in (*IDLE_QUEUES, *IDLE_SETS):
+            own[name] = None  # empty: made on first use (the key stays, see _made_on_use)
         self._packets_unacknowledged = 0
         self._sack_timer: asyncio.TimerHandle | None = None
         #: When the SACK being delayed is due (loop time); None: none is owed.
@@ -143,6 +189,12 @@ class DelayedSackSctpTransport(RTCSctpTransport):
         self._retransmit_marked = False
         #: How often :meth:`resume_on_new_path` retransmitted a backlog (for tests, stats).
         self.path_resumptions = 0
+        #: When T3 expires (loop time); None: not running. aiortc's
+        #: ``_t3_handle`` is the armed timer while it runs, None otherwise.
+        self._t3_deadline: float | None = None
+        #: The armed T3 timer: it may be due before ``_t3_deadline`` (it then
+        #: re-arms itself) and outlive a cancel (it then finds nothing to do).
+        self._t3_timer: asyncio.TimerHandle | None = None
 
     def resume_on_new_path(self) -> bool:
         """ICE selected a new working pair: leave retransmission backoff, resend now.
@@ -176,7 +228,7 @@ class DelayedSackSctpTransport(RTCSctpTransport):
         return True
 
     async def _resume(self) -> None:
-        with contextlib.suppress(ConnectionError):  # DTLS went away meanwhile
+        with contextlib.suppress(*DTLS_GONE):  # DTLS went away meanwhile
             await self._packed(self._send_backlog())
 
     async def _send_backlog(self) -> None:
@@ -194,12 +246,16 @@ class DelayedSackSctpTransport(RTCSctpTransport):
         and :meth:`resume_on_new_path` mark chunks; until one of them has, the
         sent queue is set aside while aiortc transmits (its retransmission
         walk then sees nothing, as it would have found nothing) and the newly
-        sent chunks are appended to it afterwards, in order.
+        sent chunks are appended to it afterwards, in order. With nothing
+        marked and nothing queued (every SACK of a message at a time) there is
+        nothing to transmit at all.
         """
         if self._retransmit_marked or self._forward_tsn_chunk is not None:
             await self._packed(super()._transmit())
             self._retransmit_marked = any(chunk._retransmit for chunk in self._sent_queue)
             return
+        if not self._outbound_queue:
+            return  # aiortc's transmit would find nothing to send
         sent_queue = self._sent_queue
         self._sent_queue = deque()
         try:
@@ -214,10 +270,64 @@ class DelayedSackSctpTransport(RTCSctpTransport):
         if chunk.gaps:
             self._retransmit_marked = True  # missing chunks may be struck (RFC 9260 §7.2.4)
         await self._packed(super()._receive_sack_chunk(chunk))
+        own = self.__dict__
+        if not (own["_sent_queue"] or own["_outbound_queue"] or own["_data_channel_queue"]):
+            self._drop_idle_containers(own)
+
+    @staticmethod
+    def _drop_idle_containers(own: dict[str, Any]) -> None:
+        """All acknowledged, nothing waits: drop the empty queues and sets
+        (made again on use); one of another type, put there on purpose, stays."""
+        for name in (*IDLE_QUEUES, *IDLE_SETS):
+            if type(own[name]) in (deque, set) and not own[name]:
+                own[name] = None
+
+    if not TYPE_CHECKING:  # (aiortc declares them as plain attributes)
+        _outbound_queue = _made_on_use("_outbound_queue", deque)
+        _sent_queue = _made_on_use("_sent_queue", deque)
+        _data_channel_queue = _made_on_use("_data_channel_queue", deque)
+        _data_channel_inbound_reset = _made_on_use("_data_channel_inbound_reset", set)
+        _data_channel_outbound_reset = _made_on_use("_data_channel_outbound_reset", set)
 
     def _t3_expired(self) -> None:
         self._retransmit_marked = True  # every outstanding chunk gets marked
+        self._t3_deadline = None
         super()._t3_expired()
+
+    def _t3_start(self) -> None:
+        """Start T3 (RFC 9260 §6.3.2) for an RTO from now, without a timer per
+        call: aiortc starts it for each packet sent with nothing outstanding
+        and cancels it at each SACK that acknowledges everything -- a timer
+        made and cancelled per message at one message a round trip, each left
+        in the event loop's heap until its time. Here the armed timer stays
+        when T3 is cancelled or restarted later; when it fires it expires T3
+        only if the deadline has come, or re-arms for the later deadline."""
+        loop = asyncio.get_running_loop()
+        self._t3_deadline = deadline = loop.time() + self._rto
+        timer = self._t3_timer
+        if timer is None or timer.when() > deadline:
+            if timer is not None:
+                timer.cancel()
+            self._t3_timer = timer = loop.call_at(deadline, self._t3_fired)
+        self._t3_handle = timer
+
+    def _t3_restart(self) -> None:
+        self._t3_start()
+
+    def _t3_cancel(self) -> None:
+        self._t3_deadline = None  # the armed timer, if any, will find nothing to do
+        self._t3_handle = None
+
+    def _t3_fired(self) -> None:
+        self._t3_timer = None
+        deadline = self._t3_deadline
+        if deadline is None:
+            return  # cancelled meanwhile
+        loop = asyncio.get_running_loop()
+        if deadline > loop.time():  # restarted meanwhile: wait for the new deadline
+            self._t3_timer = self._t3_handle = loop.call_at(deadline, self._t3_fired)
+            return
+        self._t3_expired()
 
     async def _handle_data(self, data: bytes) -> None:
         """aiortc's packet handling; a packet of an established association
@@ -247,14 +357,37 @@ class DelayedSackSctpTransport(RTCSctpTransport):
             await self._send_sack()
 
     async def _receive_data_chunk(self, chunk: DataChunk) -> None:
-        """aiortc's DATA handling; a chunk that arrives after every chunk
-        waiting for reassembly and ends no message cannot complete one, so
-        it is only recorded and queued, without aiortc's scan of the whole
-        reassembly queue (per fragment: quadratic in a message's fragments)."""
+        """aiortc's DATA handling, with two shortcuts that end as aiortc's would.
+
+        A chunk that is a whole message, next in its stream's order (or
+        unordered), with nothing waiting for reassembly, is delivered at once
+        (aiortc queues it and scans the queue: a generator and list copies per
+        message). A chunk that arrives after every chunk waiting for
+        reassembly and ends no message cannot complete one, so it is only
+        recorded and queued, without aiortc's scan of the whole reassembly
+        queue (per fragment: quadratic in a message's fragments)."""
         stream = self._inbound_streams.get(chunk.stream_id)
+        flags = chunk.flags
+        if (
+            stream is not None
+            and flags & _WHOLE_MESSAGE == _WHOLE_MESSAGE
+            and not stream.reassembly
+            and self._reconfig_deferred is None
+            and (flags & SCTP_DATA_UNORDERED or chunk.stream_seq == stream.sequence_number)
+        ):
+            # A whole message in one chunk, next in its stream's order, with
+            # nothing waiting for reassembly: what aiortc's queue-and-scan
+            # (``add_chunk``, ``pop_messages``) would deliver, delivered now.
+            self._sack_needed = True
+            if self._mark_received(chunk.tsn):
+                return  # a duplicate
+            if not flags & SCTP_DATA_UNORDERED:
+                stream.sequence_number = uint16_add(stream.sequence_number, 1)
+            await self._receive(chunk.stream_id, chunk.protocol, chunk.user_data)
+            return
         if (
             stream is None
-            or chunk.flags & SCTP_DATA_LAST_FRAG
+            or flags & SCTP_DATA_LAST_FRAG
             or self._reconfig_deferred is not None
             or (stream.reassembly and not uint32_gt(chunk.tsn, stream.reassembly[-1].tsn))
         ):
@@ -387,10 +520,15 @@ class DelayedSackSctpTransport(RTCSctpTransport):
 
     def _set_state(self, state: RTCSctpTransport.State) -> None:
         super()._set_state(state)
-        if state == self.State.CLOSED and self._sack_timer is not None:
+        if state != self.State.CLOSED:
+            return
+        if self._sack_timer is not None:
             self._sack_timer.cancel()  # aiortc cancels its own timers here, not ours
             self._sack_timer = None
             self._sack_due = None
+        if self._t3_timer is not None:  # aiortc's cancel (ours) leaves it armed
+            self._t3_timer.cancel()
+            self._t3_timer = None
 
     def _sack_delay_over(self) -> None:
         self._sack_timer = None
@@ -414,6 +552,10 @@ class EagerFlushSctpTransport(DelayedSackSctpTransport):
     """aiortc's SCTP transport (delayed SACKs) whose data-channel flush runs when asked for."""
 
     def _data_channel_flush(self) -> asyncio.Future[None]:  # type: ignore[override]
+        if not self._data_channel_queue and not self._reconfig_queue:
+            # aiortc's flush would find nothing to move and no stream reset
+            # to send (every SACK runs one): no coroutine for it.
+            return finished_future()
         return done_future(super()._data_channel_flush())
 
 

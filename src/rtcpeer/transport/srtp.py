@@ -36,6 +36,8 @@ import pylibsrtp
 from aiortc.rtcdtlstransport import RTCDtlsTransport, RtpReceiver, RtpRouter, State
 from aiortc.rtp import RtcpPacket, RtpPacket
 
+from rtcpeer.emitter import SharedEmitterState
+
 logger = logging.getLogger(__name__)
 
 
@@ -95,7 +97,7 @@ class MidRtpRouter(RtpRouter):
         return super().route_rtp(packet)
 
 
-class SrtpDtlsTransport(RTCDtlsTransport):
+class SrtpDtlsTransport(SharedEmitterState, RTCDtlsTransport):
     """aiortc's RTCDtlsTransport with SRTP on demand and a demux that drops, counts, goes on."""
 
     def __init__(self, transport: Any, certificates: list[Any]) -> None:

@@ -25,6 +25,7 @@ import ssl
 import time
 import weakref
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any, NamedTuple
 
 from rtcpeer.configuration.urls import IceServerUrl
@@ -75,6 +76,8 @@ _LOOP_CHECK_RTT: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CheckRtt] 
     weakref.WeakKeyDictionary()
 )
 _PROCESS_CHECK_RTT = CheckRtt()
+#: The spawned tasks of every transport that runs none: one shared empty set.
+_NO_TASKS: frozenset[asyncio.Task[Any]] = frozenset()
 
 
 def shared_check_rtt() -> CheckRtt:
@@ -207,7 +210,8 @@ class IceTransport(EventEmitter):
         #: Offered each datagram that would land in an empty inbox; True: it
         #: was handled right there (the DTLS adapter), False: queue it.
         self.deliver: Callable[[bytes], bool] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        #: Tasks it spawned and still runs (the shared empty one while none runs).
+        self._tasks: AbstractSet[asyncio.Task[Any]] = _NO_TASKS
         self._pending_remote: list[asyncio.Task[Any]] = []
         self._closed = False
         self._state = IceTransportState.NEW.value
@@ -765,6 +769,16 @@ class IceTransport(EventEmitter):
 
     def _spawn(self, coroutine: Any) -> asyncio.Task[Any]:
         task = self._bind_loop().create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        tasks = self._tasks
+        if not isinstance(tasks, set):
+            tasks = self._tasks = set()
+        tasks.add(task)
+        task.add_done_callback(self._task_done)
         return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        tasks = self._tasks
+        if isinstance(tasks, set):
+            tasks.discard(task)
+            if not tasks:
+                self._tasks = _NO_TASKS  # a connection keeps no empty set for them
