@@ -1,13 +1,15 @@
 """A remote description costs linear time and is bounded (issue 16, outcome 5).
 
-20,000 candidates in one offer are applied in well under a second (it took
-~40 s when each added candidate scanned all the others); one more than
+20,000 candidates in one offer cost about ten times what 2,000 do (under
+thirty times, and seconds at most: it took ~40 s when each added candidate scanned all
+the others, a hundred times 2,000's cost); one more than
 ``MAX_REMOTE_CANDIDATES``, or SDP longer than ``MAX_REMOTE_SDP_BYTES``, is an
 OperationError that leaves the connection as it was.
 """
 
 from __future__ import annotations
 
+import gc
 import time
 
 import pytest
@@ -33,17 +35,29 @@ async def _offer_with(count: int, padding: int = 0) -> str:
     return "\r\n".join(lines[:at] + candidates + extra + lines[at:])
 
 
-async def test_20000_candidates_in_one_offer_apply_in_under_a_second() -> None:
-    sdp = await _offer_with(20_000)
-    pc = RTCPeerConnection()
-    try:
-        began = time.perf_counter()
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
-        elapsed = time.perf_counter() - began
-        assert pc.signalingState == "have-remote-offer"
-        assert elapsed < 1.0, f"{elapsed:.2f} s"
-    finally:
-        await pc.close()
+async def _apply_seconds(sdp: str) -> float:
+    """The shortest of two setRemoteDescription(offer) calls, each on a fresh connection."""
+    best = float("inf")
+    for _ in range(2):
+        gc.collect()  # what earlier tests left is not this call's cost
+        pc = RTCPeerConnection()
+        try:
+            began = time.perf_counter()
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+            best = min(best, time.perf_counter() - began)
+            assert pc.signalingState == "have-remote-offer"
+        finally:
+            await pc.close()
+    return best
+
+
+async def test_20000_candidates_in_one_offer_cost_linear_time() -> None:
+    # A ratio within one run, not a wall-clock limit alone: a loaded CI
+    # machine slows both sizes alike, a per-candidate scan does not.
+    small = await _apply_seconds(await _offer_with(2_000))
+    large = await _apply_seconds(await _offer_with(20_000))
+    assert large < 30 * small, f"2,000: {small:.3f} s, 20,000: {large:.3f} s"
+    assert large < 5.0, f"{large:.2f} s"
 
 
 async def test_too_many_candidates_or_too_much_sdp_is_an_operation_error() -> None:
