@@ -278,3 +278,24 @@ def test_behind_a_nat_both_sides_learn_peer_reflexive_candidates() -> None:
     a.agent.send(b"and back", net.now)
     net.run_until(lambda: bool(a.received and b.received), 1.0)
     assert (a.received, b.received) == ([b"through the nat"], [b"and back"])
+
+
+def test_the_answerer_of_the_first_negotiation_gives_up_control_once() -> None:
+    # Both agents start controlling (neither knows yet who offers); the
+    # answerer's is told so by signalling before any check: one RoleChanged,
+    # none for saying it again, and the two connect without a role conflict.
+    net = Net(11)
+    a = net.peer("a", controlling=True)
+    b = net.peer("b", controlling=True)
+    b.agent.set_controlling(False)
+    b.agent.set_controlling(False)
+    assert b.agent.controlling is False
+    net.host(a, 1, ("192.0.2.1", 5000))
+    net.host(b, 1, ("198.51.100.2", 6000))
+    net.pair(a, b)
+    a.agent.gather(0.0)
+    b.agent.gather(0.0)
+    assert net.run_until(connected(a, b), 2.0)
+    assert [e.controlling for e in b.of_type(RoleChanged)] == [False]
+    assert a.of_type(RoleChanged) == []
+    assert not [p for p in net.sent if p.data[:2] == b"\x01\x11"]  # no 487 Role Conflict

@@ -631,6 +631,13 @@ class IceAgent:
             self.gather(now)
         self._update_state(now)
 
+    def set_controlling(self, controlling: bool) -> None:
+        """Take the role signalling decided (RFC 8445 §6.1.1: the offerer
+        controls): the answerer of the first negotiation gives up control
+        before any check has been sent. A no-op when the role is already that."""
+        if controlling != self.controlling:
+            self._switch_role(controlling)
+
     def set_remote_is_lite(self, remote_is_lite: bool = True) -> None:
         """The remote description says ``a=ice-lite``: a full agent must control."""
         self.remote_is_lite = remote_is_lite

@@ -153,9 +153,7 @@ class TransportStack:
         offer arrives we cannot know which side we are, and no check has been
         sent yet, so switching here is no role conflict.
         """
-        agent = self.ice.agent
-        if agent.controlling:
-            agent._switch_role(False)
+        self.ice.agent.set_controlling(False)
 
     # -- DTLS and SCTP -----------------------------------------------------------
     @property
