@@ -29,7 +29,7 @@ ENTRY_POINTS = frozenset({"__init__.py", "__main__.py"})
 #: ``python -m rtcpeer.turn.server``): besides their layer's row they may import
 #: what a command needs, as ``cli`` does (ARCHITECTURE.md says so under the table).
 COMMANDS: dict[str, frozenset[str]] = {
-    "turn/server/command.py": frozenset({"logs", "testing"}),
+    "turn/server/command.py": frozenset({"logs", "testing", "version"}),
 }
 
 #: The asyncio/socket drivers inside protocol layers; everything else in those
@@ -116,7 +116,10 @@ def _layer_violations(path: Path, layer: str, tree: ast.AST) -> list[str]:
             continue
         target = parts[1]
         if not (PACKAGE / target).is_dir() and not (PACKAGE / f"{target}.py").is_file():
-            continue  # ``from rtcpeer import RTCPeerConnection``: a name, checked as rtcpeer
+            # ``from rtcpeer import RTCPeerConnection``: a name of the public API,
+            # which imports every layer; only the entry points may use it.
+            found.append(f"{relative}:{line} imports rtcpeer's public API ({target})")
+            continue
         if target == layer or target in TABLE.get(layer, frozenset()):
             continue
         if target in COMMANDS.get(relative, frozenset()):
@@ -190,11 +193,12 @@ def test_the_headline_rules_are_in_the_table() -> None:
     assert "peerconnection" not in TABLE["ice"]
     assert "ice" not in TABLE["jsep"]
     assert {layer for layer, allowed in TABLE.items() if "testing" in allowed} == {"demo", "cli"}
-    assert all(allowed <= {"logs", "testing"} for allowed in COMMANDS.values())
+    assert all(allowed <= {"logs", "testing", "version"} for allowed in COMMANDS.values())
     assert TABLE["sansio"] == TABLE["sdp"] == frozenset()
 
 
 UP, TESTING = "imports rtcpeer.peerconnection", "imports rtcpeer.testing"
+FACADE = "imports rtcpeer's public API (__version__)"
 
 
 @pytest.mark.parametrize(
@@ -210,6 +214,13 @@ UP, TESTING = "imports rtcpeer.peerconnection", "imports rtcpeer.testing"
         ("cli/x.py", "from rtcpeer.testing.pki import make_certificates\n", []),
         ("turn/server/command.py", "from rtcpeer.testing.pki import CertificateFiles\n", []),
         ("turn/server/runtime.py", "from rtcpeer.testing.pki import CertificateFiles\n", [TESTING]),
+        ("turn/server/command.py", "from rtcpeer import __version__\n", [FACADE]),
+        (
+            "cli/x.py",
+            "from rtcpeer import RTCPeerConnection\n",
+            ["imports rtcpeer's public API (RTCPeerConnection)"],
+        ),
+        ("turn/server/command.py", "from rtcpeer.version import __version__\n", []),
     ],
 )
 def test_the_layer_check_catches_what_it_is_for(

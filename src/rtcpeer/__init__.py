@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from rtcpeer.configuration import (
     IceServerUrl,
     RTCBundlePolicy,
@@ -47,11 +45,7 @@ from rtcpeer.peerconnection import (
 from rtcpeer.turn.server.config import TurnServerConfig
 from rtcpeer.turn.server.runtime import ListenSettings, TurnServer
 from rtcpeer.turn.trust import TurnTls, spki_pin
-
-try:
-    __version__ = version("rtcpeer")
-except PackageNotFoundError:  # imported from a source tree that was never installed
-    __version__ = "0+unknown"
+from rtcpeer.version import __version__
 
 __all__ = [
     "DOMException",

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from rtcpeer import __version__
+from rtcpeer.version import __version__
 
 _SUBCOMMANDS = (
     "rtcpeer.cli.demo",

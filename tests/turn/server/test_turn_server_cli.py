@@ -19,6 +19,7 @@ from rtcpeer.cli import build_parser, main
 from rtcpeer.stun import MessageClass, Method, StunMessage, decode_message
 from rtcpeer.testing.pki import make_certificates
 from rtcpeer.turn.server.command import build
+from rtcpeer.version import __version__
 
 
 async def start(*args: str) -> tuple[asyncio.subprocess.Process, list[str]]:
@@ -217,7 +218,17 @@ def test_module_entry_point_is_the_command_without_the_cli_package() -> None:
     command = run([sys.executable, "-m", "rtcpeer", "turn-server", "--help"])
     assert module.returncode == command.returncode == 0
     assert module.stdout == command.stdout
-    assert module.stdout.startswith("usage: rtcpeer turn-server [-h] [--listen LISTEN]")
+    assert module.stdout.startswith("usage: rtcpeer turn-server [-h] [--version] [--listen LISTEN]")
     imported = [line.rsplit("|", 1)[-1].strip() for line in module.stderr.splitlines()]
     assert "rtcpeer.turn.server.command" in imported
     assert [name for name in imported if name.startswith("rtcpeer.cli")] == []
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["-m", "rtcpeer.turn.server", "--version"], ["-m", "rtcpeer", "turn-server", "--version"]],
+)
+def test_version_is_printed_by_the_module_and_the_subcommand(command: list[str]) -> None:
+    """``--version`` works where a TURN server's operator types it (both spellings)."""
+    done = subprocess.run([sys.executable, *command], capture_output=True, text=True, timeout=30)
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"rtcpeer {__version__}\n", "")

@@ -24,7 +24,6 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
-from rtcpeer import __version__
 from rtcpeer.logs import add_verbose_argument, configure_logging
 from rtcpeer.turn.server.config import (
     MAX_LIFETIME,
@@ -37,6 +36,7 @@ from rtcpeer.turn.server.peer_policy import parse_network
 from rtcpeer.turn.server.relay_sockets import DEFAULT_MAX_PORT, DEFAULT_MIN_PORT
 from rtcpeer.turn.server.runtime import ListenSettings, TurnServer
 from rtcpeer.turn.server.stream_listener import StreamLimits
+from rtcpeer.version import __version__
 
 _LIMITS = StreamLimits()
 _DNS_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
@@ -110,6 +110,7 @@ def register(subparsers: Any) -> None:
         "100.64/10, 169.254/16, 172.16/12, 192.0.0/24, 192.168/16, 198.18/15, "
         "224/4, 240/4, fc00::/7, fe80::/10, ff00::/8.",
     )
+    parser.add_argument("--version", action="version", version=f"rtcpeer {__version__}")
     parser.add_argument(
         "--listen", default="127.0.0.1", help="listening IP, IPv4 or IPv6 (default: 127.0.0.1)"
     )
@@ -336,7 +337,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m rtcpeer.turn.server [options]``: parse as ``rtcpeer
     turn-server [options]`` does (same usage, help and errors) and run."""
     parser = argparse.ArgumentParser(prog="rtcpeer")
-    parser.add_argument("--version", action="version", version=f"rtcpeer {__version__}")
     register(parser.add_subparsers(dest="command", metavar="COMMAND", required=True))
     args = parser.parse_args(["turn-server", *(sys.argv[1:] if argv is None else argv)])
     code: int = args.func(args)
