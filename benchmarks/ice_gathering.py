@@ -15,6 +15,13 @@ process, as real TURN servers are on other machines: there the time is the
 client's own work plus the waits, without the servers' CPU in the same
 process (same treatment for aioice, against the same child).
 
+A third table puts the child's servers at a distance: each sits behind a
+UDP relay in the child that holds every datagram for half a round trip each
+way (server i of 8 at 10 x (i + 1) ms, so the slowest at 80 ms; there is no
+netem on this machine, TESTING-NOTES.md). It compares 8 servers with the
+slowest one alone, which is what "the time tracks the slowest server" means
+once the round trips are real; aioice gets that slowest server too.
+
 Run: ``.venv/bin/python benchmarks/ice_gathering.py`` (``--quick`` for a short run).
 """
 
@@ -26,6 +33,7 @@ import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from typing import cast
 
 from ice_common import HOST, aioice_on_loopback, ratio
 
@@ -116,17 +124,97 @@ async def aioice_gather(port: int) -> tuple[float, int]:
     return elapsed, relays
 
 
-async def serve(count: int) -> None:
-    """The child process: ``count`` servers; their ports on the first line, then
-    one "ok" line per "settle" line once every allocation is released."""
+#: The round trip to server i of a distant set, seconds (the slowest last).
+DISTANT_RTTS = tuple(0.010 * (i + 1) for i in range(max(COUNTS)))
+
+
+class _Reply(asyncio.DatagramProtocol):
+    """The relay's socket towards the server for one client: what the server
+    sends back is held for half a round trip, then sent to that client."""
+
+    def __init__(self, relay: DelayRelay, client: tuple[str, int]) -> None:
+        self.relay, self.client = relay, client
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.relay.later(lambda: self.relay.send_to_client(data, self.client))
+
+
+class DelayRelay(asyncio.DatagramProtocol):
+    """A UDP relay in front of one TURN server: each datagram waits
+    ``rtt / 2`` on the way in and again on the way out. One socket towards
+    the server per client address, so the server sees one client each."""
+
+    def __init__(self, server: tuple[str, int], rtt: float) -> None:
+        self.server, self.half = server, rtt / 2
+        self.transport: asyncio.DatagramTransport | None = None
+        self.upstream: dict[tuple[str, int], _Reply] = {}
+        self.loop = asyncio.get_running_loop()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def later(self, action: Callable[[], object]) -> None:
+        self.loop.call_later(self.half, action)
+
+    @property
+    def port(self) -> int:
+        """The port clients send to."""
+        assert self.transport is not None
+        return int(self.transport.get_extra_info("sockname")[1])
+
+    def send_to_client(self, data: bytes, client: tuple[str, int]) -> None:
+        assert self.transport is not None
+        self.transport.sendto(data, client)
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.later(lambda: self.loop.create_task(self._forward(data, addr)))
+
+    async def _forward(self, data: bytes, client: tuple[str, int]) -> None:
+        reply = self.upstream.get(client)
+        if reply is None:
+            reply = self.upstream[client] = _Reply(self, client)
+            await self.loop.create_datagram_endpoint(lambda: reply, remote_addr=self.server)
+        assert reply.transport is not None
+        reply.transport.sendto(data)
+
+    def close(self) -> None:
+        for reply in self.upstream.values():
+            if reply.transport is not None:
+                reply.transport.close()
+        if self.transport is not None:
+            self.transport.close()
+
+
+async def _open_relay(server_port: int, rtt: float) -> DelayRelay:
+    relay = DelayRelay((HOST, server_port), rtt)
+    await asyncio.get_running_loop().create_datagram_endpoint(lambda: relay, local_addr=(HOST, 0))
+    return relay
+
+
+async def serve(count: int, distant: bool = False) -> None:
+    """The child process: ``count`` servers (behind :class:`DelayRelay`s at
+    :data:`DISTANT_RTTS` if ``distant``); the ports to use on the first line,
+    then one "ok" line per "settle" line once every allocation is released."""
     servers = await _servers(count)
     loop = asyncio.get_running_loop()
-    print(" ".join(str(s.addresses["udp"][1]) for s in servers), flush=True)
+    relays: list[DelayRelay] = []
+    ports = [s.addresses["udp"][1] for s in servers]
+    if distant:
+        pairs = zip(ports, DISTANT_RTTS, strict=True)
+        relays = [await _open_relay(port, rtt) for port, rtt in pairs]
+        ports = [relay.port for relay in relays]
+    print(" ".join(str(port) for port in ports), flush=True)
     try:
         while await loop.run_in_executor(None, sys.stdin.readline):
             await _settled(servers)
             print("ok", flush=True)
     finally:
+        for relay in relays:
+            relay.close()
         for server in servers:
             await server.close()
 
@@ -139,11 +227,11 @@ class ChildServers:
         self.ports = ports
 
     @classmethod
-    async def start(cls, count: int) -> ChildServers:
+    async def start(cls, count: int, distant: bool = False) -> ChildServers:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             __file__,
-            "--serve",
+            "--serve-distant" if distant else "--serve",
             str(count),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
@@ -222,6 +310,53 @@ async def run_child(rounds: int) -> list[Row]:
     finally:
         await child.close()
     return rows
+
+
+async def run_distant(rounds: int) -> tuple[list[float], list[float], list[float]]:
+    """Servers at :data:`DISTANT_RTTS`: rtcpeer's times with the slowest
+    server alone and with all 8, and aioice's with the slowest, interleaved
+    round by round."""
+    child = await ChildServers.start(max(COUNTS), distant=True)
+    slowest = child.ports[-1]
+    one: list[float] = []
+    eight: list[float] = []
+    theirs: list[float] = []
+    try:
+        await rtcpeer_gather([slowest])  # warm-up
+        await child.settled()
+        for _ in range(rounds):
+            elapsed, relays = await aioice_gather(slowest)
+            assert relays == 1, f"aioice gathered {relays} relay candidates, not 1"
+            theirs.append(elapsed)
+            await child.settled()
+            for ports, times in (([slowest], one), (child.ports, eight)):
+                elapsed, relays = await rtcpeer_gather(ports)
+                assert relays == len(ports), f"expected {len(ports)} relays, got {relays}"
+                times.append(elapsed)
+                await child.settled()
+    finally:
+        await child.close()
+    return one, eight, theirs
+
+
+def _distant_table(one: list[float], eight: list[float], theirs: list[float]) -> list[str]:
+    rtts = f"{DISTANT_RTTS[0] * 1000:.0f}-{DISTANT_RTTS[-1] * 1000:.0f}"
+    slow = f"{DISTANT_RTTS[-1] * 1000:.0f}"
+    t1, t8, ta = (statistics.median(x) for x in (one, eight, theirs))
+    growth = t8 / t1
+    return [
+        "| servers | rtcpeer, ms | aioice 0.13, ms | rtcpeer / aioice |",
+        "|---|---|---|---|",
+        f"| 1 server, round trip {slow} ms (the slowest) | {t1 * 1000:.1f} | {ta * 1000:.1f} "
+        f"| {ratio(t1, ta)} |",
+        f"| 8 servers, round trips {rtts} ms | {t8 * 1000:.1f} | {ta * 1000:.1f} (its 1 server) "
+        f"| {ratio(t8, ta)} |",
+        "",
+        f"8 servers / the slowest alone: **{growth:.2f}x** (+{(t8 - t1) * 1000:.1f} ms; "
+        f"target <= 2x: {'met' if growth <= 2.0 else 'missed'}). Range (min-max, ms): "
+        f"1 server {min(one) * 1000:.1f}-{max(one) * 1000:.1f}, "
+        f"8 servers {min(eight) * 1000:.1f}-{max(eight) * 1000:.1f}.",
+    ]
 
 
 def _growth(times: dict[str, float]) -> tuple[float, str]:
@@ -306,15 +441,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short run")
     parser.add_argument("--serve", type=int, metavar="N", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-distant", type=int, metavar="N", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:
-        asyncio.run(serve(args.serve))
+    if args.serve or args.serve_distant:
+        asyncio.run(serve(args.serve or args.serve_distant, distant=bool(args.serve_distant)))
         return
     # Live rounds take milliseconds: enough of them for a median a busy machine
     # does not move; silent rounds take seconds each.
     rounds_live, rounds_dead = (2, 1) if args.quick else (25, 2)
     rows = asyncio.run(run(rounds_live, rounds_dead))
     child_rows = asyncio.run(run_child(rounds_live))
+    rounds_distant = 2 if args.quick else 9
+    distant = asyncio.run(run_distant(rounds_distant))
     command = ".venv/bin/python benchmarks/ice_gathering.py" + (" --quick" if args.quick else "")
     lines = [
         "### ICE gathering from N TURN servers: rtcpeer IceTransport vs aioice",
@@ -339,6 +477,12 @@ def main() -> None:
         *_table(child_rows, "CPU, client alone, ms"),
         "",
         _verdicts(child_rows),
+        "",
+        "The child's servers at a distance: each behind a relay in the child that holds "
+        "every datagram half a round trip each way (server i of 8 at 10 x (i + 1) ms; "
+        f"no netem on this machine). Medians of {rounds_distant} interleaved rounds:",
+        "",
+        *_distant_table(*distant),
     ]
     print("\n".join(lines) + "\n")
 
