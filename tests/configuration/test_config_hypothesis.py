@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from rtcpeer import DOMException, RTCConfiguration, RTCPeerConnection
@@ -111,6 +111,8 @@ def test_only_named_errors(make_pc: Callable[[Any], RTCPeerConnection], config: 
 
 @settings(max_examples=300, deadline=None)
 @given(config=configurations)
+@example(config={"iceServers": b""})  # bytes is a Sequence to Python, not to WebIDL
+@example(config={"iceServers": b"x", "bundlePolicy": 1})
 def test_find_problems_agrees_with_constructor(config: Any) -> None:
     _, problems = find_problems(config)
     try:

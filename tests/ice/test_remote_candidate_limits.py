@@ -9,8 +9,10 @@ dropped, logged and counted); addresses that can never answer a check (port
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import random
+import re
 import time
 
 import pytest
@@ -122,3 +124,40 @@ def test_unusable_remote_addresses_are_ignored_never_checked(address: tuple[str,
 def test_ordinary_addresses_are_usable(address: tuple[str, int]) -> None:
     assert unusable_remote_address(*address) is None
     assert unusable_remote_address("peer.example.invalid", 5000) is None  # a name: not judged
+
+
+def _judged_by_ipaddress(host: str) -> str | None:
+    """What ``unusable_remote_address`` said for ``host`` before it had a fast
+    path for dotted quads: the verdict of :mod:`ipaddress` alone."""
+    try:
+        ip = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return (
+            "malformed" if re.fullmatch(r"[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.%]*", host) else None
+        )
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_unspecified:
+        return "unspecified"
+    if ip.is_multicast:
+        return "multicast"
+    if ip == ipaddress.IPv4Address("255.255.255.255"):
+        return "broadcast"
+    return None
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1", "0.0.0.0", "0.0.0.1", "223.255.255.255", "224.0.0.0", "239.255.255.255",
+        "240.0.0.1", "255.255.255.255", "255.255.255.254", "01.2.3.4", "1.02.3.4", "1.2.3.004",
+        "256.1.2.3", "1.2.3.-4", "1.2.3.4.5", "1.2..4", "1.2.3.", " 1.2.3.4", "1.2.3.4 ",
+        "\u0661.2.3.4", "1.2.3.4%eth0", "+1.2.3.4", "1_0.2.3.4", "1234.1.2.3", "::ffff:224.0.0.1",
+    ],
+)  # fmt: skip
+def test_the_dotted_quad_fast_path_judges_as_ipaddress_does(host: str) -> None:
+    verdict = unusable_remote_address(host, 5000)
+    expected = _judged_by_ipaddress(host)
+    assert (verdict is None) == (expected is None), (host, verdict, expected)
+    if expected is not None:
+        assert verdict is not None and verdict.split()[0] == expected, (host, verdict)

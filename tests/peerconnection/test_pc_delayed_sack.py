@@ -14,7 +14,7 @@ from aiortc.rtcsctptransport import USERDATA_MAX_LENGTH, DataChunk, RTCSctpTrans
 from OpenSSL import SSL
 from tests.support.peer_connections import TIMEOUT, Link, open_channels, peer, poll
 
-from rtcpeer.transport.sctp import MAX_BUNDLED_CHUNKS_LENGTH, SACK_DELAY
+from rtcpeer.transport.sctp import MAX_BUNDLED_CHUNKS_LENGTH, SACK_DELAY, DelayedSackSctpTransport
 
 
 @dataclass
@@ -42,15 +42,24 @@ async def pair() -> AsyncIterator[Pair]:
 
 @pytest.fixture
 def sacks_sent(monkeypatch: pytest.MonkeyPatch) -> dict[int, int]:
-    """SACKs that actually left each SCTP transport (by id), counted in aiortc."""
+    """SACKs that actually left each SCTP transport (by id), counted where they
+    are built: by aiortc, or in one step when there is no gap or duplicate."""
     counts: dict[int, int] = {}
     original = RTCSctpTransport._send_sack
+    plain = DelayedSackSctpTransport._plain_sack
 
     async def counting(self: Any) -> None:
         counts[id(self)] = counts.get(id(self), 0) + 1
         await original(self)
 
+    def counting_plain(self: Any) -> bytes | None:
+        sack = plain(self)
+        if sack is not None:
+            counts[id(self)] = counts.get(id(self), 0) + 1
+        return sack
+
     monkeypatch.setattr(RTCSctpTransport, "_send_sack", counting)
+    monkeypatch.setattr(DelayedSackSctpTransport, "_plain_sack", counting_plain)
     return counts
 
 
@@ -148,15 +157,22 @@ async def test_a_sack_too_large_to_share_a_packet_goes_on_its_own(pair: Pair) ->
     assert packets[:2] == [["SackChunk"], ["DataChunk"]]
 
 
-async def test_close_cancels_a_pending_delayed_sack(pair: Pair) -> None:
-    """A SACK delayed when the association closes is never sent: its timer goes."""
+async def test_close_cancels_a_pending_delayed_sack(sacks_sent: dict[int, int], pair: Pair) -> None:
+    """A SACK delayed when the association closes is never sent, and the SACK
+    clock keeps nothing of the closed association until its step."""
     pair.channel.send("x")  # b now owes a delayed SACK
     sctp = pair.b._transports.sctp
     await poll(lambda: sctp._sack_due is not None)
-    timer = sctp._sack_timer
-    assert timer is not None
+    step, clock = sctp._sack_step, sctp._sack_clock
+    assert step is not None and clock is not None
+    assert sctp in clock._steps[step]
+    before = sacks_sent.get(id(sctp), 0)
     await pair.b.close()
-    assert sctp._sack_timer is None and timer.cancelled()
+    assert sctp._sack_due is None and sctp._sack_step is None
+    assert sctp not in clock._steps.get(step, {}), "the clock keeps the closed association"
+    sctp._sack_delay_over()  # (were it to run anyway)
+    assert sctp._sack_task is None
+    assert sacks_sent.get(id(sctp), 0) == before
 
 
 async def test_a_backlog_of_small_messages_goes_out_packed(pair: Pair) -> None:

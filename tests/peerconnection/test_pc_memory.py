@@ -345,7 +345,7 @@ def test_an_agent_without_servers_keeps_no_server_set() -> None:
     agent.gather(0.0)
     gathering = agent._gathering
     # Nothing to gather from: no (empty) set for the generation, no stale set.
-    assert gathering._by_generation == {} and gathering.pool == []
+    assert gathering._by_generation == {} and gathering.pool == ()  # the shared empty tuple
     assert gathering._stale is None
     assert agent.generation.gathering_state == "complete"
     # With a server, the generation of a restart gets its set and its timers.
@@ -375,7 +375,7 @@ async def test_applied_remote_ufrags_are_a_tuple() -> None:
 
 
 async def test_an_idle_association_keeps_no_send_queues_or_reset_sets() -> None:
-    from rtcpeer.transport.sctp import IDLE_QUEUES, IDLE_SETS
+    from rtcpeer.transport.sctp import IDLE_QUEUE, IDLE_QUEUES, IDLE_SET, IDLE_SETS
 
     a, b = peer(), peer()
     link = Link()
@@ -387,14 +387,19 @@ async def test_an_idle_association_keeps_no_send_queues_or_reset_sets() -> None:
         def idle() -> bool:
             return all(
                 stack is not None
-                and all(vars(stack.sctp)[name] is None for name in (*IDLE_QUEUES, *IDLE_SETS))
+                and all(vars(stack.sctp)[name] is IDLE_QUEUE for name in IDLE_QUEUES)
+                and all(vars(stack.sctp)[name] is IDLE_SET for name in IDLE_SETS)
                 for stack in stacks
             )
 
         await poll(idle)
-        # Made on use by a property per name, not __getattr__ (which would make
-        # every other attribute read of aiortc's SCTP code slower).
-        assert all(not hasattr(type(stack.sctp), "__getattr__") for stack in stacks if stack)
+        # aiortc reads them as plain attributes: no property or __getattr__
+        # (which would make its every read, or every other read, slower).
+        for stack in stacks:
+            assert stack is not None
+            assert not hasattr(type(stack.sctp), "__getattr__")
+            for name in (*IDLE_QUEUES, *IDLE_SETS):
+                assert not hasattr(type(stack.sctp), name), name
         # Messages both ways still flow (the queues come back on use), and
         # once all is acknowledged the queues are gone again.
         got: asyncio.Queue[object] = asyncio.Queue()
@@ -463,3 +468,57 @@ async def test_channels_report_open_and_close_without_pyee_tables() -> None:
     finally:
         await a.close()
         await b.close()
+
+
+async def test_an_open_connection_shares_what_every_connection_would_repeat() -> None:
+    """Issue 19 (session 9): each full garbage collection of a process with
+    many connections walks every object they keep, so an open data-only
+    connection keeps no empty list of its own where the shared empty tuple
+    will do, no per-connection copy of the process's certificate tuple or
+    fingerprints, one handler object for its ICE events (not five bound
+    methods), and shares the description lines every connection repeats."""
+    a, b = peer(), peer()
+    link = Link()
+    link.connect(a, b)
+    try:
+        await open_channels(a, b, link)
+        assert a._certificates is b._certificates  # the process default, one tuple
+        assert not hasattr(a._negotiation, "__dict__")
+        for pc in (a, b):
+            stack = pc._transports
+            assert stack is not None
+            ice, agent = stack.ice, stack.ice.agent
+            assert not isinstance(ice._callbacks, tuple)  # not a tuple of bound methods
+            assert agent._held == () and agent.generation.checklist._triggered == ()
+            assert agent._gathering.pool == () and agent._gathering._retired == ()
+            assert ice._pending_remote == () and stack._server_updates == ()
+            assert pc._held.pending == () and pc._rtp.all == ()
+        ours = a._negotiation.current_local
+        theirs = b._negotiation.current_remote
+        assert ours is not None and theirs is not None
+        # b parsed a's offer; a created it: the same a=mid:0, a=setup:actpass objects.
+        for name in ("mid", "setup", "sctp-port", "max-message-size"):
+            mine = next(x for x in ours.description.media[0].attributes if x.name == name)
+            parsed = next(x for x in theirs.description.media[0].attributes if x.name == name)
+            assert mine is parsed, name
+    finally:
+        await a.close()
+        await b.close()
+
+
+def test_a_pair_without_checks_in_flight_shares_one_empty_transaction_set() -> None:
+    from rtcpeer.ice import Candidate
+    from rtcpeer.ice.pair import CandidatePair
+
+    local = Candidate("a", 1, "udp", 100, "192.0.2.1", 5000, "host")
+    remote = Candidate("b", 1, "udp", 100, "192.0.2.2", 5000, "host")
+    first, second = CandidatePair(local, remote, 1), CandidatePair(local, remote, 1)
+    assert first.transactions is second.transactions and not first.transactions
+    first.add_transaction(b"t1")
+    first.add_transaction(b"t2")
+    assert set(first.transactions) == {b"t1", b"t2"} and not second.transactions
+    first.forget_transaction(b"t1")
+    first.forget_transaction(b"unknown")
+    assert set(first.transactions) == {b"t2"}
+    first.forget_transaction(b"t2")
+    assert first.transactions is second.transactions  # back to the shared empty one

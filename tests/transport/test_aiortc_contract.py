@@ -515,6 +515,10 @@ def test_the_sctp_internals_packing_relies_on_are_still_there() -> None:
     chunks = parse_packet(packet)[3]
     assert [type(c) for c in chunks] == [SackChunk, DataChunk, DataChunk]
     assert [c.user_data for c in chunks[1:]] == [b"x", b"yz"]  # type: ignore[attr-defined]
+    # Chunk bytes joined are framed as they are (serialize_packet takes bytes() of its chunk).
+    _has(serialize_packet, "data = bytes(chunk)")
+    joined = bytes(sack) + bytes(first) + bytes(second)
+    assert serialize_packet(5000, 5000, 1, joined) == packet  # type: ignore[arg-type]
 
 
 def test_the_receiver_statistics_we_read_per_ssrc_are_still_there() -> None:
@@ -732,14 +736,20 @@ def test_the_sctp_receive_steps_the_lean_handlers_redo_are_still_aiortcs() -> No
 
 
 def test_the_sctp_queues_an_idle_association_drops_are_still_plain_attributes() -> None:
-    """rtcpeer.transport.sctp drops aiortc's empty send queues and stream reset
-    sets from an idle association and makes them again on first access (a
-    property per name). That holds only while aiortc makes them empty in
-    ``__init__`` and reaches them through ``self.<name>`` each time, never
-    keeping one in a local name (which would then outlive a drop)."""
+    """rtcpeer.transport.sctp replaces aiortc's empty send queues and stream
+    reset sets of an idle association by shared empty placeholders (a tuple,
+    a frozenset) that aiortc reads as plain attributes, and gives the real
+    ones back before aiortc adds to one. That holds only while aiortc makes
+    them empty in ``__init__``, reaches them through ``self.<name>`` each time
+    (never keeping one in a local name, which would outlive a drop), and adds
+    to or removes from them only where rtcpeer wakes the association first
+    or where one of the queues is non-empty (so it is awake): the table
+    below, one entry per aiortc method and (container, operation)."""
+    import ast
+
     from aiortc import rtcsctptransport
 
-    from rtcpeer.transport.sctp import IDLE_QUEUES, IDLE_SETS
+    from rtcpeer.transport.sctp import IDLE_QUEUES, IDLE_SETS, DelayedSackSctpTransport
 
     init = inspect.getsource(RTCSctpTransport.__init__)
     for name in IDLE_QUEUES:
@@ -750,6 +760,97 @@ def test_the_sctp_queues_an_idle_association_drops_are_still_plain_attributes() 
     names = "|".join(IDLE_QUEUES + IDLE_SETS)
     aliases = re.findall(rf"^\s*[\w, ]+=\s*self\.({names})\s*$", source, re.MULTILINE)
     assert aliases == [], aliases
+    changes: set[tuple[str, str, str]] = set()
+    tree = ast.parse(inspect.getsource(RTCSctpTransport))
+    for method in ast.walk(tree):
+        if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for node in ast.walk(method):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Attribute)
+                and isinstance(node.func.value.value, ast.Name)
+                and node.func.value.value.id == "self"
+                and node.func.value.attr in IDLE_QUEUES + IDLE_SETS
+                and node.func.attr not in ("index",)
+            ):
+                changes.add((method.name, node.func.value.attr, node.func.attr))
+    woken = {  # rtcpeer overrides each to wake the association first
+        ("_data_channel_send", "_data_channel_queue", "append"),
+        ("_data_channel_open", "_data_channel_queue", "append"),
+        ("_data_channel_receive", "_data_channel_queue", "append"),  # the DCEP ACK: _receive
+        ("_receive_reconfig_param", "_data_channel_outbound_reset", "add"),
+        ("_reset_deferred_streams", "_data_channel_inbound_reset", "add"),
+        ("_data_channel_closed", "_data_channel_inbound_reset", "discard"),
+        ("_data_channel_closed", "_data_channel_outbound_reset", "discard"),
+    }
+    awake = {  # only after taking from, or finding, a non-empty queue
+        ("_send", "_outbound_queue", "append"),  # from the flush, a message taken
+        ("_transmit", "_outbound_queue", "popleft"),
+        ("_transmit", "_sent_queue", "append"),
+        ("_receive_sack_chunk", "_sent_queue", "popleft"),
+        ("_update_advanced_peer_ack_point", "_outbound_queue", "popleft"),
+        ("_update_advanced_peer_ack_point", "_sent_queue", "append"),
+        ("_update_advanced_peer_ack_point", "_sent_queue", "popleft"),
+        ("_data_channel_flush", "_data_channel_queue", "popleft"),
+    }
+    assert changes == woken | awake, changes ^ (woken | awake)
+    for overridden, _, _ in woken:
+        overridden = {"_data_channel_receive": "_receive"}.get(overridden, overridden)
+        assert overridden in vars(DelayedSackSctpTransport), overridden
+    assert source.count("self._data_channel_receive(") == 1  # from _receive only
+    _has(RTCSctpTransport._receive, "await self._data_channel_receive(stream_id, pp_id, data)")
+    (receive,) = ast.parse(inspect.getsource(RTCSctpTransport._receive).strip()).body
+    assert isinstance(receive, ast.AsyncFunctionDef)
+    assert len(receive.body) == 2, "aiortc's _receive (replaced) does more than hand on"
+    assert source.count("self._send(") == source.count("await self._send(") == 2
+    _has(RTCSctpTransport._data_channel_flush, "await self._send(")  # its only caller
+    _has(RTCSctpTransport._reset_deferred_streams, "request = self._reconfig_deferred")
+
+
+def test_the_advanced_peer_ack_point_step_is_still_aiortcs() -> None:
+    """rtcpeer.transport.sctp does aiortc's ``_update_advanced_peer_ack_point``
+    in one step when nothing is abandoned and no stream waits for a FORWARD
+    TSN: aiortc's must still only follow the cumulative TSN then, skip
+    abandoned chunks at the head of its queues, keep a stream in
+    ``_forward_tsn_streams`` only until acknowledged, and send a FORWARD TSN
+    only while the point is past the cumulative TSN acknowledged."""
+    _has(
+        RTCSctpTransport._update_advanced_peer_ack_point,
+        "if uint32_gt(self._last_sacked_tsn, self._advanced_peer_ack_tsn):",
+        "self._advanced_peer_ack_tsn = self._last_sacked_tsn",
+        "while self._outbound_queue and self._outbound_queue[0]._abandoned:",
+        "while self._sent_queue and self._sent_queue[0]._abandoned:",
+        "for stream_id, (stream_seq, tsn) in self._forward_tsn_streams.items()",
+        "if uint32_gt(tsn, self._last_sacked_tsn)",
+        "if uint32_gt(self._advanced_peer_ack_tsn, self._last_sacked_tsn):",
+        "self._forward_tsn_chunk = ForwardTsnChunk()",
+    )
+    body = inspect.getsource(RTCSctpTransport._update_advanced_peer_ack_point)
+    assert body.count("self._") == 23, "aiortc's step changed: check rtcpeer's shortcut"
+
+
+def test_the_sack_aiortc_builds_is_still_the_plain_one_rtcpeer_writes() -> None:
+    """rtcpeer.transport.sctp writes a SACK with no gap and no duplicate
+    itself (``_plain_sack``; tests/transport/test_lean_data_path.py compares
+    the bytes with aiortc's): aiortc's must still report gaps only from
+    ``_sack_misordered`` and duplicates only from ``_sack_duplicates``, take
+    the cumulative TSN and window from ``_last_received_tsn`` and
+    ``_advertised_rwnd``, and clear only the duplicates and ``_sack_needed``."""
+    from aiortc.rtcsctptransport import SackChunk
+
+    assert SackChunk.type == 3
+    _has(
+        RTCSctpTransport._send_sack,
+        "for tsn in sorted(self._sack_misordered):",
+        "sack.cumulative_tsn = self._last_received_tsn",
+        "sack.advertised_rwnd = max(0, self._advertised_rwnd)",
+        "sack.duplicates = self._sack_duplicates[:]",
+        "self._sack_duplicates.clear()",
+        "self._sack_needed = False",
+    )
+    assert inspect.getsource(RTCSctpTransport._send_sack).count("self._") == 8
 
 
 def test_the_data_channel_internals_counted_channels_rely_on_are_still_there() -> None:
@@ -766,3 +867,19 @@ def test_the_data_channel_internals_counted_channels_rely_on_are_still_there() -
     _has(RTCDataChannel._setReadyState, 'self.emit("open")', 'self.emit("close")')
     assert isinstance(inspect.getattr_static(RTCDataChannel, "transport"), property)
     assert "__slots__" not in vars(RTCDataChannel)
+
+
+def test_aiortc_only_awaits_what_the_adapters_recv_returns() -> None:
+    """``AiortcIceTransportAdapter._recv`` returns a plain future, not a
+    coroutine (no task per handshake read under ``asyncio.wait_for``): aiortc
+    must only ever await it, directly or through ``wait_for``."""
+    from aiortc import rtcdtlstransport
+
+    source = inspect.getsource(rtcdtlstransport)
+    calls = source.count("self.transport._recv()")
+    assert calls == 2, calls
+    _has(
+        rtcdtlstransport.RTCDtlsTransport._recv_next,
+        "await asyncio.wait_for(self.transport._recv(), timeout=timeout)",
+        "data = await self.transport._recv()",
+    )

@@ -19,62 +19,13 @@ import pytest
 from aiortc import RTCDataChannel, RTCDataChannelParameters
 from aiortc.rtcdtlstransport import RTCDtlsParameters, RTCDtlsTransport
 from aiortc.rtcsctptransport import RTCSctpTransport
+from tests.support.memory_ice import HandOffMemory, linked
 
 from rtcpeer.configuration import RTCCertificate
 from rtcpeer.transport import CountingSctpTransport, create_dtls_transport, local_dtls_parameters
 from rtcpeer.transport.aiortc_adapter import APPLICATION_DATA
 
 TIMEOUT = 10.0
-
-
-class DeliveringMemory:
-    """An in-memory transport with IceTransport's hand-off: ``deliver`` is
-    offered each datagram that would land in an empty inbox. Datagrams
-    travel one loop turn (``call_soon``), like a network."""
-
-    def __init__(self, role: str) -> None:
-        self._role = role
-        self._inbox: list[bytes] = []
-        self._readers: list[asyncio.Future[None]] = []
-        self.deliver: Any = None
-        self.peer: DeliveringMemory | None = None
-        self.sent = 0
-        self.delivered = 0
-        self.queued = 0
-        self.handing_off = False
-        self.hold = False  # queue everything (as if the DTLS task were behind)
-
-    @property
-    def role(self) -> str:
-        return self._role
-
-    async def receive(self) -> bytes:
-        while not self._inbox:
-            waiter = asyncio.get_running_loop().create_future()
-            self._readers.append(waiter)
-            await waiter
-        return self._inbox.pop(0)
-
-    def send(self, data: bytes) -> None:
-        assert self.peer is not None
-        self.sent += 1
-        asyncio.get_running_loop().call_soon(self.peer.put, data)
-
-    def put(self, data: bytes) -> None:
-        deliver = self.deliver
-        self.handing_off = True
-        try:
-            if not self.hold and deliver is not None and not self._inbox and deliver(data):
-                self.delivered += 1
-                return
-        finally:
-            self.handing_off = False
-        self.queued += 1
-        self._inbox.append(data)
-        readers, self._readers = self._readers, []
-        for waiter in readers:
-            if not waiter.done():
-                waiter.set_result(None)
 
 
 def _parameters(certificate: RTCCertificate) -> RTCDtlsParameters:
@@ -88,9 +39,8 @@ def certificates() -> tuple[RTCCertificate, RTCCertificate]:
 
 async def _open_channel(
     certificates: tuple[RTCCertificate, RTCCertificate],
-) -> tuple[list[DeliveringMemory], list[RTCDtlsTransport], RTCDataChannel, RTCDataChannel]:
-    left, right = DeliveringMemory("controlling"), DeliveringMemory("controlled")
-    left.peer, right.peer = right, left
+) -> tuple[list[HandOffMemory], list[RTCDtlsTransport], RTCDataChannel, RTCDataChannel]:
+    left, right = linked(HandOffMemory)
     dtls_a = create_dtls_transport(left, certificates[0], dtls_role="client")
     dtls_b = create_dtls_transport(right, certificates[1], dtls_role="server")
     assert left.deliver is not None and right.deliver is not None  # the adapter hooked in
@@ -125,7 +75,7 @@ async def _open_channel(
     return [left, right], [dtls_a, dtls_b], channel, remote
 
 
-Session = tuple[list[DeliveringMemory], list[RTCDtlsTransport], RTCDataChannel, RTCDataChannel]
+Session = tuple[list[HandOffMemory], list[RTCDtlsTransport], RTCDataChannel, RTCDataChannel]
 
 
 @pytest.fixture
@@ -139,7 +89,7 @@ async def session(certificates: tuple[RTCCertificate, RTCCertificate]) -> AsyncI
             await transport.stop()
 
 
-async def _collect(remote: RTCDataChannel, count: int, memory: DeliveringMemory) -> list[Any]:
+async def _collect(remote: RTCDataChannel, count: int, memory: HandOffMemory) -> list[Any]:
     """Resolves with (message, was it emitted inside the hand-off) once ``count`` arrived."""
     got: list[tuple[str, bool]] = []
     done = asyncio.get_running_loop().create_future()
@@ -235,7 +185,7 @@ def test_the_aiortc_internals_the_hand_off_relies_on_are_still_there(
     assert "data = await self.transport._recv()" in receive_step
     assert "self.__handshake_done = True" in receive_step
     assert "self._data_receiver._handle_data(data)" in receive_step
-    memory = DeliveringMemory("controlling")
+    memory = HandOffMemory("controlling")
     dtls = create_dtls_transport(memory, certificates[0], dtls_role="client")
     assert dtls._RTCDtlsTransport__handshake_done is False  # type: ignore[attr-defined]
     assert dtls.handshake_finished is False

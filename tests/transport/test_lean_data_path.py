@@ -7,86 +7,47 @@
 - A transmit does not walk the sent queue for chunks to retransmit unless
   one may be marked (a SACK with gaps, a T3 expiry); lost chunks are still
   retransmitted, fast and on T3.
-- The next TSN in order is recorded in one step.
+- The next TSN in order is recorded in one step; a fragment that ends no
+  message is queued without a coroutine.
+- A SACK with nothing to report but the cumulative TSN is written in one
+  step (the same bytes as aiortc's); with nothing abandoned, a SACK moves
+  the Advanced.Peer.Ack.Point in one step, and a lost message of a channel
+  without retransmissions is still skipped with a FORWARD TSN.
+- Delayed SACKs of every association wait on one clock per event loop (a
+  loop timer per 20 ms step, not per association and message).
+- An idle association holds shared empty placeholders for aiortc's send
+  queues and stream-reset sets, and gets real ones back before aiortc adds
+  to one (a DCEP OPEN received, a message sent, a stream reset).
+- A data channel event nobody listens to skips pyee.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 from aiortc import RTCDataChannel, RTCDataChannelParameters
+from aiortc.utils import uint32_gt
+from tests.support.memory_ice import BurstMemory, linked
 from tests.support.waiting import TIMEOUT, opened
 
 from rtcpeer.configuration import RTCCertificate
 from rtcpeer.transport import CountingSctpTransport, create_dtls_transport, local_dtls_parameters
+from rtcpeer.transport.sctp import SACK_DELAY, SACK_GRAIN, SackClock
 
 #: A datagram this long carries a full DATA chunk (1,200 bytes of user data).
 FULL_PACKET = 1200
-
-
-class BurstMemory:
-    """An in-memory ICE transport stand-in with IceTransport's hand-off
-    (``deliver``) and burst send (``send_burst``); datagrams travel one loop
-    turn. ``drop`` decides, per arriving datagram, whether the path loses it."""
-
-    def __init__(self, role: str) -> None:
-        self._role = role
-        self._inbox: list[bytes] = []
-        self._readers: list[asyncio.Future[None]] = []
-        self.deliver: Any = None
-        self.peer: BurstMemory | None = None
-        self.bursts: list[int] = []
-        self.singles = 0
-        self.arrived = 0
-        self.drop: Callable[[bytes], bool] = lambda data: False
-
-    @property
-    def role(self) -> str:
-        return self._role
-
-    async def receive(self) -> bytes:
-        while not self._inbox:
-            waiter = asyncio.get_running_loop().create_future()
-            self._readers.append(waiter)
-            await waiter
-        return self._inbox.pop(0)
-
-    def send(self, data: bytes) -> None:
-        self.singles += 1
-        self._travel(data)
-
-    def send_burst(self, datagrams: list[bytes]) -> None:
-        self.bursts.append(len(datagrams))
-        for data in datagrams:
-            self._travel(data)
-
-    def _travel(self, data: bytes) -> None:
-        assert self.peer is not None
-        asyncio.get_running_loop().call_soon(self.peer._put, data)
-
-    def _put(self, data: bytes) -> None:
-        self.arrived += 1
-        if self.drop(data):
-            return
-        if self.deliver is not None and not self._inbox and self.deliver(data):
-            return
-        self._inbox.append(data)
-        readers, self._readers = self._readers, []
-        for waiter in readers:
-            if not waiter.done():
-                waiter.set_result(None)
 
 
 class Session:
     """Two connected CountingSctpTransports over BurstMemory, a channel open."""
 
     def __init__(self) -> None:
-        self.left, self.right = BurstMemory("controlling"), BurstMemory("controlled")
-        self.left.peer, self.right.peer = self.right, self.left
+        self.left, self.right = linked(BurstMemory)
         self.dtls: list[Any] = []
         self.sctp: list[CountingSctpTransport] = []
         self.channel: RTCDataChannel | None = None
@@ -256,6 +217,96 @@ async def test_a_lost_last_packet_is_retransmitted_on_t3(session: Session) -> No
     assert dropped == 1
 
 
+async def test_a_reliable_stream_keeps_its_forward_tsn_table(session: Session) -> None:
+    """With nothing abandoned, a SACK only moves the Advanced.Peer.Ack.Point
+    to the cumulative TSN acknowledged: aiortc's FORWARD TSN stream table is
+    not rebuilt (a new empty dict per SACK) and no FORWARD TSN is due."""
+    sender = session.sctp[0]
+    table = sender._forward_tsn_streams
+    messages = _messages(20, 2500)
+    assert await session.exchange(messages) == messages
+    assert sender._forward_tsn_streams is table and not table
+    assert sender._advanced_peer_ack_tsn == sender._last_sacked_tsn
+    assert sender._forward_tsn_chunk is None
+
+
+async def test_an_abandoned_message_is_still_skipped_by_a_forward_tsn(session: Session) -> None:
+    """RFC 3758 on a channel of no retransmissions: a lost message is given
+    up, the receiver is told with a FORWARD TSN, and every later message of
+    the channel arrives, in order."""
+    sender, receiver = session.sctp
+    incoming: asyncio.Queue[RTCDataChannel] = asyncio.Queue()
+    receiver.on("datachannel", incoming.put_nowait)
+    lossy = RTCDataChannel(sender, RTCDataChannelParameters(label="lossy", maxRetransmits=0))
+    far = await asyncio.wait_for(incoming.get(), TIMEOUT)
+    await opened(lossy)
+    lost: list[bytes] = []
+
+    def lose_the_first_message(data: bytes) -> bool:  # (the first datagram from now on)
+        if not lost:
+            lost.append(data)
+            return True
+        return False
+
+    session.right.drop = lose_the_first_message
+    got: list[bytes] = []
+    done = asyncio.get_running_loop().create_future()
+
+    def on_message(message: bytes) -> None:
+        got.append(message)
+        if len(got) == 10 and not done.done():
+            done.set_result(None)
+
+    far.on("message", on_message)
+    lossy.send(b"lost" * 100)
+    later = [bytes([index]) * 400 for index in range(10)]
+    for message in later:
+        lossy.send(message)
+    await asyncio.wait_for(done, TIMEOUT)
+    assert lost, "nothing was lost: the test proved nothing"
+    assert got == later
+    deadline = asyncio.get_running_loop().time() + TIMEOUT
+    received = receiver._last_received_tsn
+    assert received is not None
+    while sender._sent_queue or uint32_gt(sender._advanced_peer_ack_tsn, received):
+        assert asyncio.get_running_loop().time() < deadline, "the FORWARD TSN never took"
+        await asyncio.sleep(0.01)
+    assert sender._advanced_peer_ack_tsn == sender._last_sacked_tsn
+
+
+async def test_a_sack_with_nothing_to_report_is_written_in_one_step(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SACK with no gap and no duplicate is not built through aiortc's
+    SackChunk (a sorted gap set and list copies each), and its bytes are
+    exactly those aiortc builds for the same state."""
+    from aiortc.rtcsctptransport import RTCSctpTransport, SackChunk
+
+    built = 0
+    init = SackChunk.__init__
+
+    def counting(self: Any, flags: int = 0, body: bytes | None = None) -> None:
+        nonlocal built
+        built += body is None  # (parsing a received one passes its body)
+        init(self, flags, body)
+
+    monkeypatch.setattr(SackChunk, "__init__", counting)
+    messages = _messages(20, 2500)
+    assert await session.exchange(messages) == messages
+    assert built == 0, built
+    receiver = session.sctp[1]
+    assert not receiver._sack_misordered and not receiver._sack_duplicates
+    receiver._advertised_rwnd -= 5000  # (some data waiting for the application)
+    ours = receiver._plain_sack()
+    assert ours is not None and not receiver._sack_needed
+    receiver._collecting = []
+    await RTCSctpTransport._send_sack(receiver)
+    (theirs,) = receiver._collecting
+    receiver._collecting = None
+    assert built == 1
+    assert ours == bytes(theirs)
+
+
 async def test_the_next_tsn_in_order_is_recorded_without_rebuilding_the_gap_sets(
     session: Session,
 ) -> None:
@@ -273,28 +324,87 @@ async def test_the_next_tsn_in_order_is_recorded_without_rebuilding_the_gap_sets
 async def test_a_steady_stream_does_not_arm_a_sack_timer_per_two_packets(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every second packet is acknowledged at once; the delayed-SACK timer of
-    the packet before it is not cancelled and re-armed each time."""
+    """Every second packet is acknowledged at once; the delayed-SACK wait of
+    the packet before it is not withdrawn and made again each time."""
     receiver = session.sctp[1]
-    loop = asyncio.get_running_loop()
-    armed = 0
-    call_at, call_later = loop.call_at, loop.call_later
+    waits = 0
+    wait = receiver._sack_wait
 
-    def counting_call_at(when: float, callback: Any, *args: Any, **kwargs: Any) -> Any:
-        nonlocal armed
-        armed += callback == receiver._sack_delay_over
-        return call_at(when, callback, *args, **kwargs)
+    def counting_wait(loop: asyncio.AbstractEventLoop, due: float) -> None:
+        nonlocal waits
+        waits += 1
+        wait(loop, due)
 
-    def counting_call_later(delay: float, callback: Any, *args: Any, **kwargs: Any) -> Any:
-        nonlocal armed
-        armed += callback == receiver._sack_delay_over
-        return call_later(delay, callback, *args, **kwargs)
-
-    monkeypatch.setattr(loop, "call_at", counting_call_at)
-    monkeypatch.setattr(loop, "call_later", counting_call_later)
+    monkeypatch.setattr(receiver, "_sack_wait", counting_wait)
     for _ in range(20):  # one message (one packet) at a time: each other one is delayed
         assert await session.exchange([b"m"]) == [b"m"]
-    assert armed <= 2, armed
+    assert waits <= 2, waits
+
+
+async def test_delayed_sacks_of_many_associations_share_one_loop_timer(
+    certificates: tuple[RTCCertificate, RTCCertificate], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ten associations that each owe a delayed SACK at about the same time
+    arm one event-loop timer between them (two if their deadlines straddle a
+    step of the SACK clock), not one each; every SACK still goes out within
+    SACK_DELAY of its DATA and at most SACK_GRAIN before."""
+    sessions = [Session() for _ in range(10)]
+    try:
+        for each in sessions:
+            await each.open(certificates)
+        receivers = [each.sctp[1] for each in sessions]
+        for receiver in receivers:  # nothing owed from the channel's opening
+            await receiver._send_sack_now()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SACK_DELAY + TIMEOUT
+        while any(
+            receiver._sack_step is not None for receiver in receivers
+        ):  # their waits are over
+            assert loop.time() < deadline, "a delayed-SACK wait never ended"
+            await asyncio.sleep(0.01)
+        armed: list[Any] = []
+        call_at, call_later = loop.call_at, loop.call_later
+
+        def for_sacks(callback: Any) -> bool:
+            owner = getattr(callback, "__self__", None)
+            return owner in receivers or isinstance(owner, SackClock)
+
+        def counting_call_at(when: float, callback: Any, *args: Any, **kwargs: Any) -> Any:
+            if for_sacks(callback):
+                armed.append(callback)
+            return call_at(when, callback, *args, **kwargs)
+
+        def counting_call_later(delay: float, callback: Any, *args: Any, **kwargs: Any) -> Any:
+            if for_sacks(callback):
+                armed.append(callback)
+            return call_later(delay, callback, *args, **kwargs)
+
+        monkeypatch.setattr(loop, "call_at", counting_call_at)
+        monkeypatch.setattr(loop, "call_later", counting_call_later)
+        sent_at: dict[int, float] = {}
+        dues: dict[int, float] = {}
+        for receiver in receivers:
+            send_now = receiver._send_sack_now
+
+            async def recorded(receiver: Any = receiver, send_now: Any = send_now) -> None:
+                if receiver._sack_due is not None:
+                    dues[id(receiver)] = receiver._sack_due
+                    sent_at[id(receiver)] = loop.time()
+                await send_now()
+
+            monkeypatch.setattr(receiver, "_send_sack_now", recorded)
+        await asyncio.gather(*(each.exchange([b"m"]) for each in sessions))
+        assert all(receiver._sack_due is not None for receiver in receivers), "none delayed"
+        deadline = loop.time() + SACK_DELAY + TIMEOUT
+        while len(sent_at) < len(receivers) and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        assert len(sent_at) == len(receivers), "a delayed SACK never went out"
+        assert 1 <= len(armed) <= 2, armed
+        for key, due in dues.items():
+            assert due - SACK_GRAIN <= sent_at[key] <= due + 0.1  # (0.1: a busy loop's lateness)
+    finally:
+        for each in sessions:
+            await each.close()
 
 
 async def test_a_sack_with_nothing_to_send_runs_no_flush_or_transmit(
@@ -428,23 +538,146 @@ async def test_the_t3_timer_expires_at_the_latest_deadline(session: Session) -> 
     assert len(expired) == 1
 
 
+async def test_idle_associations_open_close_and_carry_channels(session: Session) -> None:
+    """Once everything is acknowledged both ends hold no send queues or reset
+    sets; a channel the peer then opens (its DCEP OPEN, answered by an ACK
+    through the queue), messages both ways and a closing channel (a stream
+    reset, through the sets) each give back what they need."""
+    from rtcpeer.transport.sctp import IDLE_QUEUE, IDLE_QUEUES, IDLE_SET, IDLE_SETS
+
+    def idle() -> bool:
+        return all(
+            all(vars(sctp)[name] is IDLE_QUEUE for name in IDLE_QUEUES)
+            and all(vars(sctp)[name] is IDLE_SET for name in IDLE_SETS)
+            for sctp in session.sctp
+        )
+
+    async def until_idle() -> None:
+        deadline = asyncio.get_running_loop().time() + SACK_DELAY + TIMEOUT
+        while not idle():
+            assert asyncio.get_running_loop().time() < deadline, "never idle"
+            await asyncio.sleep(0.01)
+
+    await until_idle()
+    incoming: asyncio.Queue[RTCDataChannel] = asyncio.Queue()
+    session.sctp[0].on("datachannel", incoming.put_nowait)
+    second = RTCDataChannel(session.sctp[1], RTCDataChannelParameters(label="second"))
+    far = await asyncio.wait_for(incoming.get(), TIMEOUT)
+    await opened(second)
+    got: asyncio.Queue[object] = asyncio.Queue()
+    second.on("message", got.put_nowait)
+    far.send(b"there")
+    assert await asyncio.wait_for(got.get(), TIMEOUT) == b"there"
+    await until_idle()
+    closed = asyncio.Event()
+    far.on("close", closed.set)
+    second.close()
+    await asyncio.wait_for(closed.wait(), TIMEOUT)
+    assert second.readyState == "closed" or second.readyState == "closing"
+    messages = _messages(3, 100)
+    assert await session.exchange(messages) == messages  # the first channel still carries
+
+
+async def test_a_channel_event_nobody_listens_to_skips_pyee(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """aiortc fires ``bufferedamountlow`` after every message sent one at a
+    time; with no listener it does not reach pyee's dispatch (a listener
+    table copied under a lock). A listened event still runs its listeners,
+    and an unhandled ``error`` still raises."""
+    from pyee.base import EventEmitter as PyeeEmitter
+
+    from rtcpeer.transport.datachannel import CountedDataChannel
+
+    remote, channel = session.remote, session.channel
+    assert isinstance(remote, CountedDataChannel) and channel is not None
+    dispatched: list[str] = []
+    dispatch = PyeeEmitter._call_handlers
+
+    def counting(self: Any, event: str, args: Any, kwargs: Any) -> bool:
+        if self is remote:
+            dispatched.append(event)
+        return dispatch(self, event, args, kwargs)
+
+    monkeypatch.setattr(PyeeEmitter, "_call_handlers", counting)
+    got: asyncio.Queue[object] = asyncio.Queue()
+    channel.on("message", got.put_nowait)
+    low = 0
+
+    def on_low() -> None:
+        nonlocal low
+        low += 1
+
+    for index in range(6):
+        if index == 3:
+            remote.on("bufferedamountlow", on_low)
+        remote.send(b"back")
+        assert await asyncio.wait_for(got.get(), TIMEOUT) == b"back"
+        deadline = asyncio.get_running_loop().time() + TIMEOUT
+        while remote.bufferedAmount:  # (it falls to 0 when the message leaves)
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.001)
+    assert dispatched == ["bufferedamountlow"] * 3, dispatched
+    assert low == 3
+    with pytest.raises(ValueError):
+        remote.emit("error", ValueError("unhandled"))
+
+
 async def test_the_sack_timer_waits_for_the_latest_deadline(session: Session) -> None:
     receiver = session.sctp[1]
     loop = asyncio.get_running_loop()
     receiver._sack_needed = True
     receiver._sack_task = None
+    waits: list[float] = []
+    receiver._sack_wait = lambda loop, due: waits.append(due)  # type: ignore[method-assign]
     receiver._sack_due = loop.time() + 5.0  # a later packet's delay
-    receiver._sack_delay_over()  # the earlier packet's timer fires
+    receiver._sack_delay_over()  # the clock's step for the earlier packet comes
     assert receiver._sack_task is None, "a SACK went out before it was due"
-    timer = receiver._sack_timer
-    assert timer is not None and timer.when() == receiver._sack_due
-    timer.cancel()
-    receiver._sack_timer = None
-    receiver._sack_due = loop.time() - 0.001  # now due
+    assert waits == [receiver._sack_due]
+    receiver._sack_due = loop.time() + SACK_GRAIN / 2  # due within this step
     receiver._sack_delay_over()
     assert receiver._sack_task is not None
     await asyncio.wait_for(receiver._sack_task, TIMEOUT)
     assert receiver._sack_due is None
+
+
+async def test_the_sack_clock_runs_each_callback_at_its_step(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Callbacks due within one step of the grid share one loop timer and run
+    at that step: never after their deadline, at most SACK_GRAIN before."""
+    loop = asyncio.get_running_loop()
+    armed = 0
+    call_at = loop.call_at
+
+    def counting_call_at(when: float, callback: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal armed
+        armed += 1
+        return call_at(when, callback, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "call_at", counting_call_at)
+    clock = SackClock()
+    step = int((loop.time() + 0.05) // SACK_GRAIN) + 1
+    deadlines = [(step + fraction / 100) * SACK_GRAIN for fraction in range(1, 100, 5)]
+    ran: dict[float, float] = {}
+    done = loop.create_future()
+
+    def callback(deadline: float) -> None:
+        ran[deadline] = loop.time()
+        if len(ran) == len(deadlines):
+            done.set_result(None)
+
+    for deadline in reversed(deadlines):
+        clock.call_by(loop, deadline, deadline, functools.partial(callback, deadline))
+    withdrawn: list[str] = []
+    step = clock.call_by(loop, deadlines[0], "gone", lambda: withdrawn.append("ran"))
+    clock.withdraw(step, "gone")
+    assert armed == 1
+    await asyncio.wait_for(done, TIMEOUT)
+    for deadline, at in ran.items():
+        assert deadline - SACK_GRAIN <= at
+    assert min(ran.values()) <= max(deadlines) + 0.1  # (0.1: a busy loop's lateness)
+    assert withdrawn == []
 
 
 async def test_data_and_sack_packets_skip_aiortcs_chunk_dispatch(session: Session) -> None:
@@ -477,9 +710,21 @@ async def test_reassembly_is_scanned_once_per_message_not_per_fragment(
         return original(stream)
 
     monkeypatch.setattr(InboundStream, "pop_messages", counted)
+    handled = 0
+    receiver = session.sctp[1]
+    receive_data_chunk = receiver._receive_data_chunk
+
+    async def counted_handler(chunk: Any) -> None:
+        nonlocal handled
+        handled += 1
+        await receive_data_chunk(chunk)
+
+    monkeypatch.setattr(receiver, "_receive_data_chunk", counted_handler)
     messages = _messages(10, 5000)  # 5 fragments each
     assert await session.exchange(messages) == messages
     assert scans == 10, scans
+    # The four fragments before each last one are queued without a coroutine.
+    assert handled == 10, handled
 
 
 async def test_fragments_arriving_out_of_order_are_still_reassembled(session: Session) -> None:
@@ -496,7 +741,7 @@ async def test_fragments_arriving_out_of_order_are_still_reassembled(session: Se
             held.append(data)
             return True
         if full_packets == 4:  # later fragments are in: let the held one arrive now
-            session.right._put(held[0])
+            session.right.put(held[0])
         return False
 
     session.right.drop = hold_the_second_full_packet
@@ -536,7 +781,7 @@ async def test_a_single_application_record_does_not_look_for_output_to_send(
         # Two records in one datagram: OpenSSL's output is looked for after it.
         before = watched.reads
         record = bytes([23, 0xFE, 0xFD]) + bytes(8) + (3).to_bytes(2, "big") + b"abc"
-        session.right._put(record + record)
+        session.right.put(record + record)
         assert watched.reads == before + 1
     finally:
         receiver._ssl = watched._connection

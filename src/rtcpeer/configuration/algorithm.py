@@ -25,6 +25,7 @@ from .configuration import ConfigurationLike, RTCConfiguration, configuration_me
 from .credentials import PrecisError, opaque_string, stun_username
 from .ice_server import RTCIceServer
 from .urls import IceServerUrl, parse_ice_server_url
+from .webidl import convert_sequence
 
 #: "Truncate iceServers to the maximum number of supported elements" -- the
 #: spec requires this implementation-defined limit to be at least 32.
@@ -259,8 +260,13 @@ def _every_type_problem(
     certificates: Sequence[RTCCertificate] = ()
     for name in sorted(str(key) for key in members if isinstance(key, str)):
         value = members[name]
-        if name == "iceServers" and isinstance(value, Sequence) and not isinstance(value, str):
-            for index, item in enumerate(value):
+        if name == "iceServers":
+            try:  # the constructor's own test of a sequence (bytes is not one)
+                items = convert_sequence(value, name)
+            except TypeError as exc:
+                type_problem(exc)
+                continue
+            for index, item in enumerate(items):
                 try:
                     servers.append((index, RTCIceServer.from_dict(item, f"iceServers[{index}]")))
                 except TypeError as exc:

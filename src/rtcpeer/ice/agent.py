@@ -245,8 +245,10 @@ class IceAgent:
         #: The generation the latest restart replaced (what a rollback returns to).
         self._rollback_to: Generation | None = None
         self._active_pair: CandidatePair | None = None
-        #: Application datagrams waiting for a usable pair: (give up at, data), oldest first.
-        self._held: list[tuple[float, bytes]] = []
+        #: Application datagrams waiting for a usable pair: (give up at, data),
+        #: oldest first; a list only while there are some (the shared empty
+        #: tuple otherwise, not an empty list kept per connection).
+        self._held: list[tuple[float, bytes]] | tuple[()] = ()
         #: What happened to datagrams that could not go out over a selected pair.
         self.send_counters = SendCounters()
         #: Application datagrams sent (by :meth:`send`, when it returns True) and
@@ -967,6 +969,8 @@ class IceAgent:
             self._drop(len(data), "consent lost", now)
             return False
         held = self._held
+        if not isinstance(held, list):
+            held = self._held = []
         held.append((now + self.config.hold_time, data))
         if len(held) > self.config.hold_limit:
             _, oldest = held.pop(0)
@@ -976,6 +980,8 @@ class IceAgent:
     def _flush_held(self, now: float) -> None:
         """Send what waited for a pair, once one is usable; drop what waited too long."""
         held = self._held
+        if not isinstance(held, list):
+            return  # nothing held
         if held and now >= held[0][0] and self._state in _STILL_CHECKING:
             # ICE is still looking for a path (a slow start, or many
             # connections opening at once): what waits keeps waiting, at most
@@ -991,7 +997,7 @@ class IceAgent:
         pair = self._sending_pair() or self._early_pair()
         if pair is None:
             return
-        self._held = []
+        self._held = ()
         self.send_counters.held_then_sent += len(held)
         for _, data in held:
             self._send_on(pair.socket_id, pair.remote.address, data, now)
@@ -1032,7 +1038,7 @@ class IceAgent:
             self._send_on(pair.socket_id, pair.remote.address, data, now)
 
     def _drop_held(self, reason: str, now: float) -> None:
-        held, self._held = self._held, []
+        held, self._held = self._held, ()
         for _, data in held:
             self._drop(len(data), reason, now)
 

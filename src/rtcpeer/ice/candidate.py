@@ -207,6 +207,26 @@ _NUMERIC_HOST = re.compile(r"[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.%]*")
 _BROADCAST = ipaddress.IPv4Address("255.255.255.255")
 
 
+def _ipv4_octets(host: str) -> tuple[int, int, int, int] | None:
+    """The four octets of ``host`` if it is a dotted-quad IPv4 address as
+    :func:`ipaddress.ip_address` accepts it (ASCII decimal, 0-255, no leading
+    zero); None for anything else, which the full parser then judges."""
+    parts = host.split(".")
+    if len(parts) != 4:
+        return None
+    octets = []
+    for part in parts:
+        if not (0 < len(part) <= 3 and part.isascii() and part.isdecimal()):
+            return None
+        if len(part) > 1 and part[0] == "0":
+            return None
+        value = int(part)
+        if value > 255:
+            return None
+        octets.append(value)
+    return octets[0], octets[1], octets[2], octets[3]
+
+
 def unusable_remote_address(host: str, port: int) -> str | None:
     """Why a remote candidate's address can never answer a check, or None.
 
@@ -216,6 +236,15 @@ def unusable_remote_address(host: str, port: int) -> str | None:
     """
     if not 0 < port < 65536:
         return f"port {port}"
+    octets = _ipv4_octets(host)
+    if octets is not None:  # the usual case, judged without building an address object
+        if octets == (0, 0, 0, 0):
+            return "unspecified address"
+        if 224 <= octets[0] <= 239:
+            return "multicast address"
+        if octets == (255, 255, 255, 255):
+            return "broadcast address"
+        return None
     try:
         ip = ipaddress.ip_address(host.split("%", 1)[0])
     except ValueError:

@@ -34,8 +34,10 @@ class Checklist:
         self.controlling = controlling
         self.max_pairs = max_pairs
         self.pairs: list[CandidatePair] = []
-        #: A short list (a deque would cost ~600 bytes per checklist).
-        self._triggered: list[CandidatePair] = []
+        #: The triggered-check queue: a short list (a deque would cost ~600
+        #: bytes per checklist), and only while it holds pairs (the shared
+        #: empty tuple otherwise, not an empty list kept per connection).
+        self._triggered: list[CandidatePair] | tuple[()] = ()
 
     def __len__(self) -> int:
         return len(self.pairs)
@@ -86,8 +88,11 @@ class Checklist:
     def remove(self, pair: CandidatePair) -> None:
         if pair in self.pairs:
             self.pairs.remove(pair)
-        if pair in self._triggered:
-            self._triggered.remove(pair)
+        triggered = self._triggered
+        if isinstance(triggered, list) and pair in triggered:
+            triggered.remove(pair)
+            if not triggered:
+                self._triggered = ()
 
     def set_role(self, controlling: bool) -> None:
         """Pair priorities depend on who is controlling: recompute and re-sort."""
@@ -105,7 +110,10 @@ class Checklist:
         if pair.state in (PairState.FROZEN, PairState.FAILED):
             pair.set_state(PairState.WAITING)
         if pair.state == PairState.WAITING and pair not in self._triggered:
-            self._triggered.append(pair)
+            triggered = self._triggered
+            if not isinstance(triggered, list):
+                triggered = self._triggered = []
+            triggered.append(pair)
 
     def has_work(self) -> bool:
         """Is there a pair a paced check could be sent on now?"""
@@ -116,10 +124,15 @@ class Checklist:
 
     def next_pair(self) -> CandidatePair | None:
         """The pair the next paced check goes to (RFC 8445 §6.1.4.2)."""
-        while self._triggered:
-            pair = self._triggered.pop(0)
-            if pair in self.pairs and pair.state == PairState.WAITING:
-                return pair
+        triggered = self._triggered
+        if isinstance(triggered, list):
+            while triggered:
+                pair = triggered.pop(0)
+                if pair in self.pairs and pair.state == PairState.WAITING:
+                    if not triggered:
+                        self._triggered = ()
+                    return pair
+            self._triggered = ()
         for pair in self.pairs:
             if pair.state == PairState.WAITING:
                 return pair
@@ -141,7 +154,7 @@ class Checklist:
         for pair in list(self.pairs):
             if pair.state in (PairState.WAITING, PairState.FROZEN):
                 self.remove(pair)
-        self._triggered.clear()
+        self._triggered = ()
 
     # -- outcome ----------------------------------------------------------
     @property

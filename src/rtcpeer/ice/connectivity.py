@@ -341,7 +341,7 @@ class ConnectivityChecks:
             policy=policy,
         )
         self.in_flight[request.transaction_id] = check
-        pair.transactions.add(request.transaction_id)
+        pair.add_transaction(request.transaction_id)
         pair.requests_sent += 1
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
@@ -408,7 +408,7 @@ class ConnectivityChecks:
             check.transaction.handle_timer(now)
             if check.transaction.done:
                 self.in_flight.pop(tid, None)
-                check.pair.transactions.discard(tid)
+                check.pair.forget_transaction(tid)
                 timed_out.append(check)
             else:
                 self._flush(check, now)
@@ -423,7 +423,7 @@ class ConnectivityChecks:
             return None
         del self.in_flight[response.transaction_id]
         pair = check.pair
-        pair.transactions.discard(response.transaction_id)
+        pair.forget_transaction(response.transaction_id)
         if response.message_class == MessageClass.SUCCESS:
             rtt = now - check.last_sent_at
             pair.responses_received += 1
@@ -450,7 +450,7 @@ class ConnectivityChecks:
             policy = check.policy or self._config.check_retransmission
             listen = policy.rto * (2 ** (policy.rc - 1) - 1) + policy.rm * policy.rto
             check.cancelled_until = now + listen
-            pair.transactions.discard(check.transaction.transaction_id)
+            pair.forget_transaction(check.transaction.transaction_id)
 
     def cancel(self, gen: Generation, keep_consent: bool = False) -> None:
         """Forget the generation's checks (but its consent checks if ``keep_consent``)."""
@@ -458,7 +458,7 @@ class ConnectivityChecks:
             if check.generation is gen and not (keep_consent and check.consent):
                 check.transaction.cancel()
                 del self.in_flight[tid]
-                check.pair.transactions.discard(tid)
+                check.pair.forget_transaction(tid)
 
     def clear(self) -> None:
         """The agent closed: nothing in flight, nothing paced."""

@@ -199,10 +199,12 @@ class ServerGathering:
         self.servers: tuple[ResolvedServer, ...] = ()
         self.policy = "all"
         self.pool_size = 0
+        # The two lists below are the shared empty tuple while empty (nearly
+        # always without servers), not two empty lists kept per connection.
         #: Sets gathered ahead of the first gathering (iceCandidatePoolSize).
-        self.pool: list[ServerSet] = []
+        self.pool: list[ServerSet] | tuple[()] = ()
         self._by_generation: dict[int, ServerSet] = {}
-        self._retired: list[ServerSet] = []
+        self._retired: list[ServerSet] | tuple[()] = ()
         self._by_socket: dict[int, tuple[ServerSet, _Probe | _Relay]] = {}
         self._by_transaction: dict[bytes, ServerSet] = {}
         self._next_socket_id = config.first_socket_id
@@ -232,14 +234,21 @@ class ServerGathering:
             return  # the pool is only for the first gathering
         if changed and self.pool:
             self.discard_pool(now)
-        while len(self.pool) > pool_size:
-            self._release_set(self.pool.pop(), now)
-        while len(self.pool) < pool_size:
-            self.pool.append(self._new_set(now))
+        pool = self.pool
+        if len(pool) == pool_size:
+            return
+        if not isinstance(pool, list):
+            pool = self.pool = []
+        while len(pool) > pool_size:
+            self._release_set(pool.pop(), now)
+        while len(pool) < pool_size:
+            pool.append(self._new_set(now))
+        if not pool:
+            self.pool = ()
 
     def discard_pool(self, now: float) -> None:
         """Release every pooled set (restart, close, new servers)."""
-        pool, self.pool = self.pool, []
+        pool, self.pool = self.pool, ()
         for server_set in pool:
             self._release_set(server_set, now)
 
@@ -254,11 +263,17 @@ class ServerGathering:
     def start(self, generation_id: int, now: float) -> None:
         """Give a generation its set: a pooled one at first, else a fresh one (none
         when no server is configured)."""
-        pooled = not self._first_taken and bool(self.pool)
+        pool = self.pool
+        pooled = not self._first_taken and isinstance(pool, list) and bool(pool)
         self._first_taken = True
         if not pooled and not self.servers:
             return  # nothing to gather from: the generation gets no (empty) set
-        server_set = self.pool.pop(0) if pooled else self._new_set(now)
+        if pooled and isinstance(pool, list):
+            server_set = pool.pop(0)
+            if not pool:
+                self.pool = ()
+        else:
+            server_set = self._new_set(now)
         self._adopt(server_set, generation_id, now)
 
     def _adopt(self, server_set: ServerSet, generation_id: int, now: float) -> None:
@@ -475,7 +490,10 @@ class ServerGathering:
             self._probe_finished(server_set, task, None)
         server_set.pending.clear()
         server_set.release_at = release_at
-        self._retired.append(server_set)
+        retired = self._retired
+        if not isinstance(retired, list):
+            retired = self._retired = []
+        retired.append(server_set)
         sockets = set(server_set.relays)
         for relay in server_set.relays.values():
             sockets |= relay.virtual_sockets
@@ -486,10 +504,10 @@ class ServerGathering:
     def close(self, now: float) -> None:
         """Release everything at once: one Refresh(0) each, then every socket."""
         self.discard_pool(now)
-        for server_set in list(self._by_generation.values()) + self._retired:
+        for server_set in [*self._by_generation.values(), *self._retired]:
             self._release_set(server_set, now)
         self._by_generation.clear()
-        self._retired.clear()
+        self._retired = ()
         for server_set, task in list(self._by_socket.values()):
             if isinstance(task, _Relay):
                 self._finish_relay(server_set, task)
@@ -747,8 +765,11 @@ class ServerGathering:
         self._found(server_set, found, now)
 
     def _release_retired(self, server_set: ServerSet, now: float) -> None:
-        if server_set in self._retired:
-            self._retired.remove(server_set)
+        retired = self._retired
+        if isinstance(retired, list) and server_set in retired:
+            retired.remove(server_set)
+            if not retired:
+                self._retired = ()
         self._release_set(server_set, now)
 
     def _release_set(self, server_set: ServerSet, now: float) -> None:

@@ -7,7 +7,8 @@ states, which turns a checklist bug into a loud failure instead of a stall.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from enum import Enum
 
 from rtcpeer.ice.candidate import Candidate
@@ -47,6 +48,10 @@ def pair_priority(controlling_priority: int, controlled_priority: int) -> int:
     return (min(g, d) << 32) + 2 * max(g, d) + (1 if g > d else 0)
 
 
+#: The transactions of a pair with no check in flight: one shared empty set.
+_NO_TRANSACTIONS: frozenset[bytes] = frozenset()
+
+
 @dataclass(eq=False, slots=True)
 class CandidatePair:
     """A local candidate (sending through ``socket_id``) and a remote candidate."""
@@ -66,8 +71,10 @@ class CandidatePair:
     valid: bool = False
     #: When the last nomination of this pair was accepted (renomination order).
     nominated_at: float = -1.0
-    #: Transaction ids of checks in flight on this pair.
-    transactions: set[bytes] = field(default_factory=set)
+    #: Transaction ids of checks in flight on this pair: a set only while there
+    #: are some (the shared empty frozenset otherwise, not an empty set kept
+    #: per pair); changed by :meth:`add_transaction` and :meth:`forget_transaction`.
+    transactions: AbstractSet[bytes] = _NO_TRANSACTIONS
     #: Checks (connectivity and consent) sent on it, retransmissions not counted.
     requests_sent: int = 0
     #: Success responses to them.
@@ -92,6 +99,22 @@ class CandidatePair:
         self.priority = (
             pair_priority(local, remote) if controlling else pair_priority(remote, local)
         )
+
+    def add_transaction(self, transaction_id: bytes) -> None:
+        """A check with this transaction id is in flight on the pair."""
+        transactions = self.transactions
+        if not isinstance(transactions, set):
+            transactions = self.transactions = set()
+        transactions.add(transaction_id)
+
+    def forget_transaction(self, transaction_id: bytes) -> None:
+        """The check with this transaction id is no longer in flight (if it was)."""
+        transactions = self.transactions
+        if transaction_id in transactions:
+            assert isinstance(transactions, set)  # only a set holds ids
+            transactions.discard(transaction_id)
+            if not transactions:
+                self.transactions = _NO_TRANSACTIONS
 
     def set_state(self, state: PairState) -> None:
         if state == self.state:

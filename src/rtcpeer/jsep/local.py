@@ -26,6 +26,9 @@ from rtcpeer.sdp import (
     SdpValueError,
     SessionDescription,
     parse_candidate_value,
+    shared_attribute,
+    shared_field,
+    shared_fields,
 )
 
 DATA_CHANNEL_PROTO = "UDP/DTLS/SCTP"
@@ -121,7 +124,7 @@ def default_candidate(candidates: Iterable[str]) -> tuple[str, int] | None:
 
 def _connection_line(address: str) -> Field:
     version = ipaddress.ip_address(address).version
-    return Field("c", f"IN IP{version} {address}")
+    return shared_field("c", f"IN IP{version} {address}")
 
 
 def _session(
@@ -129,13 +132,13 @@ def _session(
 ) -> SessionDescription:
     attrs: list[Attribute] = []
     if bundle:
-        attrs.append(Attribute("group", "BUNDLE " + " ".join(bundle)))
-    attrs.append(Attribute("ice-options", "trickle"))
+        attrs.append(shared_attribute("group", "BUNDLE " + " ".join(bundle)))
+    attrs.append(shared_attribute("ice-options", "trickle"))
     attrs.extend(params.extra_session_attributes)
     return SessionDescription(
         origin=Origin("-", params.session_id, params.session_version, "IN", "IP4", "0.0.0.0"),
         name="-",
-        fields=(Field("t", "0 0"),),
+        fields=shared_fields((shared_field("t", "0 0"),)),
         attributes=tuple(attrs),
         media=media,
     )
@@ -155,26 +158,26 @@ def _data_section(
     connection = _connection_line(default[0]) if default else _NO_ADDRESS
     attrs: list[Attribute] = [Attribute("candidate", c) for c in transport.candidates]
     if transport.gathering_complete:
-        attrs.append(Attribute("end-of-candidates"))
+        attrs.append(shared_attribute("end-of-candidates"))
     attrs += [Attribute("ice-ufrag", credentials.ufrag), Attribute("ice-pwd", credentials.pwd)]
     attrs += [Attribute("fingerprint", str(fp)) for fp in params.fingerprints]
-    attrs.append(Attribute("setup", setup))
+    attrs.append(shared_attribute("setup", setup))
     if mid is not None:
-        attrs.append(Attribute("mid", mid))
+        attrs.append(shared_attribute("mid", mid))
     if legacy:
         sctpmap = f"{params.sctp_port} {DATA_CHANNEL_FORMAT} 65535"
         attrs.append(Attribute("sctpmap", sctpmap))
     else:
-        attrs.append(Attribute("sctp-port", str(params.sctp_port)))
-    attrs.append(Attribute("max-message-size", str(params.max_message_size)))
+        attrs.append(shared_attribute("sctp-port", str(params.sctp_port)))
+    attrs.append(shared_attribute("max-message-size", str(params.max_message_size)))
     if legacy:
         return MediaSection(
             "application", port, LEGACY_DATA_CHANNEL_PROTO, (str(params.sctp_port),),
-            fields=(connection,), attributes=tuple(attrs),
+            fields=shared_fields((connection,)), attributes=tuple(attrs),
         )  # fmt: skip
     return MediaSection(
         "application", port, DATA_CHANNEL_PROTO, (DATA_CHANNEL_FORMAT,),
-        fields=(connection,), attributes=tuple(attrs),
+        fields=shared_fields((connection,)), attributes=tuple(attrs),
     )  # fmt: skip
 
 
@@ -182,12 +185,12 @@ def rejected_section(section: MediaSection) -> MediaSection:
     """``section`` rejected: port 0, same kind/proto/formats, only c= and mid kept."""
     attrs: list[Attribute] = []
     if section.is_rtp:
-        attrs.append(Attribute("inactive"))
+        attrs.append(shared_attribute("inactive"))
     if section.mid is not None:
-        attrs.append(Attribute("mid", section.mid))
+        attrs.append(shared_attribute("mid", section.mid))
     return MediaSection(
         section.kind, 0, section.proto, section.formats,
-        fields=(_NO_ADDRESS,), attributes=tuple(attrs),
+        fields=shared_fields((_NO_ADDRESS,)), attributes=tuple(attrs),
     )  # fmt: skip
 
 

@@ -11,7 +11,7 @@ answerer gathers at setRemoteDescription, before its answer exists), and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from rtcpeer.ice import Candidate, CandidateParseError
 from rtcpeer.ice.runtime.stats import relay_protocol
@@ -27,12 +27,15 @@ Gathered = tuple[str, Candidate | None]
 class HeldCandidates:
     """Gathered candidates not surfaced yet."""
 
-    pending: list[Gathered] = field(default_factory=list)
+    #: A tuple, not a list: empty (the shared ``()``) for most of a
+    #: connection's life, where an empty list would be one more object per
+    #: connection for every full garbage collection to walk.
+    pending: tuple[Gathered, ...] = ()
     #: setLocalDescription is running: surface nothing until it resolves.
     holding: bool = False
 
     def add(self, ufrag: str, candidate: Candidate | None) -> None:
-        self.pending.append((ufrag, candidate))
+        self.pending += ((ufrag, candidate),)
 
     def release(self, in_force: frozenset[str], current_ufrag: str) -> list[Gathered]:
         """The candidates that may surface now; those of a generation that is
@@ -40,13 +43,13 @@ class HeldCandidates:
         if self.holding:
             return []
         ready = [item for item in self.pending if item[0] in in_force]
-        self.pending = [
-            item for item in self.pending if item[0] not in in_force and item[0] == current_ufrag
-        ]
+        self.pending = tuple(
+            [item for item in self.pending if item[0] not in in_force and item[0] == current_ufrag]
+        )
         return ready
 
     def clear(self) -> None:
-        self.pending.clear()
+        self.pending = ()
 
 
 def candidate_events(

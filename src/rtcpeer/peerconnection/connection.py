@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from rtcpeer.configuration import (
     AlgorithmIdentifier,
@@ -26,7 +27,6 @@ from rtcpeer.configuration import (
 from rtcpeer.emitter import EventEmitter
 from rtcpeer.errors import InvalidAccessError, InvalidStateError, OperationError
 from rtcpeer.ice import Candidate, CandidateError, IceAgentConfig
-from rtcpeer.ice.runtime import IceTransportCallbacks
 from rtcpeer.jsep import (
     CandidateLike,
     IceCredentials,
@@ -456,7 +456,7 @@ class RTCPeerConnection(EventEmitter):
         if self._configuration.certificates:
             return self._configuration.certificates
         if not self._generated_certificates:
-            self._generated_certificates = (RTCCertificate.process_default(),)
+            self._generated_certificates = _process_default_certificates()
         return self._generated_certificates
 
     @staticmethod
@@ -1025,15 +1025,7 @@ class RTCPeerConnection(EventEmitter):
                 on_dtls_state=self._on_dtls_state,
             )
             ice = stack.ice
-            ice.set_callbacks(
-                IceTransportCallbacks(
-                    icecandidate=self._on_ice_candidate,
-                    icecandidateerror=self._on_ice_candidate_error,
-                    statechange=self._on_ice_state,
-                    gatheringstatechange=self._on_gathering_state,
-                    selectedcandidatepairchange=stack.ice_pair_selected,
-                )
-            )
+            ice.set_callbacks(_IceHandlers(self, stack))
             stack.sctp.on_datachannel = self._on_remote_channel
             stack.sctp.on_channel_state = self._channels.channel_state
             self._transports = stack
@@ -1193,6 +1185,57 @@ class RTCPeerConnection(EventEmitter):
             await self._rtp.close()
         if self._transports is not None:
             await self._transports.close()
+
+
+#: The process's default certificate as a connection's certificates: one
+#: tuple for every connection that took the same default (not one each).
+_default_certificates: tuple[RTCCertificate] | None = None
+
+
+def _process_default_certificates() -> tuple[RTCCertificate]:
+    """``(RTCCertificate.process_default(),)``, the same tuple while that stays the default."""
+    global _default_certificates
+    certificate = RTCCertificate.process_default()
+    cached = _default_certificates
+    if cached is None or cached[0] is not certificate:
+        cached = _default_certificates = (certificate,)
+    return cached
+
+
+class _IceHandlers:
+    """A connection's direct handlers of its ICE transport's events
+    (:class:`~rtcpeer.ice.runtime.IceTransportHandlers`).
+
+    One small object per connection where five bound methods and their tuple
+    would be: all kept for the connection's life, and walked by every full
+    garbage collection of a process holding many connections.
+    """
+
+    __slots__ = ("_pc", "_stack")
+
+    def __init__(self, pc: RTCPeerConnection, stack: TransportStack) -> None:
+        self._pc = pc
+        self._stack = stack
+
+    @property
+    def icecandidate(self) -> Callable[[Candidate | None], None]:
+        return self._pc._on_ice_candidate
+
+    @property
+    def icecandidateerror(self) -> Callable[[CandidateError], None]:
+        return self._pc._on_ice_candidate_error
+
+    @property
+    def statechange(self) -> Callable[[str], None]:
+        return self._pc._on_ice_state
+
+    @property
+    def gatheringstatechange(self) -> Callable[[str], None]:
+        return self._pc._on_gathering_state
+
+    @property
+    def selectedcandidatepairchange(self) -> Callable[[tuple[Candidate, Candidate]], None]:
+        return self._stack.ice_pair_selected
 
 
 def _remote_media(remote: RemoteDescription, sdp: str) -> tuple[RemoteMedia | None, ...]:

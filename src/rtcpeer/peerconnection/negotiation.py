@@ -125,6 +125,25 @@ def sha256_fingerprints(*certificates: RTCCertificate) -> tuple[object, ...]:
     )
 
 
+#: The certificates last described and their a=fingerprint values: one entry
+#: for the whole process, as connections mostly share the process's default
+#: certificate (a cache per connection kept three objects per connection).
+_described_certificates: tuple[tuple[RTCCertificate, ...], tuple[Fingerprint, ...]] | None = None
+
+
+def _fingerprints_of(certificates: tuple[RTCCertificate, ...]) -> tuple[Fingerprint, ...]:
+    """The a=fingerprint values of ``certificates``, hashed and formatted once
+    for as long as connections keep describing the same certificates."""
+    global _described_certificates
+    cached = _described_certificates
+    if cached is None or cached[0] != certificates:
+        cached = _described_certificates = (
+            certificates,
+            sdp_fingerprints(sha256_fingerprints(*certificates)),
+        )
+    return cached[1]
+
+
 @dataclass(frozen=True, slots=True)
 class NegotiationSnapshot:
     """What applying one description may change, to restore if it fails."""
@@ -139,6 +158,22 @@ class NegotiationSnapshot:
 
 class Negotiation:
     """Descriptions, created offers/answers and [[LocalIceCredentialsToReplace]]."""
+
+    # Slots: no __dict__ kept per connection (one object fewer for every
+    # full garbage collection to walk).
+    __slots__ = (
+        "_created",
+        "_created_sdp",
+        "answered_media",
+        "current_local",
+        "current_remote",
+        "pending_local",
+        "pending_remote",
+        "remote_ufrags",
+        "session_id",
+        "session_version",
+        "to_replace",
+    )
 
     def __init__(self) -> None:
         self.current_local: Applied | None = None
@@ -161,8 +196,6 @@ class Negotiation:
         #: How the last created answer answered each offered section (audio/video
         #: sections: AnsweredMedia; others None; empty for an offer without any).
         self.answered_media: tuple[AnsweredMedia | None, ...] = ()
-        #: Our certificates and their a=fingerprint values, worked out once.
-        self._fingerprints: tuple[tuple[RTCCertificate, ...], tuple[Fingerprint, ...]] | None = None
 
     # -- reading -------------------------------------------------------------------
     @property
@@ -197,18 +230,10 @@ class Negotiation:
         bundle_policy: str,
     ) -> LocalParameters:
         self.session_version += 1
-        cached = self._fingerprints
-        if cached is None or cached[0] != certificates:
-            # The certificates never change (setConfiguration refuses others):
-            # hash and format them once, not for every offer/answer.
-            cached = self._fingerprints = (
-                certificates,
-                sdp_fingerprints(sha256_fingerprints(*certificates)),
-            )
         return LocalParameters(
             session_id=self.session_id,
             session_version=self.session_version,
-            fingerprints=cached[1],
+            fingerprints=_fingerprints_of(certificates),
             transport=LocalTransport(credentials, tuple(candidates), gathering_complete),
             bundle_policy=bundle_policy,
         )

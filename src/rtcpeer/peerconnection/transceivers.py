@@ -141,7 +141,9 @@ class Transceivers:
 
     def __init__(self, owner: RtpOwner) -> None:
         self._owner = owner
-        self.all: list[RTCRtpTransceiver] = []
+        #: A tuple (a new one per added transceiver, which is rare): a data-only
+        #: connection keeps the shared empty one, not an empty list of its own.
+        self.all: tuple[RTCRtpTransceiver, ...] = ()
         #: Our RTCP CNAME, the same for every section (RFC 7022).
         self.cname = new_cname()
         self._remote_streams: dict[str, MediaStream] = {}
@@ -197,7 +199,7 @@ class Transceivers:
             cname=self.cname,
             added_by_track=added_by_track,
         )
-        self.all.append(transceiver)
+        self.all += (transceiver,)
         return transceiver
 
     def reusable_for(self, track: MediaStreamTrack) -> RTCRtpTransceiver | None:
@@ -455,7 +457,7 @@ class Transceivers:
             if never_negotiated:
                 transceiver._mid = None
             kept.append(transceiver)
-        self.all = kept
+        self.all = tuple(kept)
         self._offered = {}
 
     def _restore(self, transceiver: RTCRtpTransceiver, state: _StableState) -> None:

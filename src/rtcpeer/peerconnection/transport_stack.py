@@ -100,7 +100,8 @@ class TransportStack:
         self._dtls_started = False
         self._sctp_task: asyncio.Task[None] | None = None
         self._sctp_started = False
-        self._server_updates: list[asyncio.Task[None]] = []
+        #: setConfiguration's server updates under way (a list only once there is one).
+        self._server_updates: list[asyncio.Task[None]] | tuple[()] = ()
         self._closed = False
         #: The ICE generation of the selected pair, and whether the path was
         #: in trouble (disconnected/failed) since: what makes a "new path".
@@ -138,12 +139,17 @@ class TransportStack:
         task = asyncio.get_running_loop().create_task(
             self.ice.set_servers(servers, policy, pool_size)
         )
-        self._server_updates.append(task)
+        updates = self._server_updates
+        if not isinstance(updates, list):
+            updates = self._server_updates = []
+        updates.append(task)
 
     async def servers_settled(self) -> None:
         """Wait until every setConfiguration has reached the agent (before gathering)."""
         while self._server_updates:
-            task = self._server_updates.pop(0)
+            updates = self._server_updates
+            assert isinstance(updates, list)  # only a list is ever non-empty
+            task = updates.pop(0)
             await task
 
     def set_controlled(self) -> None:

@@ -36,6 +36,9 @@ from rtcpeer.sdp.model import (
     SessionDescription,
     TransportAttributes,
     serialize_sdp,
+    shared_attribute,
+    shared_field,
+    shared_fields,
 )
 from rtcpeer.sdp.parser import parse_sdp
 
@@ -71,4 +74,7 @@ __all__ = [
     "parse_sdp",
     "read_rtp_attributes",
     "serialize_sdp",
+    "shared_attribute",
+    "shared_field",
+    "shared_fields",
 ]

@@ -55,6 +55,123 @@ class Field:
         return f"{self.type}={self.value}"
 
 
+#: Attribute names whose lines repeat, value and all, across the descriptions
+#: of one process (``a=setup:actpass``, ``a=mid:0``, ``a=sctp-port:5000``...):
+#: :func:`shared_attribute` gives every description the same object for such
+#: a line instead of one per description. Descriptions live as long as their
+#: connection, and every full garbage collection walks each object they hold.
+SHARED_ATTRIBUTE_NAMES = frozenset(
+    {
+        "group",
+        "ice-options",
+        "setup",
+        "mid",
+        "sctp-port",
+        "max-message-size",
+        "end-of-candidates",
+        "extmap-allow-mixed",
+        "msid-semantic",
+        "rtcp-mux",
+        "rtcp-rsize",
+        "bundle-only",
+        "sendrecv",
+        "sendonly",
+        "recvonly",
+        "inactive",
+        "rtpmap",
+        "rtcp-fb",
+        "fmtp",
+        "extmap",
+    }
+)
+#: Line types whose lines are shared likewise (``c=IN IP4 0.0.0.0``, ``t=0 0``).
+SHARED_FIELD_TYPES = frozenset("ct")
+#: Bounds of the shared lines: how many, and the longest value shared. A
+#: remote party choosing odd values fills the table at most once; lines not
+#: in it are simply not shared.
+SHARED_LINES_MAX = 1024
+SHARED_VALUE_MAX = 128
+_shared_attributes: dict[str, Attribute] = {}
+_shared_fields: dict[str, Field] = {}
+
+
+def shared_attribute(name: str, value: str | None = None, *, line: str | None = None) -> Attribute:
+    """``Attribute(name, value)``, the process's one object for that line when
+    ``name`` is in :data:`SHARED_ATTRIBUTE_NAMES` (attributes are frozen).
+
+    ``line``: the whole line (``a=name`` or ``a=name:value``), when the
+    caller has it already (the parser).
+    """
+    if name not in SHARED_ATTRIBUTE_NAMES or (value is not None and len(value) > SHARED_VALUE_MAX):
+        return Attribute(name, value)
+    key = line
+    if key is None:
+        key = f"a={name}" if value is None else f"a={name}:{value}"
+    attribute = _shared_attributes.get(key)
+    if attribute is None:
+        attribute = Attribute(name, value)
+        # A valueless line always has room: there are only so many names.
+        if value is None or len(_shared_attributes) < SHARED_LINES_MAX:
+            _shared_attributes[key] = attribute
+    return attribute
+
+
+# The lines nearly every WebRTC description has, shared even once odd
+# values have filled the table.
+for _name, _value in (
+    ("group", "BUNDLE 0"),
+    ("ice-options", "trickle"),
+    ("setup", "actpass"),
+    ("setup", "active"),
+    ("setup", "passive"),
+    ("mid", "0"),
+    ("mid", "1"),
+    ("mid", "2"),
+    ("sctp-port", "5000"),
+    ("max-message-size", "262144"),
+    ("msid-semantic", " WMS"),
+    ("msid-semantic", "WMS *"),
+):
+    shared_attribute(_name, _value)
+del _name, _value
+
+
+def shared_field(type_: str, value: str) -> Field:
+    """``Field(type_, value)``, shared like :func:`shared_attribute` for the
+    types in :data:`SHARED_FIELD_TYPES`."""
+    if type_ not in SHARED_FIELD_TYPES or len(value) > SHARED_VALUE_MAX:
+        return Field(type_, value)
+    key = f"{type_}={value}"
+    line = _shared_fields.get(key)
+    if line is None:
+        line = Field(type_, value)
+        if len(_shared_fields) < SHARED_LINES_MAX:
+            _shared_fields[key] = line
+    return line
+
+
+_shared_field_tuples: dict[str, tuple[Field, ...]] = {}
+
+
+def shared_fields(fields: tuple[Field, ...]) -> tuple[Field, ...]:
+    """``fields``, or the process's one equal tuple when it is a single line
+    of a shared type (``(c=IN IP4 0.0.0.0,)``, ``(t=0 0,)``: what a WebRTC
+    section and session have): such a tuple is otherwise one more object per
+    description."""
+    if len(fields) != 1:
+        return fields
+    line = fields[0]
+    if line.type not in SHARED_FIELD_TYPES or len(line.value) > SHARED_VALUE_MAX:
+        return fields
+    key = f"{line.type}={line.value}"
+    shared = _shared_field_tuples.get(key)
+    if shared is None:
+        if len(_shared_field_tuples) >= SHARED_LINES_MAX:
+            return fields
+        shared = _shared_field_tuples[key] = fields
+    return shared
+
+
 class _Attributes:
     """Attribute look-ups shared by the session and media levels."""
 
@@ -396,4 +513,7 @@ __all__ = [
     "SessionDescription",
     "TransportAttributes",
     "serialize_sdp",
+    "shared_attribute",
+    "shared_field",
+    "shared_fields",
 ]

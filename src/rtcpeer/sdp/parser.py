@@ -29,7 +29,15 @@ from rtcpeer.sdp.grammar import (
     parse_single_word,
     parse_timing,
 )
-from rtcpeer.sdp.model import Attribute, Field, MediaSection, SessionDescription
+from rtcpeer.sdp.model import (
+    Attribute,
+    Field,
+    MediaSection,
+    SessionDescription,
+    shared_attribute,
+    shared_field,
+    shared_fields,
+)
 
 #: Line types allowed only at session level (RFC 8866 §5).
 _SESSION_ONLY = frozenset("vosuepzrt")
@@ -120,13 +128,13 @@ def _attribute(number: int, line: str) -> Attribute:
     if not colon:
         if check is not None:
             raise SdpParseError(number, f"a={name} needs a value", line)
-        return Attribute(name)
+        return shared_attribute(name, line=line)
     if check is not None:
         try:
             check(rest)
         except SdpValueError as error:
             raise SdpParseError(number, f"a={name}: {error}", line) from None
-    return Attribute(name, rest)
+    return shared_attribute(name, rest, line=line)
 
 
 def _field(number: int, line: str) -> Field:
@@ -138,7 +146,7 @@ def _field(number: int, line: str) -> Field:
             check(value)
         except SdpValueError as error:
             raise SdpParseError(number, f"{type_}=: {error}", line) from None
-    return Field(type_, value)
+    return shared_field(type_, value)
 
 
 def _media_line(number: int, line: str) -> tuple[str, int, int | None, str, tuple[str, ...]]:
@@ -220,14 +228,14 @@ def parse_sdp(text: str) -> SessionDescription:
                 port_count=port_count,
                 proto=proto,
                 formats=formats,
-                fields=tuple(section_fields),
+                fields=shared_fields(tuple(section_fields)),
                 attributes=tuple(section_attributes),
             )
         )
     return SessionDescription(
         origin=origin,
         name=name,
-        fields=tuple(fields),
+        fields=shared_fields(tuple(fields)),
         attributes=tuple(attributes),
         media=tuple(media),
     )

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from collections.abc import Set as AbstractSet
 from typing import Any, Protocol, cast
 
@@ -93,12 +93,26 @@ class AiortcIceTransportAdapter:
     def role(self) -> str:
         return self._transport.role
 
-    async def _recv(self) -> bytes:
+    def _recv(self) -> Awaitable[bytes]:
+        """The next datagram, as aiortc awaits it (``await _recv()``, or under
+        ``asyncio.wait_for`` during the handshake).
+
+        A transport with ``receive_soon`` (the ICE transport) hands out a plain
+        future: no coroutine per datagram, and under ``wait_for`` no task
+        (``wait_for`` wraps a coroutine in one). A datagram :meth:`deliver`
+        is handing over comes as a done future, which ``await`` takes without
+        suspending.
+        """
         data = self._delivering
         if data is not None:
             self._delivering = None
-            return data
-        return await self._transport.receive()
+            done: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+            done.set_result(data)
+            return done
+        receive_soon = getattr(self._transport, "receive_soon", None)
+        if receive_soon is not None:
+            return cast("Awaitable[bytes]", receive_soon())
+        return self._transport.receive()
 
     def deliver(self, data: bytes) -> bool:
         """Process an arriving datagram now; False: queue it for the DTLS task.

@@ -124,7 +124,19 @@ class CountedDataChannel(SharedEmitterState, RTCDataChannel):
 
     A channel the peer opens is made by aiortc itself: :meth:`adopt` makes it
     one of these (the same layout: this class adds no slots).
+
+    An event nobody listens to returns at once, as
+    :class:`rtcpeer.emitter.EventEmitter`'s do: aiortc fires
+    ``bufferedamountlow`` whenever the buffered amount falls to the threshold
+    (0 unless set), i.e. after every message sent one at a time, and pyee
+    would copy an empty listener table under its lock for it. ``error``
+    still goes through pyee, which raises it when unhandled.
     """
+
+    def emit(self, event: str, *args: Any, **kwargs: Any) -> bool:
+        if event not in self._events and event != "error":
+            return False
+        return bool(super().emit(event, *args, **kwargs))
 
     @classmethod
     def adopt(cls, channel: RTCDataChannel) -> None:

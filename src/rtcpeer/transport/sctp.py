@@ -61,8 +61,17 @@ gaps, a T3 expiry or a path change may have marked one; a packet of DATA
 and SACK chunks goes straight to their handlers; a fragment that arrives in
 order and ends no message is queued without aiortc's scan of the whole
 reassembly queue; the next TSN in order is recorded in one step; and the
-delayed-SACK timer is not cancelled and re-armed for every second packet,
-it re-arms itself for the latest deadline instead. For small messages one at
+delayed SACK waits on a clock shared by every association of the event loop
+(:class:`SackClock`: one loop timer per 20 ms step that has a deadline in
+it, not one per association and message; the call is not withdrawn when the
+SACK goes out early, it finds nothing due or waits again for the latest
+deadline); a SACK with no gap or duplicate to report is written in one step,
+not built through aiortc's SackChunk; a SACK's step of the Advanced.Peer.Ack.Point
+(RFC 3758) is one comparison while nothing is abandoned; and aiortc's send
+queues and stream-reset sets, dropped while the association is idle, are
+plain attributes again once it is not (aiortc reads them through no
+property: an idle association holds shared empty placeholders instead, and
+the methods that add to them wake it first). For small messages one at
 a time (many connections, each quiet most of the time): T3 is not a new
 event-loop timer per message either (the armed one stays and re-arms itself
 for the latest deadline), a SACK with nothing queued and nothing to
@@ -81,9 +90,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import struct
+import weakref
 from collections import deque
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from aiortc import RTCSctpTransport
 from aiortc.rtcsctptransport import (
@@ -110,6 +121,9 @@ from rtcpeer.transport.eager import done_future, finished_future
 
 #: The longest a DATA chunk waits for its SACK (RFC 4960 §6.2: at most 500 ms, 200 ms usual).
 SACK_DELAY = 0.2
+#: Delayed SACKs fall due on a grid of this step (:class:`SackClock`): each
+#: goes out at the step at or before its deadline, so 180-200 ms after the DATA.
+SACK_GRAIN = 0.02
 #: A SACK rides along only if the packet stays within the largest one aiortc
 #: sends anyway (one full DATA chunk), so the path MTU budget is unchanged.
 MAX_BUNDLED_CHUNKS_LENGTH = SCTP_DATA_CHUNK_HEADER_LENGTH + USERDATA_MAX_LENGTH
@@ -123,47 +137,88 @@ PATH_INITIAL_CWND = 3 * USERDATA_MAX_LENGTH
 #: ConnectionError once it is closed, pyOpenSSL's error while it shuts down.
 DTLS_GONE: tuple[type[Exception], ...] = (ConnectionError, SSL.Error)
 #: aiortc's three send queues (deques of ~0.7 KiB each, even empty): an idle
-#: association keeps none of them (see :func:`_made_on_use`).
+#: association keeps none of them, it holds :data:`IDLE_QUEUE` instead (see
+#: :meth:`DelayedSackSctpTransport._wake_queues`).
 IDLE_QUEUES = ("_outbound_queue", "_sent_queue", "_data_channel_queue")
-#: aiortc's sets of streams being reset (~0.2 KiB each, even empty): made when
-#: a channel first closes, dropped again when an idle association finds them empty.
+#: aiortc's sets of streams being reset (~0.2 KiB each, even empty): an idle
+#: association holds :data:`IDLE_SET` instead until a stream is reset.
 IDLE_SETS = ("_data_channel_inbound_reset", "_data_channel_outbound_reset")
+#: What an idle association holds for each of its send queues: an empty
+#: sequence that reads as aiortc's empty deque does (false, no items, ``[0]``
+#: raises IndexError) and that nothing can be added to -- an ``append`` the
+#: wake-up missed fails loudly instead of being lost. Shared by every association.
+IDLE_QUEUE: tuple[()] = ()
+#: What an idle association holds for each stream-reset set (the same, for sets).
+IDLE_SET: frozenset[int] = frozenset()
+#: A SACK chunk with no gap blocks and no duplicate TSNs (RFC 9260 §3.3.4).
+_PLAIN_SACK = struct.Struct("!BBHLLHH")
+#: The payload protocol id of DCEP messages (RFC 8831 §8): an OPEN received
+#: makes aiortc queue the ACK.
+_PPID_DCEP = 50
 
 
-def _made_on_use(name: str, make: Callable[[], object]) -> property:
-    """One of aiortc's queues or sets as a property that makes it when the
-    instance dict holds None for it (dropped while empty), and stores what
-    aiortc assigns there. The key itself stays: deleting and adding keys of
-    the instance dict would move its entries and defeat the interpreter's
-    cached look-ups of every other attribute.
+class SackClock:
+    """The delayed-SACK deadlines of every association on one event loop, on a
+    grid of :data:`SACK_GRAIN`: one event-loop timer per grid step that has a
+    deadline in it, however many associations wait on that step.
 
-    A property per name, not ``__getattr__``: a class with ``__getattr__``
-    reads every other attribute through a slower path too (the specialising
-    interpreter leaves such a class's attribute reads generic, about twice as
-    slow), and aiortc's SCTP code reads hundreds per message.
+    With a timer per association, each received message whose SACK rode on a
+    reply still armed one (1,000 pairs sending every 100 ms in turn: 10,000
+    timers a second), and asyncio's timers are Python objects ordered in a heap
+    of thousands by a Python ``__lt__``; here a deadline is a dict entry. A
+    callback runs at the step at or before its deadline: never later, at most
+    :data:`SACK_GRAIN` earlier.
     """
 
-    def get(self: Any) -> object:
-        own = self.__dict__
-        value = own.get(name)
-        if value is None:
-            value = own[name] = make()
-        return value
+    def __init__(self) -> None:
+        #: Callbacks per grid step (a step's number: its time // SACK_GRAIN), by owner.
+        self._steps: dict[int, dict[object, Callable[[], object]]] = {}
 
-    def put(self: Any, value: object) -> None:
-        self.__dict__[name] = value
+    @classmethod
+    def of(cls, loop: asyncio.AbstractEventLoop) -> SackClock:
+        """The clock of ``loop`` (made on first use)."""
+        clock = _SACK_CLOCKS.get(loop)
+        if clock is None:
+            clock = _SACK_CLOCKS[loop] = cls()
+        return clock
 
-    return property(get, put, doc=f"aiortc's ``{name}``, made on first use.")
+    def call_by(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        deadline: float,
+        owner: object,
+        callback: Callable[[], object],
+    ) -> int:
+        """Run ``callback`` at the grid step at or before ``deadline`` (loop
+        time); the step, for :meth:`withdraw`. ``owner`` has one callback per step."""
+        step = int(deadline // SACK_GRAIN)
+        waiting = self._steps.get(step)
+        if waiting is None:
+            waiting = self._steps[step] = {}
+            loop.call_at(step * SACK_GRAIN, self._run, loop, step)
+        waiting[owner] = callback
+        return step
+
+    def withdraw(self, step: int, owner: object) -> None:
+        """``owner``'s callback at ``step`` will not run (nor be kept until then)."""
+        waiting = self._steps.get(step)
+        if waiting is not None:
+            waiting.pop(owner, None)
+
+    def _run(self, loop: asyncio.AbstractEventLoop, step: int) -> None:
+        for callback in self._steps.pop(step).values():
+            try:
+                callback()
+            except Exception as exc:  # one failing association holds up no other's SACK
+                loop.call_exception_handler(
+                    {"message": "delayed SACK callback failed", "exception": exc}
+                )
 
 
-class _Bundle:
-    """Chunks that go in one SCTP packet, in order (``serialize_packet`` only needs bytes)."""
-
-    def __init__(self, chunks: list[bytes]) -> None:
-        self._chunks = chunks
-
-    def __bytes__(self) -> bytes:
-        return b"".join(self._chunks)
+#: One :class:`SackClock` per event loop.
+_SACK_CLOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SackClock] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
@@ -171,18 +226,22 @@ class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
 
     def __init__(self, transport: object, port: int = 5000) -> None:
         super().__init__(transport, port)  # type: ignore[arg-type]
-        own = self.__dict__
-        for name in (*IDLE_QUEUES, *IDLE_SETS):
-            own[name] = None  # empty: made on first use (the key stays, see _made_on_use)
+        #: The send queues are :data:`IDLE_QUEUE` (see :meth:`_wake_queues`).
+        self._queues_idle = False
+        self._drop_idle_containers(self.__dict__)  # all empty: given back when needed
         self._packets_unacknowledged = 0
-        self._sack_timer: asyncio.TimerHandle | None = None
+        #: The SACK clock of this association's loop (None until first needed).
+        self._sack_clock: SackClock | None = None
+        #: The SACK clock's step a call of :meth:`_sack_delay_over` waits for; None: none waits.
+        self._sack_step: int | None = None
         #: When the SACK being delayed is due (loop time); None: none is owed.
-        #: The timer is not cancelled when a SACK goes out early (every second
-        #: packet): it finds nothing due, or re-arms for the later deadline.
+        #: The waiting call is not withdrawn when a SACK goes out early (every
+        #: second packet, or on a reply): it finds nothing due, or waits again
+        #: for the later deadline.
         self._sack_due: float | None = None
         self._sack_task: asyncio.Future[None] | None = None
         #: While set, chunks handed to ``_send_chunk`` are collected, not sent.
-        self._collecting: list[Chunk] | None = None
+        self._collecting: list[Chunk | bytes] | None = None
         self._resume_task: asyncio.Future[None] | None = None
         #: Some chunk of the sent queue may be marked for retransmission (see
         #: :meth:`_transmit`); False only once a transmit found none marked.
@@ -270,24 +329,102 @@ class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
         if chunk.gaps:
             self._retransmit_marked = True  # missing chunks may be struck (RFC 9260 §7.2.4)
         await self._packed(super()._receive_sack_chunk(chunk))
-        own = self.__dict__
-        if not (own["_sent_queue"] or own["_outbound_queue"] or own["_data_channel_queue"]):
-            self._drop_idle_containers(own)
+        if not (
+            self._queues_idle
+            or self._sent_queue
+            or self._outbound_queue
+            or self._data_channel_queue
+        ):
+            self._drop_idle_containers(self.__dict__)
 
     @staticmethod
     def _drop_idle_containers(own: dict[str, Any]) -> None:
-        """All acknowledged, nothing waits: drop the empty queues and sets
-        (made again on use); one of another type, put there on purpose, stays."""
-        for name in (*IDLE_QUEUES, *IDLE_SETS):
-            if type(own[name]) in (deque, set) and not own[name]:
-                own[name] = None
+        """All acknowledged, nothing waits: the empty queues and sets give way
+        to the shared :data:`IDLE_QUEUE` and :data:`IDLE_SET` (aiortc reads
+        them as its empty ones); one of another type, put there on purpose,
+        stays. The keys stay too: deleting and adding keys of the instance
+        dict would move its entries and slow every other attribute read."""
+        idle = True
+        for name in IDLE_QUEUES:
+            queue = own[name]
+            if type(queue) is deque and not queue:
+                own[name] = IDLE_QUEUE
+            elif queue is not IDLE_QUEUE:
+                idle = False
+        own["_queues_idle"] = idle
+        for name in IDLE_SETS:
+            if type(own[name]) is set and not own[name]:
+                own[name] = IDLE_SET
 
-    if not TYPE_CHECKING:  # (aiortc declares them as plain attributes)
-        _outbound_queue = _made_on_use("_outbound_queue", deque)
-        _sent_queue = _made_on_use("_sent_queue", deque)
-        _data_channel_queue = _made_on_use("_data_channel_queue", deque)
-        _data_channel_inbound_reset = _made_on_use("_data_channel_inbound_reset", set)
-        _data_channel_outbound_reset = _made_on_use("_data_channel_outbound_reset", set)
+    def _wake_queues(self) -> None:
+        """Give an idle association its send queues back before aiortc adds to one.
+
+        aiortc's methods that add to a queue while all three may be empty are
+        overridden to call this first (:meth:`_data_channel_send`,
+        :meth:`_data_channel_open`, and :meth:`_receive` before a DCEP message);
+        every other addition takes a chunk or message out of another queue
+        first, or adds to one it found non-empty, so the association is awake
+        by then (the contract test pins the list). aiortc reads the queues as
+        plain attributes: no property or hook on its per-packet path."""
+        own = self.__dict__
+        for name in IDLE_QUEUES:
+            if own[name] is IDLE_QUEUE:
+                own[name] = deque()
+        self._queues_idle = False
+
+    def _wake_sets(self) -> None:
+        """The stream-reset sets back, before aiortc adds to or discards from one."""
+        own = self.__dict__
+        for name in IDLE_SETS:
+            if own[name] is IDLE_SET:
+                own[name] = set()
+
+    def _data_channel_send(self, channel: Any, data: bytes | str) -> None:
+        if self._queues_idle:
+            self._wake_queues()
+        super()._data_channel_send(channel, data)
+
+    def _data_channel_open(self, channel: Any) -> None:
+        if self._queues_idle:
+            self._wake_queues()
+        super()._data_channel_open(channel)
+
+    async def _receive(self, stream_id: int, pp_id: int, data: bytes) -> None:
+        """A message to the data channels (aiortc's ``_receive``, the only caller
+        of ``_data_channel_receive``), waking the queues for a DCEP message:
+        an OPEN is answered by an ACK through the queue."""
+        if pp_id == _PPID_DCEP and self._queues_idle:
+            self._wake_queues()
+        await self._data_channel_receive(stream_id, pp_id, data)
+
+    def _data_channel_closed(self, stream_id: int) -> None:
+        self._wake_sets()
+        super()._data_channel_closed(stream_id)
+
+    async def _receive_reconfig_param(self, param: Any) -> None:
+        self._wake_sets()
+        await super()._receive_reconfig_param(param)
+
+    async def _reset_deferred_streams(self) -> None:
+        if self._reconfig_deferred is not None:  # else aiortc's does nothing (every chunk)
+            self._wake_sets()
+        await super()._reset_deferred_streams()
+
+    def _update_advanced_peer_ack_point(self) -> None:
+        """aiortc's step of RFC 3758's Advanced.Peer.Ack.Point (after every
+        SACK), in one step while no chunk is abandoned or reported in a
+        FORWARD TSN (every reliable channel): it then only follows the
+        cumulative TSN acknowledged, and aiortc's rebuilt stream table (a
+        new empty dict per SACK) and FORWARD TSN check find nothing."""
+        if not self._forward_tsn_streams:
+            outbound, sent = self._outbound_queue, self._sent_queue
+            if not (outbound and outbound[0]._abandoned) and not (sent and sent[0]._abandoned):
+                last = self._last_sacked_tsn
+                if uint32_gt(last, self._advanced_peer_ack_tsn):
+                    self._advanced_peer_ack_tsn = last
+                if not uint32_gt(self._advanced_peer_ack_tsn, last):
+                    return
+        super()._update_advanced_peer_ack_point()
 
     def _t3_expired(self) -> None:
         self._retransmit_marked = True  # every outstanding chunk gets marked
@@ -349,12 +486,12 @@ class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
             await super()._handle_data(data)  # any other packet: aiortc's way, in full
             return
         for chunk in chunks:
-            if type(chunk) is DataChunk:
-                await self._receive_data_chunk(chunk)
-            else:
+            if type(chunk) is not DataChunk:
                 await self._receive_sack_chunk(cast(SackChunk, chunk))
-        if self._sack_needed:
-            await self._send_sack()
+            elif chunk.flags & SCTP_DATA_LAST_FRAG or not self._queue_fragment(chunk):
+                await self._receive_data_chunk(chunk)
+        if self._sack_needed and not self._may_delay_sack():  # (what _send_sack does)
+            await self._send_sack_now()
 
     async def _receive_data_chunk(self, chunk: DataChunk) -> None:
         """aiortc's DATA handling, with two shortcuts that end as aiortc's would.
@@ -385,19 +522,27 @@ class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
                 stream.sequence_number = uint16_add(stream.sequence_number, 1)
             await self._receive(chunk.stream_id, chunk.protocol, chunk.user_data)
             return
+        if not self._queue_fragment(chunk):
+            await super()._receive_data_chunk(chunk)
+
+    def _queue_fragment(self, chunk: DataChunk) -> bool:
+        """Record and queue ``chunk`` if it arrives after every chunk waiting for
+        reassembly and ends no message (so it completes none): True if done,
+        False if aiortc's handling must take it. Not a coroutine: a bulk
+        stream's every fragment but the last takes this way."""
+        stream = self._inbound_streams.get(chunk.stream_id)
         if (
             stream is None
-            or flags & SCTP_DATA_LAST_FRAG
+            or chunk.flags & SCTP_DATA_LAST_FRAG
             or self._reconfig_deferred is not None
             or (stream.reassembly and not uint32_gt(chunk.tsn, stream.reassembly[-1].tsn))
         ):
-            await super()._receive_data_chunk(chunk)
-            return
+            return False
         self._sack_needed = True
-        if self._mark_received(chunk.tsn):
-            return  # a duplicate
-        stream.reassembly.append(chunk)  # in TSN order: after every waiting chunk
-        self._advertised_rwnd -= len(chunk.user_data)
+        if not self._mark_received(chunk.tsn):  # (a duplicate is only recorded)
+            stream.reassembly.append(chunk)  # in TSN order: after every waiting chunk
+            self._advertised_rwnd -= len(chunk.user_data)
+        return True
 
     def _mark_received(self, tsn: int) -> bool:
         """aiortc's bookkeeping of a received TSN; the next TSN in order with no
@@ -432,7 +577,7 @@ class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
         if collected:
             await self._send_bundles(collected)
 
-    async def _send_bundles(self, chunks: list[Chunk]) -> None:
+    async def _send_bundles(self, chunks: list[Chunk | bytes]) -> None:
         """``chunks`` in order, as few packets as fit; a delayed SACK rides in the first."""
         packets: list[bytes] = []
         packet: list[bytes] = []
@@ -471,7 +616,11 @@ class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
         await self._send_packets([self._frame([bytes(chunk)])])  # as aiortc frames it
 
     async def _take_delayed_sack(self) -> bytes | None:
-        """The pending SACK, built by aiortc (bookkeeping cleared), as chunk bytes."""
+        """The pending SACK (bookkeeping cleared) as chunk bytes: written in one
+        step, or built by aiortc when it reports gaps or duplicates."""
+        sack = self._plain_sack()
+        if sack is not None:
+            return sack
         self._collecting = []
         try:
             await self._send_sack_now()
@@ -480,11 +629,13 @@ class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
         return bytes(collected[0]) if len(collected) == 1 else None
 
     def _frame(self, chunks: list[bytes]) -> bytes:
-        """One SCTP packet with ``chunks`` (serialized chunk bytes), as aiortc frames one."""
+        """One SCTP packet with ``chunks`` (serialized chunk bytes), framed by
+        aiortc's ``serialize_packet``: it takes ``bytes()`` of its chunk, and
+        ``bytes()`` of bytes is the same object, so the joined chunks go as they are."""
         port = self._remote_port
         assert port is not None  # set before the association can carry DATA
-        bundle = cast(Chunk, _Bundle(chunks))
-        return serialize_packet(self._local_port, port, self._remote_verification_tag, bundle)
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return serialize_packet(self._local_port, port, self._remote_verification_tag, body)  # type: ignore[arg-type]
 
     async def _send_packets(self, packets: list[bytes]) -> None:
         """``packets`` to DTLS in order: in one call where it takes a burst
@@ -498,9 +649,34 @@ class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
             await transport._send_data(packet)
 
     async def _send_sack_now(self) -> None:
-        self._sack_due = None  # the timer, if any, stays: it will find nothing due
+        sack = self._plain_sack()
+        if sack is None:  # gaps or duplicates to report: aiortc builds it
+            self._sack_due = None  # a waiting call, if any, stays: it will find nothing due
+            self._packets_unacknowledged = 0
+            await super()._send_sack()
+            return
+        collecting = self._collecting
+        if collecting is not None:
+            collecting.append(sack)
+            return
+        await self._send_packets([self._frame([sack])])
+
+    def _plain_sack(self) -> bytes | None:
+        """The SACK chunk due now when it reports no gap and no duplicate
+        (every SACK of a clean stream), with aiortc's bookkeeping of a SACK
+        sent; None if there is a gap or a duplicate to report (then aiortc
+        builds it). The chunk is written in one step (RFC 9260 §3.3.4: type,
+        flags, length, cumulative TSN, a_rwnd, no gap blocks, no duplicates)
+        instead of aiortc's SackChunk with its sorted gap set and list copies."""
+        if self._sack_misordered or self._sack_duplicates:
+            return None
+        self._sack_due = None  # a waiting call, if any, stays: it will find nothing due
         self._packets_unacknowledged = 0
-        await super()._send_sack()
+        self._sack_needed = False
+        rwnd = self._advertised_rwnd
+        return _PLAIN_SACK.pack(
+            SackChunk.type, 0, _PLAIN_SACK.size, self._last_received_tsn, max(0, rwnd), 0, 0
+        )
 
     def _may_delay_sack(self) -> bool:
         if (
@@ -514,30 +690,37 @@ class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
             return False
         loop = asyncio.get_running_loop()
         self._sack_due = due = loop.time() + SACK_DELAY
-        if self._sack_timer is None:
-            self._sack_timer = loop.call_at(due, self._sack_delay_over)
+        if self._sack_step is None:
+            self._sack_wait(loop, due)
         return True
+
+    def _sack_wait(self, loop: asyncio.AbstractEventLoop, due: float) -> None:
+        clock = self._sack_clock
+        if clock is None:
+            clock = self._sack_clock = SackClock.of(loop)
+        self._sack_step = clock.call_by(loop, due, self, self._sack_delay_over)
 
     def _set_state(self, state: RTCSctpTransport.State) -> None:
         super()._set_state(state)
         if state != self.State.CLOSED:
             return
-        if self._sack_timer is not None:
-            self._sack_timer.cancel()  # aiortc cancels its own timers here, not ours
-            self._sack_timer = None
-            self._sack_due = None
+        self._sack_due = None
+        if self._sack_step is not None and self._sack_clock is not None:
+            self._sack_clock.withdraw(self._sack_step, self)  # (it would keep us until then)
+            self._sack_step = None
         if self._t3_timer is not None:  # aiortc's cancel (ours) leaves it armed
             self._t3_timer.cancel()
             self._t3_timer = None
 
     def _sack_delay_over(self) -> None:
-        self._sack_timer = None
+        """The SACK clock's step for the earliest deadline came: send what is due."""
+        self._sack_step = None
         due = self._sack_due
         if due is None:
             return  # acknowledged meanwhile
         loop = asyncio.get_running_loop()
-        if due > loop.time():  # a later packet's delay: wait for its deadline
-            self._sack_timer = loop.call_at(due, self._sack_delay_over)
+        if due >= loop.time() + SACK_GRAIN:  # a later packet's delay: wait for its step
+            self._sack_wait(loop, due)
             return
         if self._sack_needed and self._association_state == self.State.ESTABLISHED:
             self._packets_unacknowledged = 2  # no further delay
@@ -563,6 +746,8 @@ __all__ = [
     "MAX_BUNDLED_CHUNKS_LENGTH",
     "PATH_INITIAL_CWND",
     "SACK_DELAY",
+    "SACK_GRAIN",
     "DelayedSackSctpTransport",
     "EagerFlushSctpTransport",
+    "SackClock",
 ]

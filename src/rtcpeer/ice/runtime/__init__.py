@@ -4,7 +4,7 @@
 real UDP/TCP/TLS/DTLS sockets and is the transport aiortc's DTLS runs over.
 """
 
-from rtcpeer.ice.runtime.driver import IceTransport, IceTransportCallbacks
+from rtcpeer.ice.runtime.driver import IceTransport, IceTransportCallbacks, IceTransportHandlers
 from rtcpeer.ice.runtime.interfaces import host_addresses
 from rtcpeer.ice.runtime.resolver import MdnsResolver, resolve_server, resolve_servers
 from rtcpeer.ice.servers import ResolvedServer
@@ -12,6 +12,7 @@ from rtcpeer.ice.servers import ResolvedServer
 __all__ = [
     "IceTransport",
     "IceTransportCallbacks",
+    "IceTransportHandlers",
     "MdnsResolver",
     "ResolvedServer",
     "host_addresses",

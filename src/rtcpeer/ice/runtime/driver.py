@@ -20,13 +20,14 @@ new generation inside the same agent, DTLS above never notices one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import ssl
 import time
 import weakref
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from rtcpeer.configuration.urls import IceServerUrl
 from rtcpeer.emitter import EventEmitter
@@ -110,6 +111,26 @@ class IceTransportCallbacks(NamedTuple):
     gatheringstatechange: Callable[[str], object]
     #: ``selectedcandidatepairchange``: the (local, remote) Candidates (None: no handler).
     selectedcandidatepairchange: Callable[[tuple[Candidate, Candidate]], object] | None = None
+
+
+class IceTransportHandlers(Protocol):
+    """What :meth:`IceTransport.set_callbacks` takes: an :class:`IceTransportCallbacks`,
+    or any object with the same five members (an owner's one small forwarder
+    instead of five bound methods and a tuple, all kept per connection and
+    walked by every full garbage collection)."""
+
+    @property
+    def icecandidate(self) -> Callable[[Candidate | None], object]: ...
+    @property
+    def icecandidateerror(self) -> Callable[[CandidateError], object]: ...
+    @property
+    def statechange(self) -> Callable[[str], object]: ...
+    @property
+    def gatheringstatechange(self) -> Callable[[str], object]: ...
+    @property
+    def selectedcandidatepairchange(
+        self,
+    ) -> Callable[[tuple[Candidate, Candidate]], object] | None: ...
 
 
 class IceTransport(EventEmitter):
@@ -204,24 +225,28 @@ class IceTransport(EventEmitter):
         #: Application datagrams not read yet; None marks the end (closed).
         #: A list: it holds a datagram or two at a time, and an empty deque
         #: costs ~600 bytes per transport against a list's 56.
-        self._inbox: list[bytes | None] = []
+        #: Datagrams no reader took yet: a list only while it holds some (the
+        #: shared empty tuple otherwise, not an empty list kept per transport).
+        self._inbox: list[bytes | None] | tuple[()] = ()
         #: Readers waiting in :meth:`receive` for the inbox to fill.
-        self._readers: list[asyncio.Future[None]] = []
+        self._readers: list[asyncio.Future[bytes]] = []
         #: Offered each datagram that would land in an empty inbox; True: it
         #: was handled right there (the DTLS adapter), False: queue it.
         self.deliver: Callable[[bytes], bool] | None = None
         #: Tasks it spawned and still runs (the shared empty one while none runs).
         self._tasks: AbstractSet[asyncio.Task[Any]] = _NO_TASKS
-        self._pending_remote: list[asyncio.Task[Any]] = []
+        #: mDNS resolutions of remote candidates under way (a list only once there is one).
+        self._pending_remote: list[asyncio.Task[Any]] | tuple[()] = ()
         self._closed = False
         self._state = IceTransportState.NEW.value
         self._gathering_state = IceGatheringState.NEW.value
         self._selected: tuple[Candidate, Candidate] | None = None
         self.stats = TransportStats()
-        self._callbacks: IceTransportCallbacks | None = None
+        self._callbacks: IceTransportHandlers | None = None
 
-    def set_callbacks(self, callbacks: IceTransportCallbacks | None) -> None:
-        """The owner's (the peer connection's) direct handlers: :class:`IceTransportCallbacks`."""
+    def set_callbacks(self, callbacks: IceTransportHandlers | None) -> None:
+        """The owner's (the peer connection's) direct handlers: an
+        :class:`IceTransportCallbacks` or another :class:`IceTransportHandlers`."""
         self._callbacks = callbacks
 
     # -- properties ------------------------------------------------------------
@@ -418,7 +443,10 @@ class IceTransport(EventEmitter):
         if self._closed:
             return
         if candidate is not None and candidate.is_mdns:
-            self._pending_remote.append(self._spawn(self._add_mdns_candidate(candidate)))
+            pending = self._pending_remote
+            if not isinstance(pending, list):
+                pending = self._pending_remote = []
+            pending.append(self._spawn(self._add_mdns_candidate(candidate)))
             return
         if candidate is None and self._pending_remote:
             self._spawn(self._end_after_pending())
@@ -434,8 +462,9 @@ class IceTransport(EventEmitter):
             address = await resolver(candidate.host)
         finally:
             task = asyncio.current_task()
-            if task in self._pending_remote:
-                self._pending_remote.remove(task)
+            pending = self._pending_remote
+            if isinstance(pending, list) and task in pending:
+                pending.remove(task)
         if address is None or self._closed:
             return
         self._agent.add_remote_candidate(
@@ -454,38 +483,67 @@ class IceTransport(EventEmitter):
     async def receive(self) -> bytes:
         """The next application datagram; :class:`IceClosedError` (a ConnectionError)
         once closed for good."""
+        taker = self.receive_soon()
+        try:
+            return await taker
+        finally:
+            if not taker.done() or taker.cancelled():
+                with contextlib.suppress(ValueError):
+                    self._readers.remove(taker)
+
+    def receive_soon(self) -> asyncio.Future[bytes]:
+        """:meth:`receive` as a plain future, already done when a datagram (or
+        the close) is waiting: a reader that only awaits it (the DTLS
+        adapter's ``_recv``, also under ``asyncio.wait_for``) costs no
+        coroutine and no task. Readers are served in the order they asked;
+        a cancelled one is skipped (and dropped at the next call)."""
+        taker: asyncio.Future[bytes] = self._bind_loop().create_future()
         inbox = self._inbox
-        while not inbox:
-            if self._closed:
-                raise IceClosedError("ICE transport is closed")
-            waiter = self._bind_loop().create_future()
-            self._readers.append(waiter)
-            try:
-                await waiter
-            finally:
-                if waiter in self._readers:
-                    self._readers.remove(waiter)
-        data = inbox[0]
-        if data is None:
-            raise IceClosedError("ICE transport is closed")  # the marker stays for the others
-        del inbox[0]
-        return data
+        if inbox:
+            data = inbox[0]
+            if data is None:  # the end marker stays for the others
+                taker.set_exception(IceClosedError("ICE transport is closed"))
+            else:
+                assert isinstance(inbox, list)  # only a list holds datagrams
+                del inbox[0]
+                if not inbox:
+                    self._inbox = ()
+                taker.set_result(data)
+        elif self._closed:
+            taker.set_exception(IceClosedError("ICE transport is closed"))
+        else:
+            readers = self._readers
+            if readers:
+                readers[:] = [r for r in readers if not r.done()]
+            readers.append(taker)
+        return taker
 
     def _put(self, data: bytes | None) -> None:
-        """Hand a datagram (or the end marker) to :meth:`receive`.
+        """Hand a datagram (or the end marker) to the oldest waiting reader, or queue it.
 
         A list of datagrams and a list of waiting futures, not an asyncio.Queue:
         this runs for every packet, and a Queue costs several deques, an
         Event and its bookkeeping per transport.
         """
-        deliver = self.deliver
-        if deliver is not None and data is not None and not self._inbox and deliver(data):
-            return
-        self._inbox.append(data)
-        readers, self._readers = self._readers, []
-        for waiter in readers:
-            if not waiter.done():
-                waiter.set_result(None)
+        inbox = self._inbox
+        if data is not None and not inbox:
+            deliver = self.deliver
+            if deliver is not None and deliver(data):
+                return
+            readers = self._readers
+            while readers:
+                taker = readers.pop(0)
+                if not taker.done():
+                    taker.set_result(data)
+                    return
+        if not isinstance(inbox, list):
+            inbox = self._inbox = []
+        inbox.append(data)
+        if data is None:
+            readers, self._readers = self._readers, []
+            for taker in readers:
+                if not taker.done():
+                    taker.set_exception(IceClosedError("ICE transport is closed"))
 
     def send(self, data: bytes) -> None:
         """Send over the selected pair (before selection, a valid pair).
