@@ -522,3 +522,33 @@ def test_a_pair_without_checks_in_flight_shares_one_empty_transaction_set() -> N
     assert set(first.transactions) == {b"t2"}
     first.forget_transaction(b"t2")
     assert first.transactions is second.transactions  # back to the shared empty one
+
+
+async def test_a_delayed_sack_keeps_no_finished_task() -> None:
+    """The delayed SACK is sent in the SACK clock's callback: an association
+    that acknowledged the last message it got keeps no finished task (and
+    its coroutine and context) until the next one."""
+    a, b = peer(), peer()
+    link = Link()
+    link.connect(a, b)
+    try:
+        channel, far = await open_channels(a, b, link)
+        got: asyncio.Queue[object] = asyncio.Queue()
+        far.on("message", got.put_nowait)
+        assert b._transports is not None
+        sctp = b._transports.sctp
+
+        def acknowledged() -> bool:
+            return sctp._sack_due is None and not sctp._sack_needed
+
+        await poll(acknowledged)  # the opening's packets are acknowledged
+        channel.send("one")  # one packet: its SACK waits for the delay
+        assert await asyncio.wait_for(got.get(), TIMEOUT) == "one"
+        assert sctp._sack_due is not None, "no SACK was delayed: nothing tested"
+        await poll(acknowledged)
+        held = sctp._sack_task
+        assert held is not None and held.done()  # sent by the delayed path
+        assert not isinstance(held, asyncio.Task), held
+    finally:
+        await a.close()
+        await b.close()

@@ -724,7 +724,9 @@ class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
             return
         if self._sack_needed and self._association_state == self.State.ESTABLISHED:
             self._packets_unacknowledged = 2  # no further delay
-            self._sack_task = asyncio.ensure_future(self._send_delayed_sack())
+            # Sent now, in the clock's callback (a task only if DTLS suspends):
+            # no task per delayed SACK, and none kept, finished, per idle association.
+            self._sack_task = done_future(self._send_delayed_sack())
 
     async def _send_delayed_sack(self) -> None:
         with contextlib.suppress(*DTLS_GONE):  # DTLS went away meanwhile
