@@ -132,11 +132,11 @@ async def test_an_idle_operations_chain_keeps_no_lock() -> None:
     pc = peer()
     try:
         pc.createDataChannel("chat")
-        # Two operations at once: the second waits for the first's lock.
+        # Two operations at once: the second waits for the first's turn.
         first, second = await asyncio.gather(pc.createOffer(), pc.createOffer())
         assert first.type == second.type == "offer"
         assert pc._chain.empty
-        assert pc._chain._lock is None  # nor, with it, its deque of waiters
+        assert pc._chain._waiting is None  # no deque of waiters kept
     finally:
         await pc.close()
 

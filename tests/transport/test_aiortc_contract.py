@@ -661,6 +661,35 @@ def test_the_dtls_steps_the_lean_data_path_redoes_are_still_aiortcs() -> None:
     _has(RTCDtlsTransport.__init__, "self._data_receiver", "self.__rx_bytes = 0")
 
 
+def test_the_handshake_loop_we_redo_is_still_aiortcs() -> None:
+    """``ObservedDtlsTransport._do_handshake`` redoes aiortc's loop and, while
+    a handshake timer runs, its receive step: the timer read, the timeout's
+    handling, DTLS's byte range (SRTP only with a session), the outcomes."""
+    _has(
+        RTCDtlsTransport._recv_next,
+        "if not self.__handshake_done:",
+        "timeout = self._ssl.DTLSv1_get_timeout()",
+        "if timeout is None and self.encrypted:",
+        "except asyncio.TimeoutError:",
+        "self._ssl.DTLSv1_handle_timeout()",
+        "first_byte > 19 and first_byte < 64",
+        "first_byte > 127 and first_byte < 192 and self._rx_srtp",
+    )
+    _has(
+        RTCDtlsTransport._do_handshake,
+        "while not self.encrypted:",
+        "self._ssl.do_handshake()",
+        "except SSL.WantReadError:",
+        "await self._write_ssl()",
+        "await self._recv_next()",
+        "except SSL.Error as exc:",
+        "self._set_state(State.FAILED)",
+        "self.encrypted = True",
+        "except ConnectionError:",
+    )
+    _has(RTCDtlsTransport.start, "await self._do_handshake()")
+
+
 def test_the_sctp_internals_the_lean_transmit_relies_on_are_still_there() -> None:
     """rtcpeer's ``_transmit`` sets the sent queue aside unless a chunk may be
     marked for retransmission: aiortc's ``_transmit`` must read the sent
@@ -882,4 +911,63 @@ def test_aiortc_only_awaits_what_the_adapters_recv_returns() -> None:
         rtcdtlstransport.RTCDtlsTransport._recv_next,
         "await asyncio.wait_for(self.transport._recv(), timeout=timeout)",
         "data = await self.transport._recv()",
+    )
+
+
+def test_the_sctp_internals_the_once_parsed_packet_and_the_shortcuts_rely_on() -> None:
+    """rtcpeer.transport.sctp redoes aiortc's ``_handle_data`` after its parse
+    (INIT alone with tag 0, else our tag; ``_receive_chunk`` per chunk; a SACK
+    if due), sends a whole small message as aiortc's flush, ``_send`` and
+    ``_transmit`` would, handles a SACK without gaps as aiortc's does, and
+    delivers a message as aiortc's ``_data_channel_receive`` emits it."""
+    _has(
+        RTCSctpTransport._handle_data,
+        "parse_packet(data)",
+        "isinstance(x, InitChunk)",
+        "assert len(chunks) == 1",
+        "expected_tag = 0",
+        "expected_tag = self._local_verification_tag",
+        "await self._receive_chunk(chunk)",
+    )
+    _has(
+        RTCSctpTransport._data_channel_send,
+        'pp_id, user_data = WEBRTC_STRING, data.encode("utf8")',
+        "pp_id, user_data = WEBRTC_BINARY, data",
+        "channel._addBufferedAmount(len(user_data))",
+    )
+    _has(
+        RTCSctpTransport._data_channel_flush,
+        "expiry = time.time() + (channel.maxPacketLifeTime / 1000)",
+        "max_retransmits=channel.maxRetransmits",
+        "channel._addBufferedAmount(-len(user_data))",
+        "await self._transmit_reconfig()",
+    )
+    _has(
+        RTCSctpTransport._send,
+        "chunk._book_size = len(chunk.user_data)",
+        "self._local_tsn = tsn_plus_one(self._local_tsn)",
+        "self._outbound_stream_seq[stream_id] = uint16_add(stream_seq, 1)",
+    )
+    _has(
+        RTCSctpTransport._transmit,
+        "cwnd = min(self._flight_size + burst_size, self._cwnd)",
+        "chunk._sent_time = time.time()",
+        "if not self._t3_handle:",
+    )
+    _has(
+        RTCSctpTransport._receive_sack_chunk,
+        "if uint32_gt(self._last_sacked_tsn, chunk.cumulative_tsn):",
+        "if done == 1 and schunk._sent_count == 1:",
+        "self._cwnd += min(done_bytes, USERDATA_MAX_LENGTH)",
+        "self._partial_bytes_acked += done_bytes",
+        "self._update_advanced_peer_ack_point()",
+        "await self._data_channel_flush()",
+        "await self._transmit()",
+    )
+    _has(
+        RTCSctpTransport._data_channel_receive,
+        'self._data_channels[stream_id].emit("message", data.decode("utf8"))',
+        'self._data_channels[stream_id].emit("message", "")',
+        'self._data_channels[stream_id].emit("message", data)',
+        'self._data_channels[stream_id].emit("message", b"")',
     )

@@ -74,11 +74,6 @@ def configuration_members(value: object, member: str = "configuration") -> Mappi
     return object_members(value, _MEMBERS)
 
 
-def _given(value: object, default: object) -> object:
-    """A member's value, or its default when it is ``None`` (not present)."""
-    return default if value is None else value
-
-
 def _convert_certificates(value: object, member: str) -> tuple[RTCCertificate, ...]:
     items = convert_sequence(value, member)
     for index, item in enumerate(items):
@@ -117,26 +112,35 @@ class RTCConfiguration:
         peerIdentity: str | None = None,
     ) -> None:
         # WebIDL converts dictionary members in lexicographic order.
-        # None is "not present" (JavaScript undefined): the member's default.
+        # None is "not present" (JavaScript undefined): the member's default,
+        # which is its own conversion.
         values = {
-            "bundlePolicy": convert_enum(
-                _given(bundlePolicy, RTCBundlePolicy.BALANCED), RTCBundlePolicy, "bundlePolicy"
+            "bundlePolicy": (
+                RTCBundlePolicy.BALANCED
+                if bundlePolicy is None
+                else convert_enum(bundlePolicy, RTCBundlePolicy, "bundlePolicy")
             ),
-            "certificates": _convert_certificates(_given(certificates, ()), "certificates"),
-            "iceCandidatePoolSize": convert_octet(
-                _given(iceCandidatePoolSize, 0), "iceCandidatePoolSize"
+            "certificates": (
+                () if certificates is None else _convert_certificates(certificates, "certificates")
             ),
-            "iceServers": convert_ice_servers(_given(iceServers, ())),
-            "iceTransportPolicy": convert_enum(
-                _given(iceTransportPolicy, RTCIceTransportPolicy.ALL),
-                RTCIceTransportPolicy,
-                "iceTransportPolicy",
+            "iceCandidatePoolSize": (
+                0
+                if iceCandidatePoolSize is None
+                else convert_octet(iceCandidatePoolSize, "iceCandidatePoolSize")
+            ),
+            "iceServers": () if iceServers is None else convert_ice_servers(iceServers),
+            "iceTransportPolicy": (
+                RTCIceTransportPolicy.ALL
+                if iceTransportPolicy is None
+                else convert_enum(iceTransportPolicy, RTCIceTransportPolicy, "iceTransportPolicy")
             ),
             "peerIdentity": (
                 None if peerIdentity is None else convert_string(peerIdentity, "peerIdentity")
             ),
-            "rtcpMuxPolicy": convert_enum(
-                _given(rtcpMuxPolicy, RTCRtcpMuxPolicy.REQUIRE), RTCRtcpMuxPolicy, "rtcpMuxPolicy"
+            "rtcpMuxPolicy": (
+                RTCRtcpMuxPolicy.REQUIRE
+                if rtcpMuxPolicy is None
+                else convert_enum(rtcpMuxPolicy, RTCRtcpMuxPolicy, "rtcpMuxPolicy")
             ),
         }
         for name, value in values.items():
@@ -156,22 +160,12 @@ class RTCConfiguration:
         if value is None:
             return cls()
         mapping = configuration_members(value)
-        converters: dict[str, Any] = {
-            "bundlePolicy": lambda v: convert_enum(v, RTCBundlePolicy, "bundlePolicy"),
-            "certificates": lambda v: _convert_certificates(v, "certificates"),
-            "iceCandidatePoolSize": lambda v: convert_octet(v, "iceCandidatePoolSize"),
-            "iceServers": convert_ice_servers,
-            "iceTransportPolicy": lambda v: convert_enum(
-                v, RTCIceTransportPolicy, "iceTransportPolicy"
-            ),
-            "peerIdentity": lambda v: convert_string(v, "peerIdentity"),
-            "rtcpMuxPolicy": lambda v: convert_enum(v, RTCRtcpMuxPolicy, "rtcpMuxPolicy"),
-        }
+        # The constructor converts each member present, in WebIDL's order.
         kwargs: dict[str, Any] = {}
-        for name, convert in converters.items():  # lexicographic, as WebIDL
+        for name in _MEMBERS:
             member = get_member(mapping, name)
             if member is not MISSING:
-                kwargs[name] = convert(member)
+                kwargs[name] = member
         return cls(**kwargs)
 
     def to_dict(self) -> dict[str, Any]:

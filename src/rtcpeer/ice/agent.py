@@ -538,12 +538,19 @@ class IceAgent:
         self._update_state(now)
 
     def add_remote_candidate(self, candidate: Candidate | None, now: float) -> bool:
-        """Add a trickled remote candidate; None is end-of-candidates. False if ignored."""
+        """Add a trickled remote candidate; None is end-of-candidates.
+
+        False if ignored: nothing changed, so there is nothing to send and no
+        deadline moved (a repeat -- of a candidate, or of end-of-candidates,
+        which arrives with the description and again trickled -- included).
+        """
         self._now = now
         gen = self.generation
         if self._closed:
             return False
         if candidate is None:
+            if gen.remote_end_of_candidates:
+                return False  # a repeat: the state was derived when it first came
             gen.remote_end_of_candidates = True
             self._update_state(now)
             return True
@@ -704,7 +711,7 @@ class IceAgent:
         if pair is None:
             return self._send_early(data, now)
         self._send_on(pair.socket_id, pair.remote.address, data, now)
-        self._count_sent((pair.socket_id, pair.remote.address), len(data), now)
+        self._count_sent(pair.path, len(data), now)
         if self._first_flight is not None:
             self._note_first_flight(data, now)
         return True
@@ -749,7 +756,7 @@ class IceAgent:
         if sock is None or type(sock.sink) is not OutboxSink or not self._host_allowed():
             return None
         self._now = now
-        path = (pair.socket_id, pair.remote.address)
+        path = pair.path
         counters = self._path_counters(path)
         counters.bytes_sent += size
         counters.packets_sent += count
@@ -946,7 +953,7 @@ class IceAgent:
         data_at, request_path = self._data_at, gen.last_request_path
 
         def rank(pair: CandidatePair) -> tuple[float, bool, int]:
-            path = (pair.socket_id, pair.remote.address)
+            path = pair.path
             return (data_at.get(path, _NEVER), path == request_path, pair.priority)
 
         return max(valid, key=rank)
@@ -961,7 +968,7 @@ class IceAgent:
         if pair is not None:
             counters.sent_before_selection += 1
             self._send_on(pair.socket_id, pair.remote.address, data, now)
-            self._count_sent((pair.socket_id, pair.remote.address), len(data), now)
+            self._count_sent(pair.path, len(data), now)
             if self._first_flight is not None:
                 self._note_first_flight(data, now)
             return True
@@ -1323,16 +1330,17 @@ class IceAgent:
         timers: list[float] = []
         now = self._now
         policy = self.config.consent
+        probe_after, silence = policy.probe_after, policy.silence_timeout
+        full = self._role.full
         for gen in self._generations:
             consent, pair = gen.consent, gen.selected
-            if consent is not None and pair is not None and self._role.full:
+            if consent is not None and pair is not None and full:
                 timers.append(consent.get_timer(now))
                 heard = self._last_heard(pair, consent)
-                probing = policy.probe_after is not None and gen.remote_pwd is not None
-                if probing and policy.probe_after is not None and not consent.in_flight:
-                    timers.append(max(now, heard + policy.probe_after))
-                if policy.silence_timeout is not None and heard + policy.silence_timeout > now:
-                    timers.append(heard + policy.silence_timeout)
+                if probe_after is not None and gen.remote_pwd is not None and not consent.in_flight:
+                    timers.append(max(now, heard + probe_after))
+                if silence is not None and heard + silence > now:
+                    timers.append(heard + silence)
                 if policy.recheck_interval is not None and self._unanswered(gen, now):
                     timers.append(max(now, consent.last_sent + policy.recheck_interval))
         switch_at = self._role.switch_deadline(now)
@@ -1359,6 +1367,10 @@ class IceAgent:
         gen.checklist.stop_checks()
         self._gathering.pair_selected(pair, now)
         if gen is self.generation:
+            # Nothing is left to pace (stop_checks): no wake-up at the next
+            # Ta only to find that out. New work schedules pacing again, one
+            # Ta after the last paced check as before (ConnectivityChecks.schedule).
+            self._checks.stop_pacing()
             for old in self._generations[:-1]:
                 self._retire(old, now)
         self._announce_active_pair()
@@ -1419,9 +1431,15 @@ class IceAgent:
     # -- liveness: what is heard on a path -------------------------------------
     def _last_heard(self, pair: CandidatePair, consent: ConsentFreshness | None) -> float:
         """When anything authenticated last arrived on the pair's path."""
-        path = (pair.socket_id, pair.remote.address)
-        heard = max(self._heard_at.get(path, _NEVER), self._data_at.get(path, _NEVER))
-        return heard if consent is None else max(heard, consent.last_response)
+        path = pair.path
+        heard = self._heard_at.get(path, _NEVER)
+        # Compared, not max(): this runs for every timer read.
+        data = self._data_at.get(path, _NEVER)
+        if data > heard:
+            heard = data
+        if consent is not None and consent.last_response > heard:
+            heard = consent.last_response
+        return heard
 
     def _unanswered(self, gen: Generation, now: float) -> bool:
         """The generation's selected pair went unanswered: consent checks, or silence."""
@@ -1666,35 +1684,40 @@ class IceAgent:
     # the transport state (W3C), derived from facts; RFC 8863 patience
 
     def _update_state(self, now: float) -> None:
-        gen = self.generation
+        generations = self._generations
+        gen = generations[-1]  # the current generation
         selected = gen.selected
         consent = gen.consent
         started = gen.checks_started_at
-        finished = gen.checklist.finished()  # once: this runs after every input
-        generations = self._generations
+        checklist = gen.checklist
+        finished = checklist.finished()  # once: this runs after every input
         full = self._role.full
         older_usable = older_unanswered = False
-        for older in generations[:-1]:
-            if older.selected is not None and older.consent is not None:
-                if self._unanswered(older, now):
-                    older_unanswered = True
-                else:
-                    older_usable = True
+        if len(generations) > 1:  # a restart is under way
+            for older in generations[:-1]:
+                if older.selected is not None and older.consent is not None:
+                    if self._unanswered(older, now):
+                        older_unanswered = True
+                    else:
+                        older_usable = True
+        patience_at = None if started is None else started + self.config.pac_timeout
+        # Positional, in StateFacts' field order (each named alongside): this
+        # runs after every input, and keywords cost as much as the rest of it.
         facts = StateFacts(
-            closed=self._closed,
-            has_remote_candidates=gen.has_remote_candidates or self._restarted,
-            has_usable_pair=selected is not None,
-            consent_unanswered=(consent is not None and full and self._unanswered(gen, now)),
-            consent_lost=gen.consent_lost,
-            remote_end_of_candidates=gen.remote_end_of_candidates,
-            gathering_complete=gen.gathering_complete,
-            checks_finished=not full or finished,
-            all_pairs_failed=full and finished and not gen.checklist.valid_pairs,
-            restarting_with_usable_pair=older_usable,
-            restarting_with_unanswered_pair=older_unanswered and full,
-            awaiting_connectivity=started is not None and now < started + self.config.pac_timeout,
-            patience_expired=started is not None and now >= started + self.config.pac_timeout,
-            no_pair_possible=selected is None and gen.no_pair_possible(),
+            self._closed,  # closed
+            gen.has_remote_candidates or self._restarted,  # has_remote_candidates
+            selected is not None,  # has_usable_pair
+            consent is not None and full and self._unanswered(gen, now),  # consent_unanswered
+            gen.consent_lost,  # consent_lost
+            gen.remote_end_of_candidates,  # remote_end_of_candidates
+            gen.gathering_complete,  # gathering_complete
+            not full or finished,  # checks_finished
+            full and finished and not checklist.has_valid_pair(),  # all_pairs_failed
+            older_usable,  # restarting_with_usable_pair
+            older_unanswered and full,  # restarting_with_unanswered_pair
+            patience_at is not None and now < patience_at,  # awaiting_connectivity
+            patience_at is not None and now >= patience_at,  # patience_expired
+            selected is None and gen.no_pair_possible(),  # no_pair_possible
         )
         state = transport_state(facts)
         if state == self._state:

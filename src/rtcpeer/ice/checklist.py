@@ -16,6 +16,9 @@ from rtcpeer.sansio import Address
 
 DEFAULT_MAX_PAIRS = 100
 _ACTIVE = (PairState.WAITING, PairState.IN_PROGRESS)
+#: The states a check ends in (a module global: an Enum member looked up on
+#: its class per pair costs several times as much).
+_CONCLUDED = (PairState.SUCCEEDED, PairState.FAILED)
 
 
 def can_pair(local: Candidate, remote: Candidate) -> bool:
@@ -161,11 +164,23 @@ class Checklist:
     def valid_pairs(self) -> list[CandidatePair]:
         return [p for p in self.pairs if p.valid]
 
+    def has_valid_pair(self) -> bool:
+        """:attr:`valid_pairs` is not empty (without building it)."""
+        # A loop, not any(): this runs after every input.
+        for pair in self.pairs:  # noqa: SIM110
+            if pair.valid:
+                return True
+        return False
+
     def finished(self) -> bool:
         """No pair is waiting, frozen or in progress."""
-        return not self._triggered and all(
-            p.state in (PairState.SUCCEEDED, PairState.FAILED) for p in self.pairs
-        )
+        if self._triggered:
+            return False
+        # A loop, not all(): this runs after every input.
+        for pair in self.pairs:  # noqa: SIM110
+            if pair.state not in _CONCLUDED:
+                return False
+        return True
 
     def all_failed(self) -> bool:
         return self.finished() and not any(p.valid for p in self.pairs)

@@ -106,11 +106,12 @@ class ConsentFreshness:
 
     def get_timer(self, now: float) -> float:
         """The next moment something changes: a check is due, or a threshold passes."""
-        timers = [self.last_response + self.policy.timeout]
-        if not self.in_flight:
-            timers.append(self.next_check)
+        # Compared one by one, not min() of a list: this runs after every input.
+        earliest = self.last_response + self.policy.timeout
+        if not self.in_flight and self.next_check < earliest:
+            earliest = self.next_check
         if self.unanswered_since is not None:
             disconnect_at = self.unanswered_since + self.policy.disconnected_after
-            if disconnect_at > now:
-                timers.append(disconnect_at)
-        return min(timers)
+            if now < disconnect_at < earliest:
+                earliest = disconnect_at
+        return earliest

@@ -532,7 +532,7 @@ class ServerGathering:
                 else:
                     timers[task] = timer
             stale.clear()
-        earliest = min(timers.values(), default=None)
+        earliest = min(timers.values()) if timers else None  # usually none: no call
         for server_set in self._retired:
             at = server_set.release_at
             if at is not None and (earliest is None or at < earliest):

@@ -25,6 +25,9 @@ NOTHING: frozenset[Any] = frozenset()
 #: Local candidate types that form pairs; srflx pairs would duplicate their
 #: host base's (RFC 8445 §6.1.2.4), prflx ones only arise as valid pairs.
 PAIRED_LOCAL_TYPES = ("host", "relay")
+#: The member itself, for an identity test after every input (an Enum member
+#: looked up on its class costs several times a module global).
+_COMPLETE = IceGatheringState.COMPLETE
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +202,7 @@ class Generation:
 
     @property
     def has_remote_candidates(self) -> bool:
-        return bool(self.remote) or self.heard_from_peer
+        return bool(self._remote) or self.heard_from_peer
 
     def no_pair_possible(self) -> bool:
         """Both candidate sets are final and no local candidate can pair with
@@ -223,7 +226,7 @@ class Generation:
 
     @property
     def gathering_complete(self) -> bool:
-        return self.gathering_state == IceGatheringState.COMPLETE
+        return self.gathering_state is _COMPLETE
 
     def pairs_on(self, socket_id: int, remote: Address) -> list[CandidatePair]:
         return [

@@ -30,7 +30,6 @@ from rtcpeer.ice.checklist import Checklist
 from rtcpeer.ice.connectivity import Check, IncomingCheck, RoleAction, resolve_role_conflict
 from rtcpeer.ice.generation import Generation
 from rtcpeer.ice.pair import CandidatePair, PairState
-from rtcpeer.sansio import Address
 
 if TYPE_CHECKING:
     from rtcpeer.ice.agent import IceAgent
@@ -230,12 +229,11 @@ class ControlledRole(Role):
         pair = agent._sending_pair()
         if pair is None:
             return None
-        path = (pair.socket_id, pair.remote.address)
-        others = [
-            p
-            for p in agent.generation.checklist.valid_pairs
-            if p is not pair and (p.socket_id, p.remote.address) != path
-        ]
+        pairs = agent.generation.checklist.pairs
+        if len(pairs) == 1 and pairs[0] is pair:
+            return None  # the usual case, asked after every input: no list built
+        path = pair.path
+        others = [p for p in pairs if p.valid and p is not pair and p.path != path]
         return (pair, others) if others else None
 
     def switch_deadline(self, now: float) -> float | None:
@@ -248,7 +246,7 @@ class ControlledRole(Role):
         assert silence is not None
         data_at = self._agent._data_at
         moved = max(
-            (data_at.get((p.socket_id, p.remote.address), _NEVER) for p in others),
+            (data_at.get(p.path, _NEVER) for p in others),
             default=_NEVER,
         )
         if moved == _NEVER:
@@ -261,7 +259,7 @@ class ControlledRole(Role):
         current generation's checks began (a path that never carried data is
         quiet from then on)."""
         began = self._agent.generation.checks_started_at
-        heard = self._agent._data_at.get((pair.socket_id, pair.remote.address), _NEVER)
+        heard = self._agent._data_at.get(pair.path, _NEVER)
         return heard if began is None else max(heard, began)
 
     def maybe_switch(self, now: float) -> None:
@@ -283,20 +281,17 @@ class ControlledRole(Role):
         gen = agent.generation
         owner = next((g for g in agent._generations if g.selected is pair), gen)
 
-        def key(p: CandidatePair) -> tuple[int, Address]:
-            return (p.socket_id, p.remote.address)
-
         # Compared as the deadlines are computed (x + silence), or float rounding
         # could leave a timer due that finds nothing to do.
         if now >= self._data_heard(pair) + silence:
-            moved = [p for p in others if now < data_at.get(key(p), _NEVER) + silence]
+            moved = [p for p in others if now < data_at.get(p.path, _NEVER) + silence]
             if moved:
-                target = max(moved, key=lambda p: data_at[key(p)])
+                target = max(moved, key=lambda p: data_at[p.path])
                 self._switch(gen, pair, target, "the peer's data moved to it", now)
                 return
         if not agent._unanswered(owner, now):
             return
-        live = [p for p in others if now < heard_at.get(key(p), _NEVER) + silence]
+        live = [p for p in others if now < heard_at.get(p.path, _NEVER) + silence]
         if live:
             target = max(live, key=lambda p: p.priority)
             self._switch(gen, pair, target, "the selected pair went unanswered", now)

@@ -8,7 +8,7 @@ states, which turns a checklist bug into a loud failure instead of a stall.
 from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from rtcpeer.ice.candidate import Candidate
@@ -84,6 +84,14 @@ class CandidatePair:
     total_round_trip_time: float = 0.0
     #: The latest unambiguous round trip (Karn: none from retransmitted checks).
     current_round_trip_time: float | None = None
+    #: (socket id, remote address): the path the pair's traffic takes, the key
+    #: of the agent's per-path facts. Made once: asked for on every timer read
+    #: and datagram sent (``remote`` is only ever replaced by a candidate at
+    #: the same address, a signalled one for a peer-reflexive one).
+    path: tuple[int, Address] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.path = (self.socket_id, self.remote.address)
 
     @property
     def foundation(self) -> tuple[str, str]:

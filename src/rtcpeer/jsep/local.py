@@ -289,7 +289,7 @@ def create_answer(
         if index != accepted:
             media.append(rejected_section(section))
             continue
-        setup = answer_setup(offer.transport_attributes(index).setup, existing_setup)
+        setup = answer_setup(offer.setup_of(index), existing_setup)
         legacy = section.proto == LEGACY_DATA_CHANNEL_PROTO
         answer_section = _data_section(
             params, params.transport.credentials, mid=section.mid, setup=setup, legacy=legacy

@@ -200,7 +200,7 @@ def create_media_answer(
             answered[index] = AnsweredMedia(section, None, "not on the transport we answer")
             media[index] = section
             continue
-        setup = answer_setup(offer.transport_attributes(index).setup, existing_setup)
+        setup = answer_setup(offer.setup_of(index), existing_setup)
         transport = SectionTransport(
             credentials=params.transport.credentials,
             fingerprints=params.fingerprints,

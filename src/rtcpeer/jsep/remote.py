@@ -165,9 +165,10 @@ def _transport(
     if sdp_type is not RTCSdpType.OFFER and setup == "actpass":
         raise _invalid(tag, f"an {sdp_type.value} must use a=setup:active or passive")
     section = description.media[tag]
-    if len(section.candidates) > MAX_REMOTE_CANDIDATES:
+    candidates = section.candidates
+    if len(candidates) > MAX_REMOTE_CANDIDATES:
         raise OperationError(
-            f"m-section {tag}: {len(section.candidates)} candidates; "
+            f"m-section {tag}: {len(candidates)} candidates; "
             f"at most {MAX_REMOTE_CANDIDATES} are accepted"
         )
     return RemoteTransport(
@@ -177,7 +178,7 @@ def _transport(
         ice_options=values.ice_options,
         fingerprints=values.fingerprints,
         setup=setup,
-        candidates=section.candidates,
+        candidates=candidates,
         end_of_candidates=section.end_of_candidates,
     )
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from rtcpeer.errors import OperationError
 from rtcpeer.jsep.candidate import RTCIceCandidate, RTCIceCandidateInit
-from rtcpeer.sdp import SdpValueError, SessionDescription, parse_candidate_value
+from rtcpeer.sdp import SdpValueError, SessionDescription
+from rtcpeer.sdp.candidate import check_candidate_value
 from rtcpeer.sdp.ice import MAX_REMOTE_CANDIDATES
 
 
@@ -67,7 +68,7 @@ def locate_remote_candidate(
         return LocatedCandidate((index,), None, init.usernameFragment)
     value = _strip(init.candidate)
     try:
-        parse_candidate_value(value)
+        check_candidate_value(value)  # the ICE agent parses it for its own model
     except SdpValueError as error:
         raise OperationError(f"invalid candidate: {error}") from None
     return LocatedCandidate((index,), value, init.usernameFragment)

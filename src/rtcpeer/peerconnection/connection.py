@@ -284,11 +284,7 @@ class RTCPeerConnection(EventEmitter):
                 ):
                     return RTCSessionDescription(applied.type.value, cached[3])
                 section = description.media[index]
-                for value in values:
-                    if value not in section.candidates:
-                        section = section.with_candidate(value)
-                if complete and not section.end_of_candidates:
-                    section = section.with_end_of_candidates()
+                section = section.with_candidates(values, end_of_candidates=complete)
                 sdp = description.with_media(index, section).to_sdp()
                 self._described = (applied, values, complete, sdp)  # read often
                 return RTCSessionDescription(applied.type.value, sdp)

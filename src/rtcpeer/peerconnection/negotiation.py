@@ -105,7 +105,7 @@ class Applied:
     def setup(self) -> str | None:
         """The a=setup of the transport section."""
         index = self.transport_section()
-        return None if index is None else self.description.transport_attributes(index).setup
+        return None if index is None else self.description.setup_of(index)
 
     def to_w3c(self) -> RTCSessionDescription:
         return RTCSessionDescription(self.type.value, self.description.to_sdp())

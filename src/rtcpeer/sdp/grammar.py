@@ -11,6 +11,7 @@ builds on it, so both accept exactly the same text.
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from dataclasses import dataclass
@@ -186,6 +187,10 @@ def fingerprint_fields(text: str) -> tuple[str, str]:
     return algorithm, value
 
 
+# Remembered: a peer's fingerprint is read for every description it sends,
+# and connections sharing a certificate send the same text; the value is
+# frozen, and a text that does not parse raises every time (never kept).
+@functools.lru_cache(maxsize=256)
 def parse_fingerprint(text: str) -> Fingerprint:
     """``a=fingerprint:<hash-func> <XX:XX:...>`` (RFC 8122)."""
     return Fingerprint(*fingerprint_fields(text))

@@ -10,7 +10,8 @@ new one from different lines (all classes are frozen).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from rtcpeer.sdp.grammar import (
     DIRECTIONS,
@@ -335,29 +336,66 @@ class MediaSection(_Attributes):
         """An RTP section (its proto names RTP, e.g. ``UDP/TLS/RTP/SAVPF``)."""
         return "RTP" in self.proto.split("/")
 
+    def _with_attribute_tuple(self, attributes: tuple[Attribute, ...]) -> MediaSection:
+        """A copy holding ``attributes`` instead of this section's.
+
+        The constructor, not ``dataclasses.replace``: no field introspection
+        on every candidate and every description a getter surfaces.
+        """
+        return MediaSection(
+            self.kind, self.port, self.proto, self.formats, self.port_count, self.fields, attributes
+        )
+
     def with_attributes(self, *attributes: Attribute) -> MediaSection:
         """A copy with ``attributes`` appended."""
-        return replace(self, attributes=self.attributes + attributes)
+        return self._with_attribute_tuple(self.attributes + attributes)
 
     def without_attributes(self, *names: str) -> MediaSection:
         """A copy without any attribute called one of ``names``."""
         kept = tuple(a for a in self.attributes if a.name not in names)
-        return replace(self, attributes=kept)
+        return self._with_attribute_tuple(kept)
 
-    def with_candidate(self, candidate: str) -> MediaSection:
-        """A copy with one more ``a=candidate`` (before any end-of-candidates)."""
-        attributes = list(self.attributes)
+    def _candidate_insertion_index(self) -> int:
+        """Where a new ``a=candidate`` goes: before an end-of-candidates line,
+        else after the last candidate, else at the end."""
+        attributes = self.attributes
         index = len(attributes)
         for position, attribute in enumerate(attributes):
             if attribute.name == "end-of-candidates":
-                index = position
-                break
-        else:
-            for position, attribute in enumerate(attributes):
-                if attribute.name == "candidate":
-                    index = position + 1
-        attributes.insert(index, Attribute("candidate", candidate))
-        return replace(self, attributes=tuple(attributes))
+                return position
+            if attribute.name == "candidate":
+                index = position + 1
+        return index
+
+    def with_candidate(self, candidate: str) -> MediaSection:
+        """A copy with one more ``a=candidate`` (before any end-of-candidates)."""
+        attributes = self.attributes
+        index = self._candidate_insertion_index()
+        added = (Attribute("candidate", candidate),)
+        return self._with_attribute_tuple(attributes[:index] + added + attributes[index:])
+
+    def with_candidates(
+        self, candidates: Iterable[str], *, end_of_candidates: bool
+    ) -> MediaSection:
+        """A copy with each of ``candidates`` it does not list yet, and marked
+        ``a=end-of-candidates`` when ``end_of_candidates``; ``self`` when
+        nothing changes.
+
+        The new candidates go, in order, where :meth:`with_candidate` puts one.
+        """
+        attributes = self.attributes
+        listed = [a.value for a in attributes if a.name == "candidate"]
+        new = [c for c in dict.fromkeys(candidates) if c not in listed]
+        mark = end_of_candidates and not any(a.name == "end-of-candidates" for a in attributes)
+        if not new and not mark:
+            return self
+        if new:
+            index = self._candidate_insertion_index()
+            added = tuple([Attribute("candidate", c) for c in new])
+            attributes = attributes[:index] + added + attributes[index:]
+        if mark:  # appended last, as with_end_of_candidates does
+            attributes += (shared_attribute("end-of-candidates"),)
+        return self._with_attribute_tuple(attributes)
 
     def with_end_of_candidates(self) -> MediaSection:
         """A copy marked ``a=end-of-candidates`` (unchanged if already marked)."""
@@ -467,15 +505,12 @@ class SessionDescription(_Attributes):
             pwd = self.ice_pwd
         options = section.ice_options or self.ice_options
         fingerprints = section.fingerprints or self.fingerprints
-        setup = section.setup
-        if setup is None:
-            setup = self.setup
         return TransportAttributes(
             ice_ufrag=ufrag,
             ice_pwd=pwd,
             ice_options=options,
             fingerprints=fingerprints,
-            setup=setup,
+            setup=self.setup_of(index),
         )
 
     def ice_credentials_of(self, index: int) -> tuple[str | None, str | None]:
@@ -492,11 +527,22 @@ class SessionDescription(_Attributes):
             pwd if pwd is not None else self.ice_pwd,
         )
 
+    def setup_of(self, index: int) -> str | None:
+        """The a=setup role of media section ``index``; media level wins.
+
+        What ``transport_attributes(index).setup`` is, without parsing the
+        fingerprints and ICE values (read whenever DTLS roles are worked out).
+        """
+        setup = self.media[index].setup
+        return self.setup if setup is None else setup
+
     def with_media(self, index: int, section: MediaSection) -> SessionDescription:
         """A copy with media section ``index`` replaced by ``section``."""
         media = list(self.media)
         media[index] = section
-        return replace(self, media=tuple(media))
+        return SessionDescription(
+            self.origin, self.name, self.fields, self.attributes, tuple(media)
+        )
 
 
 def serialize_sdp(description: SessionDescription) -> str:

@@ -17,10 +17,10 @@ from rtcpeer.sdp.errors import SdpParseError, SdpValueError
 from rtcpeer.sdp.grammar import (
     DIRECTIONS,
     connection_fields,
-    fingerprint_fields,
     group_fields,
     is_token,
     media_line_fields,
+    parse_fingerprint,
     parse_ice_options,
     parse_max_message_size,
     parse_origin,
@@ -30,6 +30,8 @@ from rtcpeer.sdp.grammar import (
     parse_timing,
 )
 from rtcpeer.sdp.model import (
+    SHARED_ATTRIBUTE_NAMES,
+    SHARED_LINES_MAX,
     Attribute,
     Field,
     MediaSection,
@@ -55,7 +57,7 @@ _ATTRIBUTE_CHECKS: dict[str, Callable[[str], object]] = {
     "ice-ufrag": lambda v: parse_single_word(v, "ice-ufrag"),
     "ice-pwd": lambda v: parse_single_word(v, "ice-pwd"),
     "ice-options": parse_ice_options,
-    "fingerprint": fingerprint_fields,
+    "fingerprint": parse_fingerprint,  # remembered: the typed view reads it again
     "setup": parse_setup,
     "group": group_fields,
     "sctp-port": parse_sctp_port,
@@ -115,7 +117,18 @@ _KNOWN_ATTRIBUTES: dict[str, tuple[str, Callable[[str], object] | None]] = {
 }
 
 
+#: The lines of :data:`SHARED_ATTRIBUTE_NAMES` read so far, checked, each
+#: with its shared attribute: the same text always reads to the same checked
+#: value, so a line that repeats across descriptions (``a=setup:actpass``,
+#: ``a=mid:0``) is checked once. Only lines that passed their check are here;
+#: bounded like the shared lines.
+_checked_lines: dict[str, Attribute] = {}
+
+
 def _attribute(number: int, line: str) -> Attribute:
+    checked = _checked_lines.get(line)
+    if checked is not None:
+        return checked
     head, colon, rest = line.partition(":")  # the first colon ends the name
     name = head[2:]
     known = _KNOWN_ATTRIBUTES.get(name)
@@ -128,13 +141,21 @@ def _attribute(number: int, line: str) -> Attribute:
     if not colon:
         if check is not None:
             raise SdpParseError(number, f"a={name} needs a value", line)
-        return shared_attribute(name, line=line)
+        return _remember(line, shared_attribute(name, line=line))
     if check is not None:
         try:
             check(rest)
         except SdpValueError as error:
             raise SdpParseError(number, f"a={name}: {error}", line) from None
-    return shared_attribute(name, rest, line=line)
+    return _remember(line, shared_attribute(name, rest, line=line))
+
+
+def _remember(line: str, attribute: Attribute) -> Attribute:
+    """``attribute``, read from ``line`` and checked: kept in :data:`_checked_lines`
+    when its name is one whose lines repeat."""
+    if attribute.name in SHARED_ATTRIBUTE_NAMES and len(_checked_lines) < SHARED_LINES_MAX:
+        _checked_lines[line] = attribute
+    return attribute
 
 
 def _field(number: int, line: str) -> Field:

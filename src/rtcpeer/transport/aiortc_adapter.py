@@ -24,17 +24,16 @@ ICE transport) takes the resulting datagrams in one call.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from collections.abc import Set as AbstractSet
 from typing import Any, Protocol, cast
 
-from aiortc.rtcdtlstransport import (
-    X509_DIGEST_ALGORITHMS,
-    State,
-)
+from aiortc.rtcdtlstransport import X509_DIGEST_ALGORITHMS, State
 from cryptography.hazmat.primitives.serialization import Encoding
 from OpenSSL import SSL
+from OpenSSL.crypto import FILETYPE_ASN1, dump_certificate
 
 from rtcpeer.configuration import RTCCertificate
 from rtcpeer.transport.dtls_context import SharedContextCertificate
@@ -51,6 +50,11 @@ APPLICATION_DATA = 23
 #: A DTLS 1.2 record's header: type, version, epoch, sequence number, then
 #: the length of what follows in its last two bytes (RFC 6347 §4.1).
 DTLS_RECORD_HEADER_LENGTH = 13
+#: hashlib's constructor for each a=fingerprint algorithm aiortc accepts
+#: (its X509_DIGEST_ALGORITHMS: "sha-256" -> hashlib.sha256, ...).
+FINGERPRINT_HASHES: dict[str, Callable[[bytes], Any]] = {
+    name: getattr(hashlib, name.replace("-", "")) for name in X509_DIGEST_ALGORITHMS
+}
 #: The suspended deliveries of every adapter that has none: one shared empty set.
 _NONE_UNFINISHED: frozenset[asyncio.Task[None]] = frozenset()
 
@@ -114,6 +118,13 @@ class AiortcIceTransportAdapter:
             return cast("Awaitable[bytes]", receive_soon())
         return self._transport.receive()
 
+    def receive_future(self) -> asyncio.Future[bytes | None] | None:
+        """:meth:`_recv` as a future the caller may resolve (with None) itself;
+        None, asking nothing, when the transport has no ``receive_soon``."""
+        if self._delivering is None and getattr(self._transport, "receive_soon", None) is None:
+            return None
+        return cast("asyncio.Future[bytes | None]", self._recv())
+
     def deliver(self, data: bytes) -> bool:
         """Process an arriving datagram now; False: queue it for the DTLS task.
 
@@ -154,6 +165,10 @@ class AiortcIceTransportAdapter:
         return True
 
     async def _send(self, data: bytes) -> None:
+        self._transport.send(data)
+
+    def send(self, data: bytes) -> None:
+        """:meth:`_send` without its coroutine: one datagram, now."""
         self._transport.send(data)
 
     def send_burst(self, datagrams: list[bytes]) -> None:
@@ -235,6 +250,101 @@ class ObservedDtlsTransport(SrtpDtlsTransport):
             return None
         return run_now(receiver._handle_data(plain))
 
+    async def _do_handshake(self) -> None:
+        """aiortc's handshake loop, each read without ``asyncio.wait_for``.
+
+        aiortc waits for the peer's next flight under ``asyncio.wait_for``
+        (a waiter future, a callback and one more event-loop turn for every
+        flight that arrives) and sends each of ours through two coroutines.
+        Here the same steps run with the transport's own future and a timer
+        handle (:meth:`_read_handshake`), and our flights go out at once
+        (:meth:`_send_records`); the outcomes -- connected, FAILED on an SSL
+        error or a closed transport -- are aiortc's.
+        """
+        connection = self._ssl
+        assert connection is not None  # start() made it
+        try:
+            while not self.encrypted:
+                try:
+                    connection.do_handshake()
+                except SSL.WantReadError:
+                    self._send_records()
+                    await self._read_handshake()
+                except SSL.Error as exc:
+                    logger.debug("DTLS handshake failed (error %s)", exc)
+                    self._set_state(State.FAILED)
+                    return
+                else:
+                    self.encrypted = True
+        except ConnectionError:
+            logger.debug("DTLS handshake failed (connection error)")
+            self._set_state(State.FAILED)
+
+    def _send_records(self) -> None:
+        """aiortc's ``_write_ssl`` without its coroutines: what OpenSSL has to
+        send (one read of up to 1500 bytes, as aiortc reads it) goes out now."""
+        connection = self._ssl
+        assert connection is not None
+        try:
+            data = connection.bio_read(1500)
+        except SSL.Error:
+            return  # nothing to send
+        if data:
+            counters = vars(self)  # aiortc's own (name-mangled) counters, for its getStats
+            counters["_RTCDtlsTransport__tx_bytes"] += len(data)
+            counters["_RTCDtlsTransport__tx_packets"] += 1
+            cast(AiortcIceTransportAdapter, self.transport).send(data)
+
+    async def _read_handshake(self) -> None:
+        """aiortc's receive step (``_recv_next``) during the handshake.
+
+        While DTLS's retransmission timer runs, the transport's own future is
+        awaited and a timer handle resolves it with None if DTLS's timer
+        fires first; what then happens -- to the datagram, or on the timeout
+        -- is what aiortc's step does. Anything else (no timer running, an
+        SRTP session, a transport without futures) is aiortc's own step.
+        """
+        connection = self._ssl
+        assert connection is not None
+        timeout = None if self._rx_srtp is not None else connection.DTLSv1_get_timeout()
+        waiting = None
+        if timeout is not None:
+            waiting = cast(AiortcIceTransportAdapter, self.transport).receive_future()
+        if waiting is None:
+            await self._recv_next()
+            return
+        assert timeout is not None
+        if timeout <= 0:  # as wait_for: only a datagram already there comes in time
+            _timed_out(waiting)
+        timer = asyncio.get_running_loop().call_later(timeout, _timed_out, waiting)
+        try:
+            data = await waiting
+        finally:
+            timer.cancel()
+        if data is None:  # DTLS's timer fired first (aiortc: asyncio.TimeoutError)
+            logger.debug("DTLS handshake timer fired: retransmitting")
+            connection.DTLSv1_handle_timeout()
+            self._send_records()
+            return
+        counters = vars(self)  # aiortc's own (name-mangled) counters, for its getStats
+        counters["_RTCDtlsTransport__rx_bytes"] += len(data)
+        counters["_RTCDtlsTransport__rx_packets"] += 1
+        if not 19 < data[0] < 64:
+            return  # not DTLS, and no SRTP session yet: dropped, as aiortc drops it
+        connection.bio_write(data)
+        try:
+            plain: bytes | None = connection.recv(1500)
+        except SSL.ZeroReturnError:
+            plain = None
+        except SSL.Error:
+            plain = b""
+        self._send_records()
+        if plain is None:
+            raise ConnectionError("DTLS shut down by the remote party")
+        receiver = self._data_receiver
+        if plain and receiver is not None:
+            await receiver._handle_data(plain)
+
     def send_burst(self, packets: list[bytes]) -> None:
         """aiortc's ``_send_data`` for several packets (SCTP's) at once.
 
@@ -293,17 +403,25 @@ class ObservedDtlsTransport(SrtpDtlsTransport):
         fingerprint match, which fails against a peer with two certificates.
         """
         ssl = self._ssl
-        # OpenSSL's own digest of its X509, in a=fingerprint's form (upper-case
-        # hex pairs, colons): no conversion to a cryptography certificate.
         certificate = None if ssl is None else ssl.get_peer_certificate()
+        # The certificate's DER once, hashed by hashlib into a=fingerprint's
+        # form (upper-case hex pairs, colons): pyOpenSSL's digest() costs
+        # twice as much, most of it formatting the hex byte by byte.
+        der = None if certificate is None else dump_certificate(FILETYPE_ASN1, certificate)
         listed = [(f.algorithm.lower(), f.value.upper()) for f in remoteParameters.fingerprints]
-        if certificate is None or not any(
-            value.encode() == certificate.digest(algorithm.replace("-", ""))
+        if der is None or not any(
+            value == FINGERPRINT_HASHES[algorithm](der).digest().hex(":").upper()
             for algorithm, value in listed
-            if algorithm in X509_DIGEST_ALGORITHMS
+            if algorithm in FINGERPRINT_HASHES
         ):
             logger.debug("DTLS handshake failed: no a=fingerprint matches the peer's certificate")
             self._set_state(State.FAILED)
+
+
+def _timed_out(waiting: asyncio.Future[bytes | None]) -> None:
+    """A handshake wait's timer: the wait ends with None (no datagram in time)."""
+    if not waiting.done():
+        waiting.set_result(None)
 
 
 def create_dtls_transport(

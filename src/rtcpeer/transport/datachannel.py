@@ -106,14 +106,14 @@ class CountingSctpTransport(EagerFlushSctpTransport):
         if callback is not None and self.state != before:
             callback()
 
-    async def _data_channel_receive(self, stream_id: int, pp_id: int, data: bytes) -> None:
-        if pp_id != _PPID_DCEP:
-            channel = self._data_channels.get(stream_id)
-            if channel is not None:
-                counters = self.counters_for(channel)
-                counters.messages_received += 1
-                counters.bytes_received += 0 if pp_id in _PPID_EMPTY else len(data)
-        await super()._data_channel_receive(stream_id, pp_id, data)
+    def _deliver_message(self, stream_id: int, pp_id: int, data: bytes) -> None:
+        # Every application message arrives here (DCEP messages do not).
+        channel = self._data_channels.get(stream_id)
+        if channel is not None:
+            counters = self.counters_for(channel)
+            counters.messages_received += 1
+            counters.bytes_received += 0 if pp_id in _PPID_EMPTY else len(data)
+        super()._deliver_message(stream_id, pp_id, data)
 
 
 class CountedDataChannel(SharedEmitterState, RTCDataChannel):
@@ -129,14 +129,25 @@ class CountedDataChannel(SharedEmitterState, RTCDataChannel):
     :class:`rtcpeer.emitter.EventEmitter`'s do: aiortc fires
     ``bufferedamountlow`` whenever the buffered amount falls to the threshold
     (0 unless set), i.e. after every message sent one at a time, and pyee
-    would copy an empty listener table under its lock for it. ``error``
-    still goes through pyee, which raises it when unhandled.
+    would copy an empty listener table under its lock for it. An event with
+    listeners (``message``, once per message received) runs them as pyee
+    does -- each on a snapshot of the table taken before the first runs,
+    through pyee's ``_emit_run`` (a coroutine listener becomes a task, an
+    exception becomes an ``error`` event) -- without pyee's two ``emit``
+    layers and its lock: the table only changes on the event loop's thread.
+    ``error`` still goes through pyee, which raises it when unhandled.
     """
 
     def emit(self, event: str, *args: Any, **kwargs: Any) -> bool:
-        if event not in self._events and event != "error":
+        listeners = self._events.get(event)
+        if event == "error":
+            return bool(super().emit(event, *args, **kwargs))
+        if not listeners:
             return False
-        return bool(super().emit(event, *args, **kwargs))
+        emit_run = self._emit_run
+        for listener in tuple(listeners.values()):
+            emit_run(listener, args, kwargs)
+        return True
 
     @classmethod
     def adopt(cls, channel: RTCDataChannel) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import types
-import weakref
 from collections.abc import Coroutine, Generator
 from typing import Any, TypeVar
 
@@ -44,29 +43,40 @@ def done_future(coro: Coroutine[Any, Any, None]) -> asyncio.Future[None]:
     try:
         task = run_now(coro)
     except Exception as exc:  # handed on, as a task would hand it on
-        future = asyncio.get_running_loop().create_future()
-        future.set_exception(exc)
-        return future
+        return failed_future(exc)
     if task is not None:
         return task
     return finished_future()
 
 
+def failed_future(exc: Exception) -> asyncio.Future[None]:
+    """A future of the running loop that failed with ``exc``, as a task that
+    raised it would have: for whoever awaits it (asyncio logs it if nobody does)."""
+    future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    future.set_exception(exc)
+    return future
+
+
 def finished_future() -> asyncio.Future[None]:
-    """The running loop's one finished future (result None), shared by every caller."""
+    """The running loop's one finished future (result None), shared by every caller.
+
+    Called twice per small message sent and once per SACK, so the future of
+    the loop that asked last is kept at hand: one identity check, not a weak
+    dictionary lookup. Another loop gets one of its own (made anew, should
+    two loops take turns), never another loop's.
+    """
+    global _finished
     loop = asyncio.get_running_loop()
-    finished = _DONE.get(loop)
-    if finished is None:
-        finished = _DONE[loop] = loop.create_future()
+    finished = _finished
+    if finished is None or finished.get_loop() is not loop:
+        finished = _finished = loop.create_future()
         finished.set_result(None)
     return finished
 
 
-#: One finished future per event loop, handed out by every :func:`done_future`
-#: that finished: awaiting it, or ``ensure_future`` on it, only reads it.
-_DONE: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Future[None]] = (
-    weakref.WeakKeyDictionary()
-)
+#: The finished future :func:`finished_future` handed out last (of the loop
+#: that asked last): awaiting it, or ``ensure_future`` on it, only reads it.
+_finished: asyncio.Future[None] | None = None
 
 
 async def _finish(coro: Coroutine[Any, Any, T], awaited: Any) -> T:

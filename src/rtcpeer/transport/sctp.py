@@ -77,7 +77,12 @@ event-loop timer per message either (the armed one stays and re-arms itself
 for the latest deadline), a SACK with nothing queued and nothing to
 retransmit runs neither aiortc's flush nor its transmit, and a whole message
 in one chunk, next in its stream's order, is delivered without aiortc's
-reassembly queue.
+reassembly queue. None of these takes a coroutine: a message that fits one
+chunk, sent on a quiet channel, goes out at once (the DATA chunk that
+aiortc's queue, flush, ``_send`` and ``_transmit`` would make, in one step,
+packed with a delayed SACK and handed to DTLS), a SACK without gaps is
+handled in one step, and a whole message received reaches the channel's
+listeners directly; every packet is parsed once.
 
 All of it leans on aiortc internals (``_send_sack``, ``_send_chunk``,
 ``_sack_needed``, the gap/duplicate sets, the association state, the ports
@@ -91,6 +96,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import struct
+import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -106,18 +112,23 @@ from aiortc.rtcsctptransport import (
     SCTP_RTO_MAX,
     SCTP_RTO_MIN,
     USERDATA_MAX_LENGTH,
+    WEBRTC_BINARY,
+    WEBRTC_BINARY_EMPTY,
+    WEBRTC_STRING,
+    WEBRTC_STRING_EMPTY,
     Chunk,
     DataChunk,
+    InitChunk,
     SackChunk,
     parse_packet,
     serialize_packet,
     tsn_plus_one,
 )
-from aiortc.utils import uint16_add, uint32_gt
+from aiortc.utils import uint16_add, uint32_gt, uint32_gte
 from OpenSSL import SSL
 
 from rtcpeer.emitter import SharedEmitterState
-from rtcpeer.transport.eager import done_future, finished_future
+from rtcpeer.transport.eager import done_future, failed_future, finished_future
 
 #: The longest a DATA chunk waits for its SACK (RFC 4960 §6.2: at most 500 ms, 200 ms usual).
 SACK_DELAY = 0.2
@@ -155,6 +166,8 @@ _PLAIN_SACK = struct.Struct("!BBHLLHH")
 #: The payload protocol id of DCEP messages (RFC 8831 §8): an OPEN received
 #: makes aiortc queue the ACK.
 _PPID_DCEP = 50
+#: The association state in which DATA flows.
+_ESTABLISHED = RTCSctpTransport.State.ESTABLISHED
 
 
 class SackClock:
@@ -226,7 +239,8 @@ class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
 
     def __init__(self, transport: object, port: int = 5000) -> None:
         super().__init__(transport, port)  # type: ignore[arg-type]
-        #: The send queues are :data:`IDLE_QUEUE` (see :meth:`_wake_queues`).
+        #: The send queues are :data:`IDLE_QUEUE` (see :meth:`_wake_queues`),
+        #: but for the sent queue once a whole message sent at once woke it alone.
         self._queues_idle = False
         self._drop_idle_containers(self.__dict__)  # all empty: given back when needed
         self._packets_unacknowledged = 0
@@ -324,18 +338,92 @@ class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
             sent_queue.extend(newly_sent)
 
     async def _receive_sack_chunk(self, chunk: SackChunk) -> None:
+        """A SACK: without gap blocks while nothing waits to be sent,
+        :meth:`_take_plain_sack`; else :meth:`_receive_sack_in_full`."""
+        if not self._take_plain_sack(chunk):
+            await self._receive_sack_in_full(chunk)
+        elif self._forward_tsn_chunk is not None:  # abandoned chunks to skip (RFC 3758)
+            await self._transmit()
+
+    async def _receive_sack_in_full(self, chunk: SackChunk) -> None:
         """aiortc's SACK handling; what it releases (its flush, then its
         transmit) leaves packed together, as one burst."""
         if chunk.gaps:
             self._retransmit_marked = True  # missing chunks may be struck (RFC 9260 §7.2.4)
         await self._packed(super()._receive_sack_chunk(chunk))
-        if not (
-            self._queues_idle
-            or self._sent_queue
+        self._drop_queues_if_idle()
+
+    def _take_plain_sack(self, chunk: SackChunk) -> bool:
+        """Handle ``chunk`` with :meth:`_receive_plain_sack` if it has no gap
+        blocks and nothing waits to be sent (no queued message or chunk, no
+        stream reset, nothing marked for retransmission, no FORWARD TSN, no
+        fast recovery): True if done. The caller transmits if a FORWARD TSN
+        fell due (an abandoned chunk became the first outstanding one)."""
+        if (
+            chunk.gaps
+            or self._association_state is not _ESTABLISHED
+            or self._fast_recovery_exit is not None
+            or self._retransmit_marked
+            or self._forward_tsn_chunk is not None
             or self._outbound_queue
             or self._data_channel_queue
+            or self._reconfig_queue
         ):
+            return False
+        self._receive_plain_sack(chunk)
+        self._drop_queues_if_idle()
+        return True
+
+    def _drop_queues_if_idle(self) -> None:
+        """All acknowledged and nothing queued: :meth:`_drop_idle_containers`
+        (unless all three queues are idle already)."""
+        if self._sent_queue or self._outbound_queue or self._data_channel_queue:
+            return
+        if not (self._queues_idle and self.__dict__["_sent_queue"] is IDLE_QUEUE):
             self._drop_idle_containers(self.__dict__)
+
+    def _receive_plain_sack(self, chunk: SackChunk) -> None:
+        """aiortc's handling of a SACK without gap blocks (RFC 9260 §6.2.1)
+        when nothing is queued, nothing marked for retransmission, no FORWARD
+        TSN due and no fast recovery running -- every SACK of a message at a
+        time: the acknowledged chunks leave the sent queue and the flight, the
+        first one's round trip updates the RTO, the congestion window grows
+        as aiortc's does (slow start or congestion avoidance, if it was fully
+        used), T3 stops or restarts, the Advanced.Peer.Ack.Point follows.
+        aiortc's flush and transmit that follow would find nothing to send
+        (unless the peer is now owed a FORWARD TSN: see :meth:`_take_plain_sack`),
+        so they do not run; nor does any coroutine."""
+        cumulative = chunk.cumulative_tsn
+        if uint32_gt(self._last_sacked_tsn, cumulative):
+            return  # an old SACK (arrived out of order)
+        received_time = time.time()
+        self._last_sacked_tsn = cumulative
+        cwnd_fully_utilized = self._flight_size >= self._cwnd
+        done = done_bytes = 0
+        sent = self._sent_queue
+        while sent and uint32_gte(cumulative, sent[0].tsn):
+            acked = sent.popleft()
+            done += 1
+            if not acked._acked:
+                done_bytes += acked._book_size
+            self._flight_size_decrease(acked)
+            if done == 1 and acked._sent_count == 1:
+                sent_time = acked._sent_time
+                assert sent_time is not None  # (set when it was sent)
+                self._update_rto(received_time - sent_time)
+        if done and cwnd_fully_utilized:
+            if self._cwnd <= self._ssthresh:  # slow start
+                self._cwnd += min(done_bytes, USERDATA_MAX_LENGTH)
+            else:  # congestion avoidance
+                self._partial_bytes_acked += done_bytes
+                if self._partial_bytes_acked >= self._cwnd:
+                    self._partial_bytes_acked -= self._cwnd
+                    self._cwnd += USERDATA_MAX_LENGTH
+        if not sent:
+            self._t3_cancel()  # nothing outstanding
+        elif done:
+            self._t3_restart()  # the earliest outstanding chunk was acknowledged
+        self._update_advanced_peer_ack_point()
 
     @staticmethod
     def _drop_idle_containers(own: dict[str, Any]) -> None:
@@ -365,7 +453,9 @@ class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
         every other addition takes a chunk or message out of another queue
         first, or adds to one it found non-empty, so the association is awake
         by then (the contract test pins the list). aiortc reads the queues as
-        plain attributes: no property or hook on its per-packet path."""
+        plain attributes: no property or hook on its per-packet path. A
+        whole message sent at once (:meth:`_send_whole_message`) wakes the
+        sent queue alone: the only one it adds to."""
         own = self.__dict__
         for name in IDLE_QUEUES:
             if own[name] is IDLE_QUEUE:
@@ -380,9 +470,95 @@ class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
                 own[name] = set()
 
     def _data_channel_send(self, channel: Any, data: bytes | str) -> None:
-        if self._queues_idle:
-            self._wake_queues()
-        super()._data_channel_send(channel, data)
+        if not self._send_whole_message(channel, data):
+            if self._queues_idle:
+                self._wake_queues()
+            super()._data_channel_send(channel, data)
+
+    def _send_whole_message(self, channel: Any, data: bytes | str) -> bool:
+        """Send a message that fits one DATA chunk at once, if aiortc's queue,
+        flush and transmit would do nothing else with it; False (nothing done)
+        if it must take aiortc's way.
+
+        That is: the association is up, nothing waits in the data-channel or
+        outbound queue, no stream reset waits, nothing is marked for
+        retransmission and no FORWARD TSN is due, the congestion window has
+        room, the channel has its stream id, and the message is a non-empty
+        ``str`` or ``bytes`` that fits one chunk and the peer's maximum
+        message size -- every message of a quiet channel. What happens is
+        what aiortc's ``_data_channel_send``, flush, ``_send`` and
+        ``_transmit`` would do with it, in their order (bufferedAmount up,
+        a DATA chunk with the next TSN and stream sequence number into the
+        sent queue and the flight, T3 started, bufferedAmount down, then the
+        packet, a delayed SACK riding in it), without their chain of a dozen
+        coroutines and their scheduling of the flush.
+        """
+        if (
+            self._association_state is not _ESTABLISHED
+            or self._data_channel_queue
+            or self._outbound_queue
+            or self._reconfig_queue
+            or self._collecting is not None
+            or self._retransmit_marked
+            or self._forward_tsn_chunk is not None
+            or self._flight_size >= self._cwnd
+        ):
+            return False
+        stream_id = channel.id
+        if stream_id is None or not data:
+            return False  # not registered yet, or an empty message: aiortc's way
+        if type(data) is str:
+            pp_id, user_data = WEBRTC_STRING, data.encode("utf8")
+        elif type(data) is bytes:
+            pp_id, user_data = WEBRTC_BINARY, data
+        else:
+            return False  # (a subclass of either)
+        size = len(user_data)
+        limit = self._remote_max_message_size
+        if size > USERDATA_MAX_LENGTH or (limit and size > limit):
+            return False  # fragments, or aiortc's error
+        channel._addBufferedAmount(size)
+        now = time.time()
+        chunk = DataChunk()
+        chunk.tsn = self._local_tsn
+        chunk.stream_id = stream_id
+        chunk.protocol = pp_id
+        chunk.user_data = user_data
+        if channel.ordered:
+            chunk.flags = _WHOLE_MESSAGE
+            chunk.stream_seq = seq = self._outbound_stream_seq.get(stream_id, 0)
+            self._outbound_stream_seq[stream_id] = uint16_add(seq, 1)
+        else:
+            chunk.flags = _WHOLE_MESSAGE | SCTP_DATA_UNORDERED  # (stream_seq 0)
+        lifetime = channel.maxPacketLifeTime
+        chunk._expiry = now + lifetime / 1000 if lifetime else None
+        chunk._max_retransmits = channel.maxRetransmits
+        chunk._abandoned = chunk._acked = chunk._retransmit = False
+        chunk._misses = 0
+        chunk._book_size = size
+        chunk._in_flight = True
+        chunk._sent_count = 1
+        chunk._sent_time = now
+        self._local_tsn = tsn_plus_one(chunk.tsn)
+        sent = self.__dict__["_sent_queue"]
+        if sent is IDLE_QUEUE:  # (only the sent queue wakes: the others stay idle)
+            sent = self._sent_queue = deque()
+        sent.append(chunk)
+        self._flight_size += size
+        if not self._t3_handle:
+            self._t3_start()
+        # bufferedamountlow's listeners may send again: their messages join
+        # this one's packets, as they would join aiortc's flush.
+        collected: list[Chunk | bytes] = [chunk]
+        self._collecting = collected
+        try:
+            channel._addBufferedAmount(-size)
+        finally:
+            self._collecting = None
+        self._send_bundles_now(collected)
+        if self._reconfig_queue:  # (a listener closed a channel: aiortc's flush sends it next)
+            done_future(self._packed(self._transmit_reconfig()))
+        return True
 
     def _data_channel_open(self, channel: Any) -> None:
         if self._queues_idle:
@@ -391,11 +567,34 @@ class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
 
     async def _receive(self, stream_id: int, pp_id: int, data: bytes) -> None:
         """A message to the data channels (aiortc's ``_receive``, the only caller
-        of ``_data_channel_receive``), waking the queues for a DCEP message:
-        an OPEN is answered by an ACK through the queue."""
-        if pp_id == _PPID_DCEP and self._queues_idle:
+        of ``_data_channel_receive``): an application message is delivered by
+        :meth:`_deliver_message`, a DCEP message goes to aiortc's
+        ``_data_channel_receive``, the queues woken first (an OPEN is answered
+        by an ACK through the queue)."""
+        if pp_id != _PPID_DCEP:
+            self._deliver_message(stream_id, pp_id, data)
+            return
+        if self._queues_idle:
             self._wake_queues()
         await self._data_channel_receive(stream_id, pp_id, data)
+
+    def _deliver_message(self, stream_id: int, pp_id: int, data: bytes) -> None:
+        """An application message (any payload protocol but DCEP's) to its
+        channel's ``message`` listeners, as aiortc's ``_data_channel_receive``
+        emits it (RFC 8831 §8: a string, binary, or one of the two empty
+        forms; any other protocol id, or a stream with no channel, is
+        dropped), without its coroutine: it never suspends."""
+        channel = self._data_channels.get(stream_id)
+        if channel is None:
+            return
+        if pp_id == WEBRTC_STRING:
+            channel.emit("message", data.decode("utf8"))
+        elif pp_id == WEBRTC_BINARY:
+            channel.emit("message", data)
+        elif pp_id == WEBRTC_STRING_EMPTY:
+            channel.emit("message", "")
+        elif pp_id == WEBRTC_BINARY_EMPTY:
+            channel.emit("message", b"")
 
     def _data_channel_closed(self, stream_id: int) -> None:
         self._wake_sets()
@@ -467,9 +666,10 @@ class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
         self._t3_expired()
 
     async def _handle_data(self, data: bytes) -> None:
-        """aiortc's packet handling; a packet of an established association
-        that carries only DATA and SACK chunks goes straight to their
-        handlers (aiortc's chunk dispatch does nothing else for them)."""
+        """aiortc's packet handling, the packet parsed once; a packet of an
+        established association that carries only DATA and SACK chunks goes
+        straight to their handlers (aiortc's chunk dispatch does nothing else
+        for them), any other to :meth:`_handle_chunks`."""
         try:
             _, _, verification_tag, chunks = parse_packet(data)
         except ValueError:
@@ -483,47 +683,78 @@ class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
                 data_path = False
                 break
         if not data_path:
-            await super()._handle_data(data)  # any other packet: aiortc's way, in full
+            await self._handle_chunks(verification_tag, chunks)  # any other packet
             return
-        for chunk in chunks:
-            if type(chunk) is not DataChunk:
-                await self._receive_sack_chunk(cast(SackChunk, chunk))
-            elif chunk.flags & SCTP_DATA_LAST_FRAG or not self._queue_fragment(chunk):
-                await self._receive_data_chunk(chunk)
+        for chunk in chunks:  # no coroutine for a whole message, a fragment, a plain SACK
+            if type(chunk) is DataChunk:
+                flags = chunk.flags
+                if flags & _WHOLE_MESSAGE == _WHOLE_MESSAGE:
+                    taken = self._take_whole_message(chunk)
+                else:  # (a last fragment is never queued alone)
+                    taken = not flags & SCTP_DATA_LAST_FRAG and self._queue_fragment(chunk)
+                if not taken:
+                    await self._receive_data_chunk(chunk)
+                continue
+            sack = cast(SackChunk, chunk)
+            if not self._take_plain_sack(sack):
+                await self._receive_sack_in_full(sack)
+            elif self._forward_tsn_chunk is not None:  # abandoned chunks to skip (RFC 3758)
+                await self._transmit()
         if self._sack_needed and not self._may_delay_sack():  # (what _send_sack does)
             await self._send_sack_now()
 
-    async def _receive_data_chunk(self, chunk: DataChunk) -> None:
-        """aiortc's DATA handling, with two shortcuts that end as aiortc's would.
+    async def _handle_chunks(self, verification_tag: int, chunks: list[Chunk]) -> None:
+        """aiortc's ``_handle_data`` after its parse, for the packet parsed
+        once already (every packet of the association's handshake, a DCEP
+        message, an ABORT): the verification tag must be ours, or 0 for an
+        INIT, which comes alone (RFC 9260 §6.10, §8.5.1: aiortc asserts it,
+        here a bundled INIT is dropped); every chunk goes to aiortc's
+        ``_receive_chunk``; then a SACK if one is due."""
+        if any(isinstance(chunk, InitChunk) for chunk in chunks):
+            if len(chunks) != 1:
+                return  # a bundled INIT: malformed, dropped
+            expected_tag = 0
+        else:
+            expected_tag = self._local_verification_tag
+        if verification_tag != expected_tag:
+            return
+        for chunk in chunks:
+            await self._receive_chunk(chunk)
+        if self._sack_needed:
+            await self._send_sack()
 
-        A chunk that is a whole message, next in its stream's order (or
-        unordered), with nothing waiting for reassembly, is delivered at once
-        (aiortc queues it and scans the queue: a generator and list copies per
-        message). A chunk that arrives after every chunk waiting for
-        reassembly and ends no message cannot complete one, so it is only
-        recorded and queued, without aiortc's scan of the whole reassembly
-        queue (per fragment: quadratic in a message's fragments)."""
+    async def _receive_data_chunk(self, chunk: DataChunk) -> None:
+        """aiortc's DATA handling, with two shortcuts that end as aiortc's
+        would (:meth:`_take_whole_message`, :meth:`_queue_fragment`)."""
+        if not (self._take_whole_message(chunk) or self._queue_fragment(chunk)):
+            await super()._receive_data_chunk(chunk)
+
+    def _take_whole_message(self, chunk: DataChunk) -> bool:
+        """Record and deliver ``chunk`` if it is a whole application message,
+        next in its stream's order (or unordered), with nothing waiting for
+        reassembly: True if done (a duplicate is only recorded), False if
+        aiortc's handling must take it. aiortc queues such a chunk and scans
+        the queue (``add_chunk``, ``pop_messages``: a generator and list
+        copies per message); delivered now, it is what that scan would deliver.
+        A DCEP message takes aiortc's way (its OPEN is answered through
+        aiortc's flush, and it is the first message of its stream anyway)."""
         stream = self._inbound_streams.get(chunk.stream_id)
         flags = chunk.flags
         if (
-            stream is not None
-            and flags & _WHOLE_MESSAGE == _WHOLE_MESSAGE
-            and not stream.reassembly
-            and self._reconfig_deferred is None
-            and (flags & SCTP_DATA_UNORDERED or chunk.stream_seq == stream.sequence_number)
+            stream is None
+            or flags & _WHOLE_MESSAGE != _WHOLE_MESSAGE
+            or stream.reassembly
+            or chunk.protocol == _PPID_DCEP
+            or self._reconfig_deferred is not None
+            or not (flags & SCTP_DATA_UNORDERED or chunk.stream_seq == stream.sequence_number)
         ):
-            # A whole message in one chunk, next in its stream's order, with
-            # nothing waiting for reassembly: what aiortc's queue-and-scan
-            # (``add_chunk``, ``pop_messages``) would deliver, delivered now.
-            self._sack_needed = True
-            if self._mark_received(chunk.tsn):
-                return  # a duplicate
+            return False
+        self._sack_needed = True
+        if not self._mark_received(chunk.tsn):  # (a duplicate is only recorded)
             if not flags & SCTP_DATA_UNORDERED:
                 stream.sequence_number = uint16_add(stream.sequence_number, 1)
-            await self._receive(chunk.stream_id, chunk.protocol, chunk.user_data)
-            return
-        if not self._queue_fragment(chunk):
-            await super()._receive_data_chunk(chunk)
+            self._deliver_message(chunk.stream_id, chunk.protocol, chunk.user_data)
+        return True
 
     def _queue_fragment(self, chunk: DataChunk) -> bool:
         """Record and queue ``chunk`` if it arrives after every chunk waiting for
@@ -579,18 +810,24 @@ class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
 
     async def _send_bundles(self, chunks: list[Chunk | bytes]) -> None:
         """``chunks`` in order, as few packets as fit; a delayed SACK rides in the first."""
+        sack = None
+        if self._sack_needed and self._sack_due is not None:
+            sack = await self._take_delayed_sack()
+        await self._send_packets(self._bundle(chunks, sack))
+
+    def _bundle(self, chunks: list[Chunk | bytes], sack: bytes | None) -> list[bytes]:
+        """``chunks`` in order (``sack`` first, if any), framed into as few
+        packets as fit :data:`MAX_BUNDLED_CHUNKS_LENGTH`, control chunks
+        before DATA in each (RFC 9260 §6.10)."""
         packets: list[bytes] = []
         packet: list[bytes] = []
         size = 0
         carries_data = False
-        if self._sack_needed and self._sack_due is not None:
-            sack = await self._take_delayed_sack()
-            if sack is not None:
-                packet, size = [sack], len(sack)
+        if sack is not None:
+            packet, size = [sack], len(sack)
         for chunk in chunks:
             data = bytes(chunk)
             is_data = type(chunk) is DataChunk
-            # Control chunks come before DATA in a packet (RFC 9260 §6.10).
             if packet and (
                 size + len(data) > MAX_BUNDLED_CHUNKS_LENGTH or (carries_data and not is_data)
             ):
@@ -601,7 +838,24 @@ class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
             carries_data = carries_data or is_data
         if packet:
             packets.append(self._frame(packet))
-        await self._send_packets(packets)
+        return packets
+
+    def _send_bundles_now(self, chunks: list[Chunk | bytes]) -> None:
+        """:meth:`_send_bundles` from a caller that is no coroutine: at once
+        (no coroutine) where the delayed SACK, if any, is a plain one and
+        DTLS takes a burst; else as a coroutine run at once
+        (:func:`~rtcpeer.transport.eager.done_future`). Either way a failure
+        of DTLS is not raised here but handed to a future, as a task's would be."""
+        delayed = self._sack_needed and self._sack_due is not None
+        sack = self._plain_sack() if delayed else None
+        send_burst = getattr(self.transport, "send_burst", None)
+        if (delayed and sack is None) or send_burst is None:  # (aiortc builds that SACK)
+            done_future(self._send_bundles(chunks))
+            return
+        try:
+            send_burst(self._bundle(chunks, sack))
+        except Exception as exc:  # handed on, as a task would hand it on
+            failed_future(exc)
 
     async def _send_sack(self) -> None:
         if self._may_delay_sack():

@@ -451,8 +451,8 @@ class IceTransport(EventEmitter):
         if candidate is None and self._pending_remote:
             self._spawn(self._end_after_pending())
             return
-        self._agent.add_remote_candidate(candidate, self._now())
-        self._service()
+        if self._agent.add_remote_candidate(candidate, self._now()):
+            self._service()  # an ignored one (a repeat, say) changed nothing to act on
 
     async def _add_mdns_candidate(self, candidate: Candidate) -> None:
         resolver = self._mdns
