@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -131,3 +133,19 @@ def test_foundation_groups_by_type_base_transport_and_server() -> None:
     assert f != compute_foundation("host", "192.0.2.1", "udp", "stun:a")
     assert f != compute_foundation("srflx", "192.0.2.2", "udp", "stun:a")
     assert 1 <= len(f) <= 32
+
+
+def test_in_generation_is_replace_of_ufrag_and_generation_keeping_every_other_field() -> None:
+    """Every field set to a non-default value: a field added to Candidate and
+    forgotten in in_generation() (which lists them, to skip replace()'s
+    field walk per local candidate) fails here."""
+    candidate = Candidate(
+        "f1", 2, "tcp", 1234, "192.0.2.7", 9, "srflx", "10.0.0.1", 4000, "passive",
+        1, "old", 5, (("x-ext", "v"),),
+    )  # fmt: skip
+    assert all(getattr(candidate, f.name) != f.default for f in dataclasses.fields(Candidate)), (
+        "give every field a non-default value"
+    )
+    moved = candidate.in_generation("abcd", 3)
+    assert moved == dataclasses.replace(candidate, ufrag="abcd", generation=3)
+    assert moved.ufrag == "abcd" and moved.generation == 3

@@ -7,7 +7,7 @@ from tests.support.jsep import read_sample
 
 from rtcpeer.errors import OperationError
 from rtcpeer.jsep import RTCIceCandidate, add_candidate, locate_remote_candidate
-from rtcpeer.sdp import Attribute, parse_sdp
+from rtcpeer.sdp import Attribute, parse_candidate_value, parse_sdp
 
 CHROME = parse_sdp(read_sample("chrome_av_data_offer.sdp"))
 CAND = "candidate:77 1 udp 1686052607 203.0.113.8 50000 typ srflx raddr 0.0.0.0 rport 0"
@@ -90,3 +90,11 @@ def test_with_candidate_without_existing_candidates() -> None:
     assert added.attributes[-1] == Attribute("candidate", VALUE)
     assert added.with_end_of_candidates().with_end_of_candidates().end_of_candidates
     assert added.without_attributes("candidate") == section
+
+
+def test_a_located_candidate_carries_its_parsed_fields() -> None:
+    # addIceCandidate parses the value once, here; the ICE agent builds its
+    # candidate from these fields (Candidate.from_fields) instead of again.
+    located = locate_remote_candidate(CHROME, {"candidate": CAND, "sdpMid": "2"})
+    assert located.fields == parse_candidate_value(VALUE)
+    assert locate_remote_candidate(CHROME, {"candidate": "", "sdpMid": "2"}).fields is None

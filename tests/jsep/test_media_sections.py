@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from aiortc import sdp as aiortc_sdp
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from tests.support.jsep import LOCAL_CREDENTIALS, local_parameters, read_sample
 
@@ -447,6 +447,7 @@ RTP_LINE_NUMBERS = [
     st.sampled_from(RTP_LINE_NUMBERS),
     st.text(st.sampled_from([*"0123456789 /;=:*-abcAPT{}"]), max_size=24),
 )
+@example(index=29, value="0 0/1")  # line 30 maps PT 0 too: line 33 is then the second
 def test_mutated_offers_are_rejected_or_answered_never_raised(index: int, value: str) -> None:
     lines = list(CHROME_LINES)
     lines[index] = lines[index].partition(":")[0] + ":" + value
@@ -456,11 +457,11 @@ def test_mutated_offers_are_rejected_or_answered_never_raised(index: int, value:
         remote_media(offer, text)
         well_formed = True
     except RTCError as error:
-        # A mutation that duplicates an id is reported at the second line with it,
-        # which may be the original line after the mutated one.
-        assert error.sdpLineNumber == index + 1 or (
-            "used twice" in str(error) and error.sdpLineNumber is not None
-        )
+        # A mutation that duplicates an id or a payload type's rtpmap/fmtp is
+        # reported at the second line with it, which may be the original line
+        # after the mutated one.
+        duplicate = "used twice" in str(error) or "a second " in str(error)
+        assert error.sdpLineNumber == index + 1 or (duplicate and error.sdpLineNumber is not None)
         well_formed = False
     answer = create_media_answer(offer, local_parameters(), {"1": video_plan("1")}, CAPS)
     parsed = parse_media_sdp(answer.sdp)

@@ -80,6 +80,30 @@ class _RecordingHmac:
         self.macs.add(mac)
         return mac
 
+    def new(self, key: bytes, msg: bytes | None = None, digestmod: str = "") -> _RecordingMac:
+        """A keyed HMAC (as :class:`rtcpeer.stun.message.IntegrityKey` makes once
+        per TURN allocation) whose copies record every MAC they give."""
+        self.keys.add(key)
+        return _RecordingMac(hmac.new(key, msg, digestmod), self.macs)
+
+
+class _RecordingMac:
+    """An ``hmac.HMAC`` whose copies add each digest to ``macs``."""
+
+    def __init__(self, mac: hmac.HMAC, macs: set[bytes]) -> None:
+        self._mac, self._macs = mac, macs
+
+    def copy(self) -> _RecordingMac:
+        return _RecordingMac(self._mac.copy(), self._macs)
+
+    def update(self, msg: bytes) -> None:
+        self._mac.update(msg)
+
+    def digest(self) -> bytes:
+        mac = self._mac.digest()
+        self._macs.add(mac)
+        return mac
+
 
 def _forms(secret: bytes) -> set[str]:
     """How a bytes secret could show up in a log line."""

@@ -1,13 +1,15 @@
 """Work a description does not need done twice (issue 19): a line that repeats
-across descriptions is checked once per process, a fingerprint is parsed once,
-and the copies a getter or a trickled candidate make are built directly --
+across descriptions is checked once per process, a fingerprint or a candidate
+is parsed once, and the copies a getter or a trickled candidate make are built directly --
 with the same text and the same errors as before."""
 
 from __future__ import annotations
 
 import pytest
+from tests.support.sdp import count_candidate_parses
 
-from rtcpeer.sdp import SdpParseError, parse_sdp, parser
+from rtcpeer.ice import Candidate
+from rtcpeer.sdp import SdpParseError, SdpValueError, parse_candidate_value, parse_sdp, parser
 from rtcpeer.sdp.grammar import parse_fingerprint
 from rtcpeer.sdp.model import SHARED_LINES_MAX, Attribute, MediaSection
 
@@ -62,6 +64,29 @@ def test_a_fingerprint_text_is_parsed_once_and_a_bad_one_fails_every_time() -> N
     for _ in range(2):
         with pytest.raises(ValueError):
             parse_fingerprint("sha-256 E:F")
+
+
+def test_a_candidate_is_parsed_once_for_the_ice_agent_and_the_trickle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The description's parser only checks the value (no fields built); the
+    # ICE agent's parse of it is remembered for the same text trickled again.
+    parsed = count_candidate_parses(monkeypatch)
+    value = "7 1 udp 2130706431 192.0.2.7 4000 typ host generation 0"
+    section = parse_sdp(HEAD + SECTION + f"a=candidate:{value}\r\n").media[0]
+    assert section.candidates == (value,)
+    ice = Candidate.from_sdp(section.candidates[0])  # the agent's model of it
+    assert parse_candidate_value(value) is parse_candidate_value(value)  # trickled again
+    assert parsed == [value, value]  # the parser's check, then the one parse
+    assert (ice.host, ice.port, ice.generation) == ("192.0.2.7", 4000, 0)
+
+
+def test_a_bad_candidate_fails_every_time_with_its_error() -> None:
+    for _ in range(2):
+        with pytest.raises(SdpValueError, match="port must be at most 65535"):
+            parse_candidate_value("7 1 udp 1 192.0.2.7 70000 typ host")
+        with pytest.raises(SdpParseError, match="line 10: a=candidate: a candidate needs"):
+            parse_sdp(HEAD + SECTION + "a=candidate:7 1 udp\r\n")
 
 
 def _section(*lines: str) -> MediaSection:

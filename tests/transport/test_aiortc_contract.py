@@ -764,6 +764,28 @@ def test_the_sctp_receive_steps_the_lean_handlers_redo_are_still_aiortcs() -> No
     _has(RTCSctpTransport.__init__, "self._inbound_streams", "self._reconfig_deferred")
 
 
+def test_the_packet_layout_the_lean_read_redoes_is_still_aiortcs() -> None:
+    """rtcpeer's ``_lean_packet`` reads a packet of a plain SACK and/or a DATA
+    chunk from its bytes: aiortc's ``parse_packet`` must check the same
+    checksum and lengths and walk chunks the same way, its DATA and SACK
+    chunks must read the same fields, and a DATA chunk must still be built
+    from ``(flags, body)`` (a fragment is queued as one)."""
+    from aiortc.rtcsctptransport import DataChunk, SackChunk, parse_packet
+
+    _has(
+        parse_packet,
+        "if length < SCTP_PACKET_MINIMUM_LENGTH:",
+        'checksum = unpack_from("<L", data, 8)[0]',
+        'if checksum != crc32c(data[0:8] + b"\\x00\\x00\\x00\\x00" + data[12:]):',
+        "while pos <= length - SCTP_CHUNK_HEADER_LENGTH:",
+        "if chunk_length < SCTP_CHUNK_HEADER_LENGTH or pos + chunk_length > length:",
+        "pos += chunk_length + padl(chunk_length)",
+    )
+    _has(DataChunk.__init__, '"!LHHL", body', "self.user_data = body[12:]")
+    _has(SackChunk.__init__, '= unpack_from("!LLHH", body)')
+    assert (DataChunk.type, SackChunk.type) == (0, 3)
+
+
 def test_the_sctp_queues_an_idle_association_drops_are_still_plain_attributes() -> None:
     """rtcpeer.transport.sctp replaces aiortc's empty send queues and stream
     reset sets of an idle association by shared empty placeholders (a tuple,

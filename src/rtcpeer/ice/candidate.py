@@ -18,7 +18,7 @@ from typing import Literal
 
 from rtcpeer.ice.errors import CandidateParseError, IceArgumentError
 from rtcpeer.sansio import Address
-from rtcpeer.sdp import SdpValueError, parse_candidate_value
+from rtcpeer.sdp import CandidateFields, SdpValueError, parse_candidate_value
 
 CandidateType = Literal["host", "prflx", "srflx", "relay"]
 RelayProtocol = Literal["udp", "tcp", "tls", "dtls"]
@@ -118,6 +118,16 @@ class Candidate:
     def with_address(self, host: str, port: int) -> Candidate:
         return replace(self, host=host, port=port)
 
+    def in_generation(self, ufrag: str, generation: int) -> Candidate:
+        """This candidate as the generation ``generation`` (local ``ufrag``)
+        signals it: ``replace(self, ufrag=..., generation=...)`` without
+        replace's per-call field walk (every local candidate comes here)."""
+        return Candidate(
+            self.foundation, self.component, self.transport, self.priority, self.host,
+            self.port, self.type, self.related_address, self.related_port, self.tcptype,
+            generation, ufrag, self.network_id, self.extensions,
+        )  # fmt: skip
+
     # -- SDP ----------------------------------------------------------------
     @classmethod
     def from_sdp(cls, line: str) -> Candidate:
@@ -131,6 +141,12 @@ class Candidate:
             fields = parse_candidate_value(text)
         except SdpValueError as exc:
             raise CandidateParseError(f"{exc}: {line!r}") from None
+        return cls.from_fields(fields, line)
+
+    @classmethod
+    def from_fields(cls, fields: CandidateFields, line: str) -> Candidate:
+        """The candidate of an already parsed ``a=candidate`` value (``line``, its
+        text, names it in errors): what :meth:`from_sdp` gives for that text."""
         # ICE's ranges on top of the grammar (RFC 8445 §5.1.2.1: component 1..256,
         # a priority is a positive 32-bit number).
         if not 1 <= fields.component <= 256 or not 0 < fields.priority < 2**32:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from rtcpeer.errors import OperationError
 from rtcpeer.jsep.candidate import RTCIceCandidate, RTCIceCandidateInit
 from rtcpeer.sdp import SdpValueError, SessionDescription
-from rtcpeer.sdp.candidate import check_candidate_value
+from rtcpeer.sdp.candidate import CandidateFields, parse_candidate_value
 from rtcpeer.sdp.ice import MAX_REMOTE_CANDIDATES
 
 
@@ -23,6 +23,9 @@ class LocatedCandidate:
     #: The ``a=candidate`` value, or None for end-of-candidates.
     value: str | None
     usernameFragment: str | None
+    #: ``value`` parsed by the grammar (None for end-of-candidates): the ICE
+    #: agent builds its candidate from these fields instead of parsing again.
+    fields: CandidateFields | None = None
 
 
 def _strip(candidate: str) -> str:
@@ -68,10 +71,10 @@ def locate_remote_candidate(
         return LocatedCandidate((index,), None, init.usernameFragment)
     value = _strip(init.candidate)
     try:
-        check_candidate_value(value)  # the ICE agent parses it for its own model
+        fields = parse_candidate_value(value)
     except SdpValueError as error:
         raise OperationError(f"invalid candidate: {error}") from None
-    return LocatedCandidate((index,), value, init.usernameFragment)
+    return LocatedCandidate((index,), value, init.usernameFragment, fields)
 
 
 def add_candidate(description: SessionDescription, located: LocatedCandidate) -> SessionDescription:

@@ -18,6 +18,7 @@ from rtcpeer.ice.runtime.stats import relay_protocol
 from rtcpeer.jsep import RTCIceCandidate
 from rtcpeer.peerconnection.events import RTCPeerConnectionIceEvent
 from rtcpeer.peerconnection.negotiation import Applied
+from rtcpeer.sdp import CandidateFields
 
 #: (ufrag of its generation, the candidate or None for end-of-candidates).
 Gathered = tuple[str, Candidate | None]
@@ -95,10 +96,16 @@ def w3c_candidate(
     )
 
 
-def remote_candidate(value: str, ufrag: str) -> Candidate | None:
-    """The ICE model of a remote ``a=candidate`` value, tied to the remote generation."""
+def remote_candidate(
+    value: str, ufrag: str, fields: CandidateFields | None = None
+) -> Candidate | None:
+    """The ICE model of a remote ``a=candidate`` value, tied to the remote generation;
+    None when ICE refuses it. ``fields``: the value already parsed by the grammar."""
     try:
-        candidate = Candidate.from_sdp(value)
+        if fields is None:
+            candidate = Candidate.from_sdp(value)
+        else:
+            candidate = Candidate.from_fields(fields, value)
     except CandidateParseError:
         return None
     if candidate.ufrag is None:

@@ -951,7 +951,7 @@ class RTCPeerConnection(EventEmitter):
         if located.value is None:
             self._transports.ice.add_remote_candidate(None)
             return
-        candidate = remote_candidate(located.value, ufrag or current.ufrag)
+        candidate = remote_candidate(located.value, ufrag or current.ufrag, located.fields)
         if candidate is None:
             raise OperationError(f"cannot parse candidate {located.value!r}")
         self._transports.ice.add_remote_candidate(candidate)

@@ -8,6 +8,7 @@ expose its read-only fields ("parse a candidate attribute" in webrtc-pc).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from rtcpeer.sdp.errors import SdpValueError
@@ -92,6 +93,11 @@ def _parse(text: str, *, build: bool) -> CandidateFields | None:
     )
 
 
+# Remembered, as the fingerprint grammar is: a candidate a peer's description
+# lists (the ICE agent parses it from there) is often trickled as well, and
+# is then read again; the fields are frozen, and a text that does not parse
+# raises every time (never kept).
+@functools.lru_cache(maxsize=256)
 def parse_candidate_value(text: str) -> CandidateFields:
     """Parse the text after ``a=candidate:`` (no ``candidate:`` prefix)."""
     fields = _parse(text, build=True)

@@ -23,6 +23,12 @@ Decoder = Callable[[bytes, bytes], Any]
 Encoder = Callable[[Any, bytes], bytes]
 
 _COOKIE_BYTES = struct.pack("!I", MAGIC_COOKIE)
+#: What an XOR address's port is XORed with: the cookie's high 16 bits.
+_COOKIE_HIGH = MAGIC_COOKIE >> 16
+_UINT32 = struct.Struct("!I")
+_ADDRESS_HEADER = struct.Struct("!BBH")
+#: A whole IPv4 address attribute: reserved byte, family, port, address.
+_IPV4_ADDRESS = struct.Struct("!BBHI")
 
 
 def _xor(data: bytes, mask: bytes) -> bytes:
@@ -38,22 +44,24 @@ def _decode_address(value: bytes, xor_mask: bytes | None) -> Address:
     if len(value) < 4:
         raise StunDecodeError("address attribute too short")
     family = value[1]
-    port = struct.unpack("!H", value[2:4])[0]
-    raw = value[4:]
+    port = (value[2] << 8) | value[3]
     if family == FAMILY_IPV4:
-        if len(raw) != 4:
+        if len(value) != 8:
             raise StunDecodeError("IPv4 address attribute must be 8 bytes")
-    elif family == FAMILY_IPV6:
-        if len(raw) != 16:
-            raise StunDecodeError("IPv6 address attribute must be 20 bytes")
-    else:
-        raise StunDecodeError(f"unknown address family {family:#x}")
-    if xor_mask is not None:
-        port ^= MAGIC_COOKIE >> 16
-        raw = _xor(raw, xor_mask)
-    if family == FAMILY_IPV4:
+        raw = value[4:]
+        if xor_mask is not None:  # (XOR addresses take _decode_xor_address's fast path)
+            port ^= _COOKIE_HIGH
+            raw = _xor(raw, xor_mask)
         return socket.inet_ntop(socket.AF_INET, raw), port  # same text as ipaddress, faster
-    return str(ipaddress.IPv6Address(raw)), port
+    if family == FAMILY_IPV6:
+        if len(value) != 20:
+            raise StunDecodeError("IPv6 address attribute must be 20 bytes")
+        raw = value[4:]
+        if xor_mask is not None:
+            port ^= _COOKIE_HIGH
+            raw = _xor(raw, xor_mask)
+        return str(ipaddress.IPv6Address(raw)), port
+    raise StunDecodeError(f"unknown address family {family:#x}")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -67,23 +75,42 @@ def _encode_address(value: Address, xor_mask: bytes | None) -> bytes:
     host, port = value
     family, raw = _packed(host)
     if xor_mask is not None:
-        port ^= MAGIC_COOKIE >> 16
+        port ^= _COOKIE_HIGH
         raw = _xor(raw, xor_mask)
-    return struct.pack("!BBH", 0, family, port) + raw
+    return _ADDRESS_HEADER.pack(0, family, port) + raw
+
+
+def _decode_plain_address(value: bytes, tid: bytes) -> Address:
+    return _decode_address(value, None)
+
+
+def _encode_plain_address(value: Address, tid: bytes) -> bytes:
+    return _encode_address(value, None)
+
+
+def _decode_xor_address(value: bytes, tid: bytes) -> Address:
+    if len(value) == 8 and value[1] == FAMILY_IPV4:  # the common case, in one step
+        _, _, port, packed = _IPV4_ADDRESS.unpack(value)
+        raw = _UINT32.pack(packed ^ MAGIC_COOKIE)  # XORed with the magic cookie alone
+        return socket.inet_ntop(socket.AF_INET, raw), port ^ _COOKIE_HIGH
+    return _decode_address(value, _COOKIE_BYTES + tid)
+
+
+def _encode_xor_address(value: Address, tid: bytes) -> bytes:
+    host, port = value
+    family, raw = _packed(host)
+    if family == FAMILY_IPV4:
+        packed = _UINT32.unpack(raw)[0] ^ MAGIC_COOKIE
+        return _IPV4_ADDRESS.pack(0, family, port ^ _COOKIE_HIGH, packed)
+    return _encode_address(value, _COOKIE_BYTES + tid)
 
 
 def _plain_address() -> tuple[Decoder, Encoder]:
-    return (
-        lambda v, tid: _decode_address(v, None),
-        lambda a, tid: _encode_address(a, None),
-    )
+    return _decode_plain_address, _encode_plain_address
 
 
 def _xor_address() -> tuple[Decoder, Encoder]:
-    return (
-        lambda v, tid: _decode_address(v, _COOKIE_BYTES + tid),
-        lambda a, tid: _encode_address(a, _COOKIE_BYTES + tid),
-    )
+    return _decode_xor_address, _encode_xor_address
 
 
 def decode_text(value: bytes) -> str:
@@ -99,19 +126,28 @@ def _text(max_bytes: int) -> tuple[Decoder, Encoder]:
             raise StunDecodeError(f"text attribute longer than {max_bytes} bytes")
         return decode_text(value)
 
-    return decode, lambda s, tid: s.encode("utf-8")
+    return decode, _encode_text
+
+
+def _encode_text(value: str, tid: bytes) -> bytes:
+    return value.encode("utf-8")
 
 
 def _uint(fmt: str) -> tuple[Decoder, Encoder]:
-    size = struct.calcsize(fmt)
+    codec = struct.Struct(fmt)
+    size = codec.size
+    unpack, pack = codec.unpack, codec.pack
 
     def decode(value: bytes, tid: bytes) -> int:
         if len(value) != size:
             raise StunDecodeError(f"integer attribute must be {size} bytes")
-        result: int = struct.unpack(fmt, value)[0]
+        result: int = unpack(value)[0]
         return result
 
-    return decode, lambda n, tid: struct.pack(fmt, n)
+    def encode(value: int, tid: bytes) -> bytes:
+        return pack(value)
+
+    return decode, encode
 
 
 def _flag() -> tuple[Decoder, Encoder]:

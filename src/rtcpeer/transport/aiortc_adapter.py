@@ -18,7 +18,9 @@ hops, instead of one loop iteration later in the DTLS task
 arriving while datagrams are still queued go the usual way, so the order of
 datagrams never changes. The other way, SCTP hands DTLS its packets a burst
 at a time (``send_burst``), and a transport that has ``send_burst`` too (the
-ICE transport) takes the resulting datagrams in one call.
+ICE transport) takes the resulting datagrams in one call. On both ways an
+application-data record is sealed or opened with one OpenSSL call each
+(:mod:`rtcpeer.transport.dtls_records`), not through pyOpenSSL's wrappers.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from OpenSSL.crypto import FILETYPE_ASN1, dump_certificate
 
 from rtcpeer.configuration import RTCCertificate
 from rtcpeer.transport.dtls_context import SharedContextCertificate
+from rtcpeer.transport.dtls_records import open_record, seal_packets
 from rtcpeer.transport.eager import run_now
 from rtcpeer.transport.srtp import SrtpDtlsTransport
 
@@ -224,13 +227,7 @@ class ObservedDtlsTransport(SrtpDtlsTransport):
         counters["_RTCDtlsTransport__rx_packets"] += 1
         connection = self._ssl
         assert connection is not None  # connected
-        connection.bio_write(data)
-        try:
-            plain = connection.recv(1500)
-        except SSL.ZeroReturnError:
-            plain = None
-        except SSL.Error:
-            plain = b""
+        plain = open_record(connection, data)  # (bio_write, recv: OpenSSL's calls, once each)
         # Reading one application-data record never makes OpenSSL send
         # anything (DTLS 1.2: no renegotiation, no alert for a bad record);
         # anything else (records of another kind behind it, an error) may: look.
@@ -356,13 +353,7 @@ class ObservedDtlsTransport(SrtpDtlsTransport):
             raise ConnectionError("Cannot send encrypted data, not connected")
         connection = self._ssl
         assert connection is not None  # connected
-        records: list[bytes] = []
-        for packet in packets:
-            connection.send(packet)
-            try:  # noqa: SIM105 - once per packet
-                records.append(connection.bio_read(1500))
-            except SSL.Error:
-                pass  # nothing to read: aiortc sends nothing
+        records = seal_packets(connection, packets)  # (send, bio_read: OpenSSL's calls, once each)
         counters = vars(self)  # aiortc's own (name-mangled) counters, for its getStats
         counters["_RTCDtlsTransport__tx_bytes"] += sum(map(len, records))
         counters["_RTCDtlsTransport__tx_packets"] += len(records)

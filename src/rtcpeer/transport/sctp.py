@@ -82,7 +82,9 @@ chunk, sent on a quiet channel, goes out at once (the DATA chunk that
 aiortc's queue, flush, ``_send`` and ``_transmit`` would make, in one step,
 packed with a delayed SACK and handed to DTLS), a SACK without gaps is
 handled in one step, and a whole message received reaches the channel's
-listeners directly; every packet is parsed once.
+listeners directly; every packet is parsed once. The packet of a message
+at a time (a plain SACK, a DATA chunk, or both) is read from its bytes
+without aiortc's ``parse_packet`` and chunk objects (:meth:`_lean_packet`).
 
 All of it leans on aiortc internals (``_send_sack``, ``_send_chunk``,
 ``_sack_needed``, the gap/duplicate sets, the association state, the ports
@@ -118,6 +120,7 @@ from aiortc.rtcsctptransport import (
     WEBRTC_STRING_EMPTY,
     Chunk,
     DataChunk,
+    InboundStream,
     InitChunk,
     SackChunk,
     parse_packet,
@@ -125,6 +128,7 @@ from aiortc.rtcsctptransport import (
     tsn_plus_one,
 )
 from aiortc.utils import uint16_add, uint32_gt, uint32_gte
+from google_crc32c import value as crc32c
 from OpenSSL import SSL
 
 from rtcpeer.emitter import SharedEmitterState
@@ -163,9 +167,21 @@ IDLE_QUEUE: tuple[()] = ()
 IDLE_SET: frozenset[int] = frozenset()
 #: A SACK chunk with no gap blocks and no duplicate TSNs (RFC 9260 §3.3.4).
 _PLAIN_SACK = struct.Struct("!BBHLLHH")
+#: A SACK chunk's body: cumulative TSN ack, a_rwnd, gap blocks, duplicate TSNs.
+_PLAIN_SACK_BODY = struct.Struct("!LLHH")
 #: The payload protocol id of DCEP messages (RFC 8831 §8): an OPEN received
 #: makes aiortc queue the ACK.
 _PPID_DCEP = 50
+#: An SCTP packet's common header up to its checksum: ports and verification tag (RFC 9260 §3.1).
+_COMMON_HEADER = struct.Struct("!HHL")
+#: The checksum, as aiortc writes and reads it (CRC32c, little-endian, RFC 9260 Appendix B).
+_CHECKSUM = struct.Struct("<L")
+#: A chunk's type, flags and length (RFC 9260 §3.2).
+_CHUNK_HEADER = struct.Struct("!BBH")
+#: A DATA chunk's header: type, flags, length, TSN, stream id, stream sequence, PPID (§3.3.1).
+_DATA_HEADER = struct.Struct("!BBHLHHL")
+#: The chunk type numbers of DATA and SACK (RFC 9260 §3.2).
+_DATA_TYPE, _SACK_TYPE = DataChunk.type, SackChunk.type
 #: The association state in which DATA flows.
 _ESTABLISHED = RTCSctpTransport.State.ESTABLISHED
 
@@ -359,20 +375,26 @@ class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
         stream reset, nothing marked for retransmission, no FORWARD TSN, no
         fast recovery): True if done. The caller transmits if a FORWARD TSN
         fell due (an abandoned chunk became the first outstanding one)."""
-        if (
-            chunk.gaps
-            or self._association_state is not _ESTABLISHED
+        if chunk.gaps or not self._takes_plain_sack():
+            return False
+        self._receive_plain_sack(chunk.cumulative_tsn)
+        self._drop_queues_if_idle()
+        return True
+
+    def _takes_plain_sack(self) -> bool:
+        """A SACK without gap blocks can be handled by :meth:`_receive_plain_sack`:
+        the association is up and nothing waits to be sent (no queued message
+        or chunk, no stream reset, nothing marked for retransmission, no
+        FORWARD TSN, no fast recovery)."""
+        return not (
+            self._association_state is not _ESTABLISHED
             or self._fast_recovery_exit is not None
             or self._retransmit_marked
             or self._forward_tsn_chunk is not None
             or self._outbound_queue
             or self._data_channel_queue
             or self._reconfig_queue
-        ):
-            return False
-        self._receive_plain_sack(chunk)
-        self._drop_queues_if_idle()
-        return True
+        )
 
     def _drop_queues_if_idle(self) -> None:
         """All acknowledged and nothing queued: :meth:`_drop_idle_containers`
@@ -382,7 +404,7 @@ class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
         if not (self._queues_idle and self.__dict__["_sent_queue"] is IDLE_QUEUE):
             self._drop_idle_containers(self.__dict__)
 
-    def _receive_plain_sack(self, chunk: SackChunk) -> None:
+    def _receive_plain_sack(self, cumulative: int) -> None:
         """aiortc's handling of a SACK without gap blocks (RFC 9260 §6.2.1)
         when nothing is queued, nothing marked for retransmission, no FORWARD
         TSN due and no fast recovery running -- every SACK of a message at a
@@ -392,8 +414,8 @@ class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
         used), T3 stops or restarts, the Advanced.Peer.Ack.Point follows.
         aiortc's flush and transmit that follow would find nothing to send
         (unless the peer is now owed a FORWARD TSN: see :meth:`_take_plain_sack`),
-        so they do not run; nor does any coroutine."""
-        cumulative = chunk.cumulative_tsn
+        so they do not run; nor does any coroutine. ``cumulative``: the SACK's
+        cumulative TSN ack (its a_rwnd is not used, as aiortc does not use it)."""
         if uint32_gt(self._last_sacked_tsn, cumulative):
             return  # an old SACK (arrived out of order)
         received_time = time.time()
@@ -669,7 +691,13 @@ class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
         """aiortc's packet handling, the packet parsed once; a packet of an
         established association that carries only DATA and SACK chunks goes
         straight to their handlers (aiortc's chunk dispatch does nothing else
-        for them), any other to :meth:`_handle_chunks`."""
+        for them), any other to :meth:`_handle_chunks`. The usual data-path
+        packet (:meth:`_lean_packet`) is read from its bytes, without aiortc's
+        chunk objects."""
+        lean = self._lean_packet(data)
+        if lean is not None:
+            await self._receive_lean_packet(data, *lean)
+            return
         try:
             _, _, verification_tag, chunks = parse_packet(data)
         except ValueError:
@@ -700,6 +728,87 @@ class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
                 await self._receive_sack_in_full(sack)
             elif self._forward_tsn_chunk is not None:  # abandoned chunks to skip (RFC 3758)
                 await self._transmit()
+        if self._sack_needed and not self._may_delay_sack():  # (what _send_sack does)
+            await self._send_sack_now()
+
+    def _lean_packet(self, data: bytes) -> tuple[int | None, int] | None:
+        """The packet of every message at a time, read without aiortc's
+        ``parse_packet`` and its chunk objects: a valid packet of this
+        established association that carries a plain SACK (no gap block, no
+        duplicate TSN), a DATA chunk, or a plain SACK and then a DATA chunk,
+        where the SACK would be taken by :meth:`_take_plain_sack` and the DATA
+        chunk by :meth:`_take_whole_message` or :meth:`_queue_fragment`.
+        Returns the SACK's cumulative TSN (None: no SACK) and the DATA chunk's
+        offset (-1: none); None for any other packet (then aiortc's parse
+        takes it: a bad checksum or length is dropped there as before).
+        Nothing changes here: the checks read state only."""
+        length = len(data)
+        if self._association_state is not _ESTABLISHED or length < 16:
+            return None
+        _, _, tag = _COMMON_HEADER.unpack_from(data)
+        if tag != self._local_verification_tag:
+            return None
+        if crc32c(data[0:8] + b"\x00\x00\x00\x00" + data[12:]) != _CHECKSUM.unpack_from(data, 8)[0]:
+            return None
+        cumulative: int | None = None
+        data_at = -1
+        pos = 12
+        while pos <= length - 4:
+            chunk_type, _, chunk_length = _CHUNK_HEADER.unpack_from(data, pos)
+            if chunk_length < 4 or pos + chunk_length > length:
+                return None
+            first = cumulative is None and data_at < 0
+            if chunk_type == _SACK_TYPE and chunk_length == 16 and first:
+                cumulative, _, gaps, duplicates = _PLAIN_SACK_BODY.unpack_from(data, pos + 4)
+                if gaps or duplicates or not self._takes_plain_sack():
+                    return None
+            elif chunk_type == _DATA_TYPE and data_at < 0 and chunk_length > 16:
+                _, flags, _, tsn, stream_id, stream_seq, protocol = _DATA_HEADER.unpack_from(
+                    data, pos
+                )
+                if flags & _WHOLE_MESSAGE == _WHOLE_MESSAGE:
+                    if self._whole_message_stream(stream_id, flags, stream_seq, protocol) is None:
+                        return None
+                elif flags & SCTP_DATA_LAST_FRAG or self._fragment_stream(stream_id, tsn) is None:
+                    return None
+                data_at = pos
+            else:
+                return None
+            pos += chunk_length + (-chunk_length % 4)
+        if cumulative is None and data_at < 0:
+            return None
+        return cumulative, data_at
+
+    async def _receive_lean_packet(self, data: bytes, cumulative: int | None, data_at: int) -> None:
+        """What :meth:`_handle_data` does with a packet :meth:`_lean_packet`
+        read: the plain SACK, then the DATA chunk, then a SACK if one is due."""
+        if cumulative is not None:
+            self._receive_plain_sack(cumulative)
+            self._drop_queues_if_idle()
+            if self._forward_tsn_chunk is not None:  # abandoned chunks to skip (RFC 3758)
+                await self._transmit()
+        if data_at >= 0:
+            _, flags, chunk_length, tsn, stream_id, stream_seq, protocol = _DATA_HEADER.unpack_from(
+                data, data_at
+            )
+            # (checked by _lean_packet; a SACK changes no inbound stream, but
+            # should a FORWARD TSN's transmit have suspended, aiortc's way)
+            if flags & _WHOLE_MESSAGE == _WHOLE_MESSAGE:
+                stream = self._whole_message_stream(stream_id, flags, stream_seq, protocol)
+                if stream is not None:
+                    user_data = data[data_at + 16 : data_at + chunk_length]
+                    self._receive_whole_message(stream, tsn, stream_id, flags, protocol, user_data)
+                    data_at = -1
+            else:
+                stream = self._fragment_stream(stream_id, tsn)
+                if stream is not None:
+                    chunk = DataChunk(flags, data[data_at + 4 : data_at + chunk_length])
+                    self._receive_fragment(stream, chunk)
+                    data_at = -1
+            if data_at >= 0:
+                await self._receive_data_chunk(
+                    DataChunk(flags, data[data_at + 4 : data_at + chunk_length])
+                )
         if self._sack_needed and not self._may_delay_sack():  # (what _send_sack does)
             await self._send_sack_now()
 
@@ -738,42 +847,81 @@ class DelayedSackSctpTransport(SharedEmitterState, RTCSctpTransport):
         copies per message); delivered now, it is what that scan would deliver.
         A DCEP message takes aiortc's way (its OPEN is answered through
         aiortc's flush, and it is the first message of its stream anyway)."""
-        stream = self._inbound_streams.get(chunk.stream_id)
         flags = chunk.flags
+        stream_id, protocol = chunk.stream_id, chunk.protocol
+        stream = self._whole_message_stream(stream_id, flags, chunk.stream_seq, protocol)
+        if stream is None:
+            return False
+        self._receive_whole_message(stream, chunk.tsn, stream_id, flags, protocol, chunk.user_data)
+        return True
+
+    def _whole_message_stream(
+        self, stream_id: int, flags: int, stream_seq: int, protocol: int
+    ) -> InboundStream | None:
+        """The inbound stream a DATA chunk with these fields is the next whole
+        message of, with nothing waiting for reassembly and no DCEP message
+        (:meth:`_take_whole_message`'s case); None if aiortc must take it."""
+        stream = self._inbound_streams.get(stream_id)
         if (
             stream is None
             or flags & _WHOLE_MESSAGE != _WHOLE_MESSAGE
             or stream.reassembly
-            or chunk.protocol == _PPID_DCEP
+            or protocol == _PPID_DCEP
             or self._reconfig_deferred is not None
-            or not (flags & SCTP_DATA_UNORDERED or chunk.stream_seq == stream.sequence_number)
+            or not (flags & SCTP_DATA_UNORDERED or stream_seq == stream.sequence_number)
         ):
-            return False
+            return None
+        return stream
+
+    def _receive_whole_message(
+        self,
+        stream: InboundStream,
+        tsn: int,
+        stream_id: int,
+        flags: int,
+        protocol: int,
+        user_data: bytes,
+    ) -> None:
+        """Record and deliver a whole message that :meth:`_whole_message_stream`
+        found next on ``stream`` (a duplicate is only recorded)."""
         self._sack_needed = True
-        if not self._mark_received(chunk.tsn):  # (a duplicate is only recorded)
+        if not self._mark_received(tsn):
             if not flags & SCTP_DATA_UNORDERED:
                 stream.sequence_number = uint16_add(stream.sequence_number, 1)
-            self._deliver_message(chunk.stream_id, chunk.protocol, chunk.user_data)
-        return True
+            self._deliver_message(stream_id, protocol, user_data)
 
     def _queue_fragment(self, chunk: DataChunk) -> bool:
         """Record and queue ``chunk`` if it arrives after every chunk waiting for
         reassembly and ends no message (so it completes none): True if done,
         False if aiortc's handling must take it. Not a coroutine: a bulk
         stream's every fragment but the last takes this way."""
-        stream = self._inbound_streams.get(chunk.stream_id)
+        if chunk.flags & SCTP_DATA_LAST_FRAG:
+            return False
+        stream = self._fragment_stream(chunk.stream_id, chunk.tsn)
+        if stream is None:
+            return False
+        self._receive_fragment(stream, chunk)
+        return True
+
+    def _fragment_stream(self, stream_id: int, tsn: int) -> InboundStream | None:
+        """The inbound stream a fragment that ends no message, with this TSN,
+        can be queued on after every chunk waiting there (:meth:`_queue_fragment`'s
+        case); None if aiortc must take it."""
+        stream = self._inbound_streams.get(stream_id)
         if (
             stream is None
-            or chunk.flags & SCTP_DATA_LAST_FRAG
             or self._reconfig_deferred is not None
-            or (stream.reassembly and not uint32_gt(chunk.tsn, stream.reassembly[-1].tsn))
+            or (stream.reassembly and not uint32_gt(tsn, stream.reassembly[-1].tsn))
         ):
-            return False
+            return None
+        return stream
+
+    def _receive_fragment(self, stream: InboundStream, chunk: DataChunk) -> None:
+        """Record and queue a fragment :meth:`_fragment_stream` found a place for."""
         self._sack_needed = True
         if not self._mark_received(chunk.tsn):  # (a duplicate is only recorded)
             stream.reassembly.append(chunk)  # in TSN order: after every waiting chunk
             self._advertised_rwnd -= len(chunk.user_data)
-        return True
 
     def _mark_received(self, tsn: int) -> bool:
         """aiortc's bookkeeping of a received TSN; the next TSN in order with no
